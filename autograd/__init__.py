@@ -1,0 +1,178 @@
+"""graphgrad's engine: tensors that record a dynamic graph, and reverse-mode differentiation.
+
+>>> import autograd as ag
+>>> x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> (x ** 2).sum().backward()
+>>> x.grad
+tensor([2., 4., 6.])
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from . import ops as _ops  # noqa: F401  (registers every op)
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .autograd_api import backward, grad
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    multinomial,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .dtypes import (
+    bool,
+    double,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    uint8,
+)
+from .function import REGISTRY, Function, FunctionCtx
+from .gradcheck import gradcheck, gradgradcheck
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .ops.elementwise import (
+    abs,
+    acos,
+    asin,
+    atan,
+    ceil,
+    clamp,
+    clip,
+    cos,
+    cosh,
+    eq,
+    erf,
+    exp,
+    expm1,
+    floor,
+    ge,
+    gt,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    lerp,
+    log,
+    log1p,
+    log2,
+    log10,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    masked_fill,
+    maximum,
+    minimum,
+    ne,
+    neg,
+    pow,
+    reciprocal,
+    relu,
+    round,
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sinh,
+    sqrt,
+    square,
+    tan,
+    tanh,
+    trunc,
+    where,
+)
+from .ops.elementwise import add, div, mul, sub
+from .ops.index import _gather_function as gather
+from .ops.index import index_select, masked_select, scatter_add, take_along_dim
+from .ops.linalg import bmm, dot, einsum, matmul, mm, mv, outer
+from .ops.reduce import (
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    count_nonzero,
+    cumsum,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    std,
+    std_mean,
+    sum,
+    var,
+    var_mean,
+)
+from .ops.shape import (
+    broadcast_to,
+    cat,
+    chunk,
+    concat,
+    flatten,
+    flip,
+    movedim,
+    narrow,
+    permute,
+    repeat,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    tile,
+    transpose,
+    unbind,
+    unflatten,
+    unsqueeze,
+)
+from .ops.softmax import log_softmax, softmax
+from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
+from .tensor import RemovableHandle, Tensor
+
+divide, multiply, subtract, negative = div, mul, sub, neg
+greater, less, equal = gt, lt, eq
+
+__version__ = "0.1.0"
+
+_LAZY = {"functional", "testing", "viz", "data", "serialization", "datasets"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return importlib.import_module(f".{name}", __name__)
+    if name in ("save", "load"):
+        return getattr(importlib.import_module(".serialization", __name__), name)
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")

@@ -1,0 +1,229 @@
+"""Tensor construction: ``tensor`` and the factories (zeros, ones, arange, rand, ...)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import dtypes as _dtypes
+from .random import default_generator
+from .tensor import Tensor
+
+
+def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Convert ``data`` to an ndarray with PyTorch's dtype rules (a copy, as ``torch.tensor``)."""
+    if isinstance(data, Tensor):
+        array = data._data
+        return array.astype(_dtypes.to_dtype(dtype)) if dtype is not None else array.copy()
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flatten(data)):
+        data = _unwrap(data)
+    target = _dtypes.to_dtype(dtype) if dtype is not None else _dtypes.infer_dtype(data)
+    try:
+        return np.array(data, dtype=target)
+    except (ValueError, TypeError) as error:
+        raise TypeError(f"tensor: can't convert {type(data).__name__} data to a tensor ({error})") from None
+
+
+def _flatten(data: Any) -> list:
+    out, stack = [], [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        else:
+            out.append(item)
+    return out
+
+
+def _unwrap(data: Any) -> Any:
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_unwrap(x) for x in data]
+    return data
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """Create a tensor from data (copied), with PyTorch's dtype rules.
+
+    Example:
+        >>> import autograd as ag
+        >>> ag.tensor([1.0, 2.0]).dtype, ag.tensor([1, 2]).dtype
+        (dtype('float32'), dtype('int64'))
+    """
+    return Tensor(_as_array(data, dtype), requires_grad=requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """Return ``data`` if it is already a Tensor of ``dtype``, otherwise convert it."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == _dtypes.to_dtype(dtype)):
+        return data
+    if isinstance(data, np.ndarray) and dtype is None:
+        return Tensor._from_array(data)
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """Wrap an ndarray without copying: the tensor and the array share memory."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor._from_array(array)
+
+
+def _shape(size: Sequence[Any], op: str) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list, np.ndarray)):
+        size = tuple(size[0])
+    try:
+        shape = tuple(int(s) for s in size)
+    except TypeError:
+        raise TypeError(f"{op}: size must be ints or a tuple of ints, got {size!r}") from None
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"{op}: negative dimension in size {shape}")
+    return shape
+
+
+def _factory(array: np.ndarray, requires_grad: bool) -> Tensor:
+    t = Tensor._from_array(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    return _dtypes.get_default_dtype() if dtype is None else _dtypes.to_dtype(dtype)
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    return _factory(np.zeros(_shape(size, "zeros"), _float_dtype(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """A tensor of ones."""
+    return _factory(np.ones(_shape(size, "ones"), _float_dtype(dtype)), requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """An uninitialised tensor (zeros here, so nothing random leaks in)."""
+    return _factory(np.zeros(_shape(size, "empty"), _float_dtype(dtype)), requires_grad)
+
+
+def full(
+    size: Sequence[int], fill_value: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
+    """A tensor filled with ``fill_value`` (its dtype is inferred from the value)."""
+    target = _dtypes.infer_dtype(fill_value) if dtype is None else _dtypes.to_dtype(dtype)
+    return _factory(np.full(_shape((size,), "full"), fill_value, target), requires_grad)
+
+
+def _like(t: Any, dtype: Any) -> tuple[tuple, np.dtype]:
+    source = t if isinstance(t, Tensor) else tensor(t)
+    return source.shape, source.dtype if dtype is None else _dtypes.to_dtype(dtype)
+
+
+def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and dtype) of ``t``."""
+    shape, target = _like(t, dtype)
+    return _factory(np.zeros(shape, target), requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and dtype) of ``t``."""
+    shape, target = _like(t, dtype)
+    return _factory(np.ones(shape, target), requires_grad)
+
+
+def empty_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor (zeros) with the shape of ``t``."""
+    return zeros_like(t, dtype, requires_grad)
+
+
+def full_like(t: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """``fill_value`` everywhere, with the shape (and dtype) of ``t``."""
+    shape, target = _like(t, dtype)
+    return _factory(np.full(shape, fill_value, target), requires_grad)
+
+
+def arange(
+    start: float, end: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive); int64 unless a bound or step is a float."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if dtype is None:
+        is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        dtype = _dtypes.int64 if is_int else _dtypes.get_default_dtype()
+    return _factory(np.arange(start, end, step, dtype=_dtypes.to_dtype(dtype)), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+    return _factory(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """The identity matrix (n x m)."""
+    return _factory(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def rand(*size: Any, dtype: Any = None, requires_grad: bool = False, generator: Any = None) -> Tensor:
+    """Uniform samples in [0, 1)."""
+    rng = generator or default_generator()
+    array = rng.random(_shape(size, "rand")).astype(_float_dtype(dtype), copy=False)
+    return _factory(array, requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, requires_grad: bool = False, generator: Any = None) -> Tensor:
+    """Standard normal samples."""
+    rng = generator or default_generator()
+    array = rng.standard_normal(_shape(size, "randn")).astype(_float_dtype(dtype), copy=False)
+    return _factory(array, requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: Any = None) -> Tensor:
+    """Integers in [low, high) (``randint(high, size)`` also works)."""
+    if high is None:
+        low, high = 0, low
+    elif isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
+    if high <= low:
+        raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
+    target = _dtypes.int64 if dtype is None else _dtypes.to_dtype(dtype)
+    return Tensor._from_array(default_generator().integers(low, high, tuple(size)).astype(target))
+
+
+def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples with the shape (and dtype) of ``t``."""
+    shape, target = _like(t, dtype)
+    return rand(shape, dtype=target, requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples with the shape (and dtype) of ``t``."""
+    shape, target = _like(t, dtype)
+    return randn(shape, dtype=target, requires_grad=requires_grad)
+
+
+def randperm(n: int, dtype: Any = None) -> Tensor:
+    """A random permutation of ``0..n-1``."""
+    target = _dtypes.int64 if dtype is None else _dtypes.to_dtype(dtype)
+    return Tensor._from_array(default_generator().permutation(n).astype(target))
+
+
+def multinomial(probs: Tensor, num_samples: int, replacement: bool = False) -> Tensor:
+    """Draw category indices from (unnormalised) probabilities, row by row."""
+    p = np.asarray(probs._data if isinstance(probs, Tensor) else probs, dtype=np.float64)
+    squeeze = p.ndim == 1
+    p = np.atleast_2d(p)
+    if (p < 0).any() or not np.isfinite(p).all() or (p.sum(-1) <= 0).any():
+        raise RuntimeError("multinomial: probabilities must be finite, non-negative, with a positive sum")
+    p = p / p.sum(-1, keepdims=True)
+    rng = default_generator()
+    rows = [rng.choice(p.shape[1], size=num_samples, replace=replacement, p=row) for row in p]
+    out = np.array(rows, dtype=np.int64)
+    return Tensor._from_array(out[0] if squeeze else out)

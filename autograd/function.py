@@ -1,0 +1,680 @@
+"""Graph nodes, the op registry (``primitive``/``composite``) and the user ``Function`` API.
+
+A primitive is a NumPy forward plus a VJP written in Tensor ops, registered
+once; the VJP asks by parameter name for what it needs, and exactly that is
+saved on the node. A composite is built from other ops and has no rule.
+"""
+
+from __future__ import annotations
+
+import inspect
+import traceback
+import weakref
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from . import anomaly
+from .grad_mode import is_grad_enabled, set_grad_enabled
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where an op's inputs are drawn from in property tests (kinks and ties avoided here)."""
+
+    low: float = -3.0
+    high: float = 3.0
+    away_from: tuple[float, ...] = ()
+    distinct: bool = False
+
+    def __str__(self) -> str:
+        return f"[{self.low}, {self.high}]"
+
+
+ANY = Domain()
+POSITIVE = Domain(0.1, 3.0)
+UNIT_INTERVAL = Domain(0.05, 0.95)
+AWAY_FROM_KINKS = Domain(away_from=(0.0,))
+NONZERO = Domain(away_from=(0.0,))
+DISTINCT = Domain(distinct=True)
+
+BROADCAST = "broadcast"
+SAME = "same"
+MATMUL = "matmul"
+
+
+class _Frozen:
+    """Marker for the forward's non-tensor options in the VJP plan."""
+
+
+@dataclass(eq=False)
+class OpSpec:
+    """One registered op: its forward, gradient rule and test hints."""
+
+    name: str
+    forward: Callable[..., Any]
+    kind: str  # "primitive" or "composite"
+    tensor_params: tuple[str, ...]
+    option_params: tuple[str, ...]
+    option_defaults: dict[str, Any]
+    domain: Domain | Sequence[Domain] = ANY
+    shapes: Any = BROADCAST
+    kwargs: Callable[..., Any] | None = None
+    sample: Callable[[], Any] | None = None
+    differentiable: bool = True
+    twice: bool = True
+    promote: bool | tuple[str, ...] = True
+    method: bool | str = True
+    validate: Callable[..., None] | None = None
+    vjp_fn: Callable[..., Any] | None = None
+    vjp_plan: tuple[tuple[str, str], ...] = ()
+    test: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.kind == "composite":
+            return self.forward(*args, **kwargs)
+        return _call_primitive(self, args, kwargs)
+
+    def vjp(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """Register ``function`` as this primitive's gradient rule (decorator)."""
+        plan = []
+        names = tuple(p.lstrip("*") for p in self.tensor_params)
+        for param in inspect.signature(function).parameters:
+            if param == "grad":
+                plan.append((param, "grad"))
+            elif param == "out":
+                plan.append((param, "out"))
+            elif param in names:
+                plan.append((param, "input"))
+            elif param.endswith("_shape") and param[: -len("_shape")] in names:
+                plan.append((param, "shape"))
+            elif param in self.option_params:
+                plan.append((param, "option"))
+            elif param == "needs_input_grad":
+                plan.append((param, "needs_input_grad"))
+            else:
+                raise TypeError(
+                    f"{self.name}: the VJP {function.__name__} asks for {param!r}, which is not a "
+                    f"forward parameter ({', '.join(self.tensor_params + self.option_params)}), "
+                    "'out', '<input>_shape', 'grad' or 'needs_input_grad'"
+                )
+        self.vjp_fn = function
+        self.vjp_plan = tuple(plan)
+        return function
+
+
+REGISTRY: dict[str, OpSpec] = {}
+
+
+def _signature_parts(function: Callable[..., Any]) -> tuple[tuple[str, ...], tuple[str, ...], dict]:
+    tensor_params, option_params, defaults = [], [], {}
+    for param in inspect.signature(function).parameters.values():
+        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+            tensor_params.append(param.name)
+        elif param.kind == param.KEYWORD_ONLY:
+            option_params.append(param.name)
+            if param.default is not param.empty:
+                defaults[param.name] = param.default
+        elif param.kind == param.VAR_POSITIONAL:
+            tensor_params.append("*" + param.name)
+    return tuple(tensor_params), tuple(option_params), defaults
+
+
+def _register(spec: OpSpec) -> OpSpec:
+    if spec.name in REGISTRY:
+        raise ValueError(f"op {spec.name!r} is registered twice")
+    REGISTRY[spec.name] = spec
+    if spec.method:
+        from .tensor import Tensor
+
+        method_name = spec.name if spec.method is True else spec.method
+        setattr(Tensor, method_name, _make_method(spec))
+    return spec
+
+
+def _make_method(spec: OpSpec) -> Callable[..., Any]:
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        return spec(self, *args, **kwargs)
+
+    method.__name__ = spec.name
+    method.__doc__ = spec.forward.__doc__
+    return method
+
+
+def primitive(name: str, **hints: Any) -> Callable[[Callable[..., np.ndarray]], OpSpec]:
+    """Register a NumPy forward as a differentiable op; add its rule with ``@<op>.vjp``.
+
+    Tensor inputs are the positional parameters, options are keyword-only.
+    Hints (``domain``, ``shapes``, ``kwargs``, ``sample``, ``twice``, ``differentiable``,
+    ``promote``, ``method``, ``validate``) steer the property tests and the wrapping.
+    """
+
+    def decorator(forward: Callable[..., np.ndarray]) -> OpSpec:
+        tensor_params, option_params, defaults = _signature_parts(forward)
+        spec = OpSpec(
+            name=name,
+            forward=forward,
+            kind="primitive",
+            tensor_params=tensor_params,
+            option_params=option_params,
+            option_defaults=defaults,
+            **hints,
+        )
+        return _register(spec)
+
+    return decorator
+
+
+def composite(name: str, **hints: Any) -> Callable[[Callable[..., Any]], OpSpec]:
+    """Register an op built from other ops (no gradient rule) so tests and methods find it."""
+
+    def decorator(function: Callable[..., Any]) -> OpSpec:
+        tensor_params, option_params, defaults = _signature_parts(function)
+        spec = OpSpec(
+            name=name,
+            forward=function,
+            kind="composite",
+            tensor_params=tensor_params,
+            option_params=option_params,
+            option_defaults=defaults,
+            **hints,
+        )
+        return _register(spec)
+
+    return decorator
+
+
+def _to_input(value: Any, op: str) -> tuple[Tensor, int]:
+    """Turn an argument into a Tensor and its promotion priority (2 dims, 1 0-d, 0 scalar)."""
+    from .tensor import Tensor
+
+    if isinstance(value, Tensor):
+        return value, (2 if value._data.ndim else 1)
+    if isinstance(value, (bool, int, float, np.number, np.bool_)):
+        return Tensor._from_array(np.asarray(value, dtype=_scalar_dtype(value))), 0
+    if isinstance(value, np.ndarray):
+        return Tensor._from_array(value), (2 if value.ndim else 1)
+    if isinstance(value, (list, tuple)):
+        from .creation import tensor
+
+        converted = tensor(value)
+        return converted, (2 if converted.ndim else 1)
+    raise TypeError(f"{op}: expected a Tensor, array or number, got {type(value).__name__}")
+
+
+def _scalar_dtype(value: Any) -> np.dtype:
+    from .dtypes import infer_dtype
+
+    return infer_dtype(value)
+
+
+def _call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
+    from .dtypes import result_type
+    from .tensor import Tensor
+
+    n_tensors = len(spec.tensor_params)
+    variadic = n_tensors and spec.tensor_params[-1].startswith("*")
+    if variadic:
+        tensor_args, option_args = list(args), ()
+    else:
+        tensor_args, option_args = list(args[:n_tensors]), args[n_tensors:]
+        for name in spec.tensor_params[len(tensor_args) :]:
+            if name not in kwargs:
+                raise TypeError(f"{spec.name}: missing input {name!r}")
+            tensor_args.append(kwargs.pop(name))
+    if len(option_args) > len(spec.option_params):
+        raise TypeError(
+            f"{spec.name}: takes {n_tensors} tensor input(s) and options "
+            f"{spec.option_params}, got {len(args)} positional arguments"
+        )
+    options = dict(spec.option_defaults)
+    options.update(zip(spec.option_params, option_args))
+    for key, value in kwargs.items():
+        if key not in spec.option_params:
+            raise TypeError(f"{spec.name}: unexpected keyword argument {key!r}")
+        options[key] = value
+    missing = [p for p in spec.option_params if p not in options]
+    if missing:
+        raise TypeError(f"{spec.name}: missing option(s) {missing}")
+
+    inputs = []
+    priorities = []
+    for value in tensor_args:
+        tensor_value, priority = _to_input(value, spec.name)
+        inputs.append(tensor_value)
+        priorities.append(priority)
+    arrays = [t._data for t in inputs]
+    if spec.promote and len(inputs) > 1:
+        names = spec.tensor_params
+        which = [
+            i
+            for i in range(len(inputs))
+            if spec.promote is True or (not variadic and names[i] in spec.promote)
+        ]
+        if len(which) > 1:
+            dtype = result_type(*[(arrays[i].dtype, priorities[i]) for i in which])
+            for i in which:
+                if arrays[i].dtype != dtype:
+                    arrays[i] = arrays[i].astype(dtype)
+    if spec.validate is not None:
+        spec.validate(spec.name, *arrays, **options)
+    try:
+        out_array = spec.forward(*arrays, **options)
+    except (RuntimeError, IndexError, TypeError, ValueError) as error:
+        if str(error).startswith(spec.name + ":"):
+            raise
+        shapes = ", ".join(f"{a.shape} {a.dtype}" for a in arrays)
+        raise RuntimeError(f"{spec.name}: {error} (inputs: {shapes})") from error
+    if not isinstance(out_array, np.ndarray):
+        out_array = np.asarray(out_array)
+    out = Tensor._from_array(out_array)
+    if spec.extra.get("view") and arrays[0] is inputs[0]._data and np.may_share_memory(out_array, arrays[0]):
+        out._version_counter = inputs[0]._version_counter  # a view sees its base's in-place changes
+    if anomaly.is_anomaly_enabled():
+        anomaly.check_forward(spec.name, out_array)
+    if spec.differentiable and is_grad_enabled():
+        needs = tuple(t.requires_grad for t in inputs)
+        if any(needs):
+            if not np.issubdtype(out_array.dtype, np.floating):
+                return out
+            node = PrimitiveNode(spec, inputs, arrays, options, out, needs)
+            out._grad_fn = node
+    return out
+
+
+class SavedTensor:
+    """A tensor saved for backward with the version it had, so in-place changes are caught."""
+
+    __slots__ = ("tensor", "data", "version_counter", "version", "is_output", "output_nr")
+
+    def __init__(self, tensor: Tensor, is_output: bool = False, array: np.ndarray | None = None):
+        self.version_counter = tensor._version_counter
+        self.version = tensor._version_counter[0]
+        self.is_output = is_output
+        self.output_nr = tensor._output_nr
+        if is_output:
+            # Keep only the array: holding the output Tensor would make a node <-> output cycle.
+            self.tensor = None
+            self.data = tensor._data
+        elif array is not None and array is not tensor._data:
+            # The forward saw a promoted copy; keep the tensor for its graph, the copy for values.
+            self.tensor = tensor
+            self.data = array
+        else:
+            self.tensor = tensor
+            self.data = None
+
+    def unpack(self, node: Node, index: int) -> Tensor:
+        from .tensor import Tensor
+
+        if self.version_counter[0] != self.version:
+            raise RuntimeError(
+                f"{node.name}Backward needs input {index}"
+                f"{' (its output)' if self.is_output else ''} of shape "
+                f"{self._shape()}, which was modified in place after it was saved "
+                f"(version {self.version} -> {self.version_counter[0]}); call .clone() before "
+                "modifying it"
+            )
+        if self.is_output:
+            restored = Tensor._from_array(self.data)
+            restored._version_counter = self.version_counter
+            restored._grad_fn = node
+            restored._output_nr = self.output_nr
+            return restored
+        assert self.tensor is not None, "saved tensor was released"
+        if self.data is not None:
+            return self.tensor.to(self.data.dtype)
+        return self.tensor
+
+    def _shape(self) -> tuple:
+        return tuple(self.data.shape if self.data is not None else self.tensor.shape)
+
+
+class Node:
+    """A recorded operation: edges to its inputs' nodes (or leaves) and what backward needs."""
+
+    __slots__ = (
+        "name",
+        "next_edges",
+        "input_shapes",
+        "input_dtypes",
+        "num_outputs",
+        "tensor_hooks",
+        "retain_refs",
+        "freed",
+        "trace",
+        "module_path",
+        "__weakref__",
+    )
+
+    def __init__(self, name: str, inputs: Sequence[Tensor | None], num_outputs: int = 1):
+        self.name = name
+        edges = []
+        for t in inputs:
+            if t is None or not t.requires_grad:
+                edges.append(None)
+            elif t._grad_fn is not None:
+                edges.append((t._grad_fn, t._output_nr))
+            else:
+                edges.append((t, 0))
+        self.next_edges = tuple(edges)
+        self.input_shapes = tuple(None if t is None else t._data.shape for t in inputs)
+        self.input_dtypes = tuple(None if t is None else t._data.dtype for t in inputs)
+        self.num_outputs = num_outputs
+        self.tensor_hooks: dict[int, dict[int, Callable]] | None = None
+        self.retain_refs: dict[int, weakref.ref] | None = None
+        self.freed = False
+        self.trace = _creation_trace() if anomaly.is_anomaly_enabled() else None
+        self.module_path = _current_module_path()
+
+    def __repr__(self) -> str:
+        return f"<{self.name}Backward>"
+
+    def type_name(self) -> str:
+        """Return ``<Name>Backward``, the name PyTorch shows in ``grad_fn``."""
+        return _backward_name(self.name)
+
+    @property
+    def next_functions(self) -> tuple:
+        """PyTorch-style view of the edges: ``(node or leaf tensor, index)`` or ``(None, 0)``."""
+        return tuple(edge if edge is not None else (None, 0) for edge in self.next_edges)
+
+    def apply(self, grads: list[Tensor | None]) -> Sequence[Tensor | None]:
+        raise NotImplementedError(f"{type(self).__name__} must implement apply")
+
+    def release(self) -> None:
+        """Drop what was saved for backward (the graph's structure stays)."""
+        self.freed = True
+
+    def saved_arrays(self) -> Iterator[np.ndarray]:
+        """The arrays this node keeps alive (for memory accounting and viz)."""
+        return iter(())
+
+    def options(self) -> dict[str, Any]:
+        """The forward's non-tensor options (for viz labels)."""
+        return {}
+
+
+def _backward_name(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_")) + "Backward"
+
+
+class PrimitiveNode(Node):
+    """Node of a registered primitive: runs its VJP on the saved inputs."""
+
+    __slots__ = ("spec", "saved", "needs_input_grad", "_options")
+
+    def __init__(
+        self,
+        spec: OpSpec,
+        inputs: Sequence[Tensor],
+        arrays: Sequence[np.ndarray],
+        options: dict,
+        out: Tensor,
+        needs: tuple[bool, ...],
+    ):
+        super().__init__(spec.name, inputs)
+        self.spec = spec
+        self.needs_input_grad = needs
+        self._options = options
+        saved: dict[str, Any] = {}
+        variadic = bool(spec.tensor_params) and spec.tensor_params[0].startswith("*")
+        positions = {name: i for i, name in enumerate(spec.tensor_params)}
+        for param, kind in spec.vjp_plan:
+            if kind == "input":
+                if variadic:
+                    saved[param] = [SavedTensor(t, array=a) for t, a in zip(inputs, arrays)]
+                else:
+                    i = positions[param]
+                    saved[param] = SavedTensor(inputs[i], array=arrays[i])
+            elif kind == "out":
+                saved[param] = SavedTensor(out, is_output=True)
+            elif kind == "shape":
+                if variadic:
+                    saved[param] = [a.shape for a in arrays]
+                else:
+                    saved[param] = arrays[positions[param[: -len("_shape")]]].shape
+            elif kind == "option":
+                saved[param] = options[param]
+        self.saved: dict[str, Any] | None = saved
+
+    def options(self) -> dict[str, Any]:
+        return dict(self._options)
+
+    def apply(self, grads: list[Tensor | None]) -> Sequence[Tensor | None]:
+        if self.saved is None:
+            raise RuntimeError(_FREED_MESSAGE)
+        grad = grads[0]
+        kwargs = {}
+        for param, kind in self.spec.vjp_plan:
+            if kind == "grad":
+                kwargs[param] = grad
+            elif kind == "needs_input_grad":
+                kwargs[param] = self.needs_input_grad
+            elif kind in ("input", "out"):
+                value = self.saved[param]
+                if isinstance(value, list):
+                    kwargs[param] = [s.unpack(self, i) for i, s in enumerate(value)]
+                else:
+                    kwargs[param] = value.unpack(self, self._input_position(param))
+            else:
+                kwargs[param] = self.saved[param]
+        result = self.spec.vjp_fn(**kwargs)
+        if not isinstance(result, (tuple, list)):
+            result = (result,)
+        return result
+
+    def _input_position(self, param: str) -> int:
+        return self.spec.tensor_params.index(param) if param in self.spec.tensor_params else 0
+
+    def release(self) -> None:
+        self.saved = None
+        self.freed = True
+
+    def saved_arrays(self) -> Iterator[np.ndarray]:
+        for value in (self.saved or {}).values():
+            items = value if isinstance(value, list) else [value]
+            for item in items:
+                if isinstance(item, SavedTensor):
+                    yield item.data if item.data is not None else item.tensor._data
+
+
+_FREED_MESSAGE = (
+    "backward through a graph that was already freed; pass retain_graph=True to the first "
+    "backward() if you need to call it twice"
+)
+
+
+def _creation_trace() -> str:
+    frames = traceback.extract_stack()[:-3]
+    keep = [f for f in frames if "/autograd/" not in f.filename.replace("\\", "/")] or frames
+    return "".join(traceback.format_list(keep[-4:]))
+
+
+_module_stack: list[Any] = []
+
+
+def _current_module_path() -> tuple | None:
+    return tuple(_module_stack) if _module_stack else None
+
+
+class module_scope:
+    """Mark the ops run inside as created by ``module`` (``nn.Module.__call__`` uses this).
+
+    Every node created inside records the stack of modules it ran in (outermost first), so
+    ``autograd.viz`` can group nodes by module and name parameters by their module path.
+    """
+
+    __slots__ = ("module",)
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def __enter__(self) -> None:
+        _module_stack.append(self.module)
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _module_stack.pop()
+
+
+class FunctionCtx:
+    """The ``ctx`` of a custom ``Function``: save tensors and state for backward."""
+
+    def __init__(self) -> None:
+        self._saved: tuple[SavedTensor | None, ...] = ()
+        self._released = False
+        self.needs_input_grad: tuple[bool, ...] = ()
+        self._node: Node | None = None
+        self._outputs: list[Tensor] = []
+        self._non_differentiable: set[int] = set()
+
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        """Save tensors (inputs or outputs) for backward; checked against in-place changes."""
+        self._to_save = tensors
+
+    def mark_non_differentiable(self, *tensors: Tensor) -> None:
+        """Mark outputs (e.g. indices) that get no gradient."""
+        self._non_differentiable.update(id(t) for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple[Tensor | None, ...]:
+        """The tensors given to ``save_for_backward``, as they were then."""
+        if self._released:
+            raise RuntimeError(_FREED_MESSAGE)
+        return tuple(
+            None if s is None else s.unpack(self._node, i)  # type: ignore[arg-type]
+            for i, s in enumerate(self._saved)
+        )
+
+
+class FunctionNode(Node):
+    """Node of a user ``Function``: calls its ``backward(ctx, *grads)``."""
+
+    __slots__ = ("function", "ctx", "_output_shapes", "_output_dtypes")
+
+    def __init__(self, function: type, ctx: FunctionCtx, inputs: Sequence[Tensor | None], n: int):
+        super().__init__(function.__name__, inputs, num_outputs=n)
+        self.function = function
+        self.ctx = ctx
+
+    def type_name(self) -> str:
+        return self.function.__name__ + "Backward"
+
+    def apply(self, grads: list[Tensor | None]) -> Sequence[Tensor | None]:
+        if self.ctx._released:
+            raise RuntimeError(_FREED_MESSAGE)
+        from .creation import zeros
+
+        filled = [
+            g if g is not None else zeros(shape, dtype=dtype)
+            for g, shape, dtype in zip(grads, self._output_shapes, self._output_dtypes)
+        ]
+        result = self.function.backward(self.ctx, *filled)
+        if not isinstance(result, tuple):
+            result = (result,)
+        if len(result) > len(self.next_edges) and all(r is None for r in result[len(self.next_edges):]):
+            result = result[: len(self.next_edges)]
+        return result
+
+    def release(self) -> None:
+        self.ctx._released = True
+        self.ctx._saved = ()
+        self.freed = True
+
+    def saved_arrays(self) -> Iterator[np.ndarray]:
+        for s in self.ctx._saved:
+            if s is not None:
+                yield s.data if s.data is not None else s.tensor._data
+
+
+class Function:
+    """Base class for custom differentiable ops, as in PyTorch.
+
+    Subclass with static ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)``
+    and call ``MyFunction.apply(...)``. ``forward`` runs without recording a graph;
+    ``backward`` returns one gradient (or None) per ``forward`` argument.
+
+    Example:
+        >>> import autograd as ag
+        >>> class Square(ag.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x * x
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         (x,) = ctx.saved_tensors
+        ...         return 2 * x * grad
+        >>> x = ag.tensor(3.0, requires_grad=True)
+        >>> Square.apply(x).backward(); x.grad
+        tensor(6.)
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("Function subclasses must define forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("Function subclasses must define backward(ctx, *grads)")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        from .tensor import Tensor
+
+        ctx = FunctionCtx()
+        ctx.needs_input_grad = tuple(
+            isinstance(a, Tensor) and a.requires_grad for a in args
+        )
+        with set_grad_enabled(False):
+            result = cls.forward(ctx, *args, **kwargs)
+        single = not isinstance(result, tuple)
+        outputs = (result,) if single else result
+        for i, value in enumerate(outputs):
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"{cls.__name__}.forward must return Tensors, got {type(value).__name__} "
+                    f"at output {i}"
+                )
+        # Outputs that are inputs returned unchanged must become new tensors with the new grad_fn.
+        input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+        outputs = tuple(o.detach() if id(o) in input_ids else o for o in outputs)
+        if is_grad_enabled() and any(ctx.needs_input_grad):
+            inputs = [a if isinstance(a, Tensor) else None for a in args]
+            node = FunctionNode(cls, ctx, inputs, len(outputs))
+            node._output_shapes = [o._data.shape for o in outputs]
+            node._output_dtypes = [o._data.dtype for o in outputs]
+            ctx._node = node
+            for i, o in enumerate(outputs):
+                if id(o) in ctx._non_differentiable or not np.issubdtype(o._data.dtype, np.floating):
+                    continue
+                o._grad_fn = node
+                o._output_nr = i
+            to_save = getattr(ctx, "_to_save", ())
+            output_ids = {id(o): o for o in outputs}
+            ctx._saved = tuple(
+                None
+                if t is None
+                else SavedTensor(t, is_output=id(t) in output_ids and t._grad_fn is node)
+                for t in to_save
+            )
+        else:
+            to_save = getattr(ctx, "_to_save", ())
+            ctx._saved = tuple(None if t is None else SavedTensor(t) for t in to_save)
+        if hasattr(ctx, "_to_save"):
+            del ctx._to_save
+        if anomaly.is_anomaly_enabled():
+            for o in outputs:
+                anomaly.check_forward(cls.__name__, o._data)
+        return outputs[0] if single else outputs

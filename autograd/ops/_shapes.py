@@ -1,0 +1,78 @@
+"""Shape helpers shared by every op family, so error wording is identical everywhere."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, Sequence
+
+import numpy as np
+
+from .._typing import Dim, Shape
+
+
+def normalize_dim(dim: Dim | Sequence[int], ndim: int, op: str) -> Any:
+    """Turn ``dim`` (int, tuple or None) into non-negative axes, with a clear IndexError."""
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        axes = tuple(_one_dim(d, ndim, op) for d in dim)
+        if len(set(axes)) != len(axes):
+            raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
+        return axes
+    return _one_dim(dim, ndim, op)
+
+
+def _one_dim(dim: Any, ndim: int, op: str) -> int:
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    bound = builtins.max(ndim, 1)
+    if not -bound <= dim < bound:
+        raise IndexError(
+            f"{op}: dim {dim} is out of range for a tensor of shape {_fmt(ndim)} "
+            f"(expected {-bound}..{bound - 1})"
+        )
+    return int(dim) % bound
+
+
+def _fmt(ndim_or_shape: Any) -> str:
+    return str(ndim_or_shape) if isinstance(ndim_or_shape, tuple) else f"with {ndim_or_shape} dims"
+
+
+def shape_str(shape: Sequence[int]) -> str:
+    """Format a shape as a tuple, as in every error message."""
+    return str(tuple(int(s) for s in shape))
+
+
+def kept_shape(shape: Shape, dim: Dim, keepdim: bool = False) -> Shape:
+    """The shape of a reduction's result with ``keepdim=True`` (reduced dims set to 1)."""
+    if dim is None:
+        return (1,) * len(shape)
+    axes = normalize_dim(dim, len(shape), op="reduce")
+    axes = axes if isinstance(axes, tuple) else (axes,)
+    if len(shape) == 0:
+        return ()
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def check_broadcastable(op: str, *arrays: np.ndarray, **options: Any) -> None:
+    """Raise ``op: shapes A and B are not broadcastable (dim -k: a vs b)``."""
+    shapes = [a.shape for a in arrays]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        for i in range(len(shapes)):
+            for j in range(i + 1, len(shapes)):
+                a, b = shapes[i], shapes[j]
+                for k in range(1, builtins.min(len(a), len(b)) + 1):
+                    if a[-k] != b[-k] and a[-k] != 1 and b[-k] != 1:
+                        raise RuntimeError(
+                            f"{op}: shapes {shape_str(a)} and {shape_str(b)} are not broadcastable "
+                            f"(dim -{k}: {a[-k]} vs {b[-k]})"
+                        ) from None
+        raise RuntimeError(f"{op}: shapes {', '.join(map(shape_str, shapes))} are not broadcastable") from None
+
+
+def check_floating(op: str, array: np.ndarray) -> None:
+    """Raise a TypeError-like RuntimeError when an op needs a floating input."""
+    if array.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating-point tensor, got dtype {array.dtype}")

@@ -1,0 +1,571 @@
+"""Elementwise ops: arithmetic, unary math, activations, clamp, where, casts and comparisons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..dtypes import get_default_dtype
+from ..function import (
+    AWAY_FROM_KINKS,
+    DISTINCT,
+    NONZERO,
+    POSITIVE,
+    SAME,
+    Domain,
+    composite,
+    primitive,
+)
+from ..tensor import Tensor
+from ._shapes import check_broadcastable
+
+__all__ = [
+    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "log1p", "log2", "log10", "sqrt",
+    "rsqrt", "square", "reciprocal", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs",
+    "sign", "erf", "clamp", "clip", "maximum", "minimum", "where", "masked_fill", "to_dtype",
+    "lt", "le", "gt", "ge", "eq", "ne", "logical_and", "logical_or", "logical_xor", "logical_not",
+    "isnan", "isinf", "isfinite", "floor", "ceil", "round", "trunc", "floor_divide", "remainder",
+    "lerp", "expm1", "atan", "asin", "acos", "sinh", "cosh",
+]  # fmt: skip
+
+
+def _float(x: np.ndarray) -> np.ndarray:
+    """PyTorch promotes integer and bool inputs of float-valued ops to the default float dtype."""
+    return x if x.dtype.kind == "f" else x.astype(get_default_dtype())
+
+
+@primitive("add", validate=check_broadcastable)
+def add(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.add(x, y)
+
+
+@add.vjp
+def _add_vjp(grad: Tensor) -> tuple[Tensor, Tensor]:
+    return grad, grad
+
+
+@primitive("sub", validate=check_broadcastable)
+def sub(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    if x.dtype == np.bool_ and y.dtype == np.bool_:
+        raise RuntimeError("sub: subtraction of two bool tensors is not supported; use logical_xor")
+    return np.subtract(x, y)
+
+
+@sub.vjp
+def _sub_vjp(grad: Tensor, needs_input_grad: tuple) -> tuple[Tensor, Tensor | None]:
+    return grad, -grad if needs_input_grad[1] else None
+
+
+@primitive("mul", validate=check_broadcastable)
+def mul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.multiply(x, y)
+
+
+@mul.vjp
+def _mul_vjp(grad: Tensor, x: Tensor, y: Tensor, needs_input_grad: tuple) -> tuple:
+    return (grad * y if needs_input_grad[0] else None, grad * x if needs_input_grad[1] else None)
+
+
+@primitive("div", validate=check_broadcastable, domain=(Domain(), Domain(0.5, 3.0)))
+def div(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    if x.dtype.kind != "f" and y.dtype.kind != "f":
+        x, y = _float(x), _float(y)
+    return np.true_divide(x, y)
+
+
+@div.vjp
+def _div_vjp(grad: Tensor, x: Tensor, y: Tensor, needs_input_grad: tuple) -> tuple:
+    grad_x = grad / y if needs_input_grad[0] else None
+    grad_y = -grad * x / (y * y) if needs_input_grad[1] else None
+    return grad_x, grad_y
+
+
+@primitive("neg")
+def neg(x: np.ndarray) -> np.ndarray:
+    if x.dtype == np.bool_:
+        raise RuntimeError("neg: negation of a bool tensor is not supported; use logical_not")
+    return np.negative(x)
+
+
+@neg.vjp
+def _neg_vjp(grad: Tensor) -> Tensor:
+    return -grad
+
+
+@primitive("pow", validate=check_broadcastable, domain=(POSITIVE, Domain(-2.0, 2.0)))
+def pow(x: np.ndarray, exponent: np.ndarray) -> np.ndarray:  # noqa: A001
+    if x.dtype.kind in "iub" and exponent.dtype.kind in "iub" and (exponent < 0).any():
+        raise RuntimeError("pow: integers to negative integer powers are not allowed")
+    return np.power(x, exponent)
+
+
+@pow.vjp
+def _pow_vjp(grad: Tensor, x: Tensor, exponent: Tensor, out: Tensor, needs_input_grad: tuple) -> tuple:
+    grad_x = grad_exponent = None
+    if needs_input_grad[0]:
+        # x ** (e - 1) rather than out / x, so x = 0 gives the right (finite) slope.
+        grad_x = grad * exponent * x ** (exponent - 1)
+    if needs_input_grad[1]:
+        # d/de x**e = x**e log x; defined as 0 where x == 0 (as PyTorch does).
+        safe_log = where(x > 0, x, 1.0).log()
+        grad_exponent = grad * out * safe_log
+    return grad_x, grad_exponent
+
+
+@primitive("exp")
+def exp(x: np.ndarray) -> np.ndarray:
+    return np.exp(_float(x))
+
+
+@exp.vjp
+def _exp_vjp(grad: Tensor, out: Tensor) -> Tensor:
+    return grad * out
+
+
+@primitive("expm1")
+def expm1(x: np.ndarray) -> np.ndarray:
+    return np.expm1(_float(x))
+
+
+@expm1.vjp
+def _expm1_vjp(grad: Tensor, out: Tensor) -> Tensor:
+    return grad * (out + 1)
+
+
+@primitive("log", domain=POSITIVE)
+def log(x: np.ndarray) -> np.ndarray:
+    return np.log(_float(x))
+
+
+@log.vjp
+def _log_vjp(grad: Tensor, x: Tensor) -> Tensor:
+    return grad / x
+
+
+@composite("log2", domain=POSITIVE)
+def log2(x: Tensor) -> Tensor:
+    """Base-2 logarithm."""
+    return log(x) * (1.0 / np.log(2.0))
+
+
+@composite("log10", domain=POSITIVE)
+def log10(x: Tensor) -> Tensor:
+    """Base-10 logarithm."""
+    return log(x) * (1.0 / np.log(10.0))
+
+
+@primitive("log1p", domain=Domain(-0.9, 3.0))
+def log1p(x: np.ndarray) -> np.ndarray:
+    return np.log1p(_float(x))
+
+
+@log1p.vjp
+def _log1p_vjp(grad: Tensor, x: Tensor) -> Tensor:
+    return grad / (x + 1)
+
+
+@primitive("sqrt", domain=POSITIVE)
+def sqrt(x: np.ndarray) -> np.ndarray:
+    return np.sqrt(_float(x))
+
+
+@sqrt.vjp
+def _sqrt_vjp(grad: Tensor, out: Tensor) -> Tensor:
+    return grad / (2 * out)
+
+
+@primitive("rsqrt", domain=POSITIVE)
+def rsqrt(x: np.ndarray) -> np.ndarray:
+    return 1.0 / np.sqrt(_float(x))
+
+
+@rsqrt.vjp
+def _rsqrt_vjp(grad: Tensor, out: Tensor) -> Tensor:
+    return grad * -0.5 * out * out * out
+
+
+@composite("square")
+def square(x: Tensor) -> Tensor:
+    """``x * x``."""
+    return mul(x, x)
+
+
+@composite("reciprocal", domain=Domain(0.5, 3.0))
+def reciprocal(x: Tensor) -> Tensor:
+    """``1 / x``."""
+    return div(1.0, x)
+
+
+@primitive("sin")
+def sin(x: np.ndarray) -> np.ndarray:
+    return np.sin(_float(x))
+
+
+@sin.vjp
+def _sin_vjp(grad: Tensor, x: Tensor) -> Tensor:
+    return grad * cos(x)
+
+
+@primitive("cos")
+def cos(x: np.ndarray) -> np.ndarray:
+    return np.cos(_float(x))
+
+
+@cos.vjp
+def _cos_vjp(grad: Tensor, x: Tensor) -> Tensor:
+    return -grad * sin(x)
+
+
+@primitive("tan", domain=Domain(-1.2, 1.2))
+def tan(x: np.ndarray) -> np.ndarray:
+    return np.tan(_float(x))
+
+
+@tan.vjp
+def _tan_vjp(grad: Tensor, out: Tensor) -> Tensor:
+    return grad * (1 + out * out)
+
+
+@primitive("atan")
+def atan(x: np.ndarray) -> np.ndarray:
+    return np.arctan(_float(x))
+
+
+@atan.vjp
+def _atan_vjp(grad: Tensor, x: Tensor) -> Tensor:
+    return grad / (1 + x * x)
+
+
+@primitive("asin", domain=Domain(-0.9, 0.9))
+def asin(x: np.ndarray) -> np.ndarray:
+    return np.arcsin(_float(x))
+
+
+@asin.vjp
+def _asin_vjp(grad: Tensor, x: Tensor) -> Tensor:
+    return grad * rsqrt(1 - x * x)
+
+
+@primitive("acos", domain=Domain(-0.9, 0.9))
+def acos(x: np.ndarray) -> np.ndarray:
+    return np.arccos(_float(x))
+
+
+@acos.vjp
+def _acos_vjp(grad: Tensor, x: Tensor) -> Tensor:
+    return -grad * rsqrt(1 - x * x)
+
+
+@primitive("sinh")
+def sinh(x: np.ndarray) -> np.ndarray:
+    return np.sinh(_float(x))
+
+
+@sinh.vjp
+def _sinh_vjp(grad: Tensor, x: Tensor) -> Tensor:
+    return grad * cosh(x)
+
+
+@primitive("cosh")
+def cosh(x: np.ndarray) -> np.ndarray:
+    return np.cosh(_float(x))
+
+
+@cosh.vjp
+def _cosh_vjp(grad: Tensor, x: Tensor) -> Tensor:
+    return grad * sinh(x)
+
+
+@primitive("tanh")
+def tanh(x: np.ndarray) -> np.ndarray:
+    return np.tanh(_float(x))
+
+
+@tanh.vjp
+def _tanh_vjp(grad: Tensor, out: Tensor) -> Tensor:
+    return grad * (1 - out * out)
+
+
+@primitive("sigmoid")
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    x = _float(x)
+    # Written via tanh: exact for large |x| without overflow warnings from exp(-x).
+    return 0.5 * (np.tanh(0.5 * x) + 1).astype(x.dtype, copy=False)
+
+
+@sigmoid.vjp
+def _sigmoid_vjp(grad: Tensor, out: Tensor) -> Tensor:
+    return grad * out * (1 - out)
+
+
+@primitive("relu", domain=AWAY_FROM_KINKS)
+def relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0).astype(x.dtype, copy=False)
+
+
+@relu.vjp
+def _relu_vjp(grad: Tensor, out: Tensor) -> Tensor:
+    # relu'(0) = 0, as in PyTorch.
+    return grad * (out > 0)
+
+
+@primitive("abs", domain=AWAY_FROM_KINKS)
+def abs(x: np.ndarray) -> np.ndarray:  # noqa: A001
+    return np.abs(x)
+
+
+@abs.vjp
+def _abs_vjp(grad: Tensor, x: Tensor) -> Tensor:
+    # abs'(0) = 0, as in PyTorch (sign(0) = 0).
+    return grad * sign(x)
+
+
+@primitive("sign", domain=AWAY_FROM_KINKS, twice=False)
+def sign(x: np.ndarray) -> np.ndarray:
+    return np.sign(x)
+
+
+@sign.vjp
+def _sign_vjp(grad: Tensor) -> Tensor:
+    # Piecewise constant: a zero gradient, as in PyTorch.
+    return grad * 0
+
+
+_SQRT_PI = np.sqrt(np.pi)
+
+
+def _erf_array(x: np.ndarray) -> np.ndarray:
+    try:
+        from scipy.special import erf as scipy_erf
+
+        return scipy_erf(x).astype(x.dtype, copy=False)
+    except ImportError:
+        pass
+    # Without SciPy: the Maclaurin series for |x| < 3 and a continued fraction for erfc beyond,
+    # both accurate to ~1e-13, so finite differences of erf match its analytic derivative.
+    z = np.abs(x.astype(np.float64))
+    out = np.empty_like(z)
+    small = z < 3.0
+    zs = z[small]
+    term = zs.copy()
+    total = zs.copy()
+    square = zs * zs
+    for n in range(1, 60):
+        term = term * -square / n
+        total += term / (2 * n + 1)
+    out[small] = total * (2.0 / _SQRT_PI)
+    zl = z[~small]
+    if zl.size:
+        fraction = np.zeros_like(zl)
+        for k in range(60, 0, -1):
+            fraction = (k / 2.0) / (zl + fraction)
+        out[~small] = 1.0 - np.exp(-zl * zl) / _SQRT_PI / (zl + fraction)
+    return (np.sign(x) * out).astype(x.dtype, copy=False)
+
+
+@primitive("erf")
+def erf(x: np.ndarray) -> np.ndarray:
+    return _erf_array(_float(x))
+
+
+@erf.vjp
+def _erf_vjp(grad: Tensor, x: Tensor) -> Tensor:
+    return grad * (2.0 / _SQRT_PI) * exp(-x * x)
+
+
+def _clamp_domain() -> Domain:
+    return Domain(away_from=(-0.5, 0.5))
+
+
+@primitive("clamp", domain=_clamp_domain(), extra={"kwargs": "clamp"})
+def clamp(x: np.ndarray, *, min: Any = None, max: Any = None) -> np.ndarray:  # noqa: A002
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    low = min._data if isinstance(min, Tensor) else min
+    high = max._data if isinstance(max, Tensor) else max
+    out = x
+    if low is not None:
+        out = np.maximum(out, low)
+    if high is not None:
+        out = np.minimum(out, high)
+    return out.astype(x.dtype, copy=False)
+
+
+@clamp.vjp
+def _clamp_vjp(grad: Tensor, x: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A002
+    # The gradient passes at the boundary itself (x == min or x == max), as in PyTorch.
+    low = min._data if isinstance(min, Tensor) else min
+    high = max._data if isinstance(max, Tensor) else max
+    inside = np.ones(x.shape, dtype=bool)
+    if low is not None:
+        inside &= x._data >= low
+    if high is not None:
+        inside &= x._data <= high
+    return grad * Tensor._from_array(inside)
+
+
+@composite("clip", test=False)
+def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Alias of ``clamp``."""
+    return clamp(x, min=min, max=max)
+
+
+@primitive("maximum", validate=check_broadcastable, domain=DISTINCT)
+def maximum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.maximum(x, y)
+
+
+@maximum.vjp
+def _maximum_vjp(grad: Tensor, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    # Ties split the gradient evenly, as PyTorch does.
+    x_wins = (x._data > y._data) + 0.5 * (x._data == y._data)
+    share = Tensor._from_array(x_wins.astype(grad.dtype))
+    return grad * share, grad * (1 - share)
+
+
+@primitive("minimum", validate=check_broadcastable, domain=DISTINCT)
+def minimum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.minimum(x, y)
+
+
+@minimum.vjp
+def _minimum_vjp(grad: Tensor, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    x_wins = (x._data < y._data) + 0.5 * (x._data == y._data)
+    share = Tensor._from_array(x_wins.astype(grad.dtype))
+    return grad * share, grad * (1 - share)
+
+
+def _check_where(op: str, condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+    if condition.dtype != np.bool_:
+        raise RuntimeError(f"{op}: condition must be a bool tensor, got dtype {condition.dtype}")
+    check_broadcastable(op, condition, x, y)
+
+
+@primitive("where", validate=_check_where, promote=("x", "y"), method=False, extra={"inputs": "where"})
+def where(condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.where(condition, x, y)
+
+
+@where.vjp
+def _where_vjp(grad: Tensor, condition: Tensor, needs_input_grad: tuple) -> tuple:
+    zero = Tensor._from_array(np.zeros((), grad.dtype))
+    return (
+        None,
+        where(condition, grad, zero) if needs_input_grad[1] else None,
+        where(condition, zero, grad) if needs_input_grad[2] else None,
+    )
+
+
+def _where_method(self: Tensor, condition: Any, other: Any) -> Tensor:
+    """``ag.where(condition, self, other)``."""
+    return where(condition, self, other)
+
+
+Tensor.where = _where_method  # type: ignore[attr-defined]
+
+
+@composite("masked_fill", extra={"inputs": "masked_fill"})
+def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
+    """Replace the elements where ``mask`` is True by ``value``."""
+    mask_tensor = mask if isinstance(mask, Tensor) else Tensor._from_array(np.asarray(mask))
+    if mask_tensor.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill: mask must be a bool tensor, got dtype {mask_tensor.dtype}")
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(
+            f"masked_fill: value must be a 0-d tensor or a number, got shape {tuple(value.shape)}"
+        )
+    fill = value if isinstance(value, Tensor) else Tensor._from_array(np.asarray(value, x.dtype))
+    out = where(mask_tensor, fill.to(x.dtype), x)
+    if out.shape != x.shape:
+        raise RuntimeError(
+            f"masked_fill: mask of shape {tuple(mask_tensor.shape)} can't be broadcast to the "
+            f"tensor's shape {tuple(x.shape)}"
+        )
+    return out
+
+
+def _masked_fill_(self: Tensor, mask: Any, value: Any) -> Tensor:
+    """In-place ``masked_fill``."""
+    return self._inplace("masked_fill_", lambda s: masked_fill(s, mask, value), value)
+
+
+Tensor.masked_fill_ = _masked_fill_  # type: ignore[attr-defined]
+
+
+@primitive("to_dtype", method=False, test=False)
+def to_dtype(x: np.ndarray, *, dtype: Any) -> np.ndarray:
+    return x.astype(dtype)
+
+
+@to_dtype.vjp
+def _to_dtype_vjp(grad: Tensor, x_shape: tuple, needs_input_grad: tuple) -> Tensor:
+    return grad  # the engine casts the gradient back to the input's dtype
+
+
+@composite("lerp", shapes=SAME, test=False)
+def lerp(x: Tensor, end: Any, weight: Any) -> Tensor:
+    """``x + weight * (end - x)``."""
+    return x + weight * (end - x)
+
+
+def _comparison(name: str, ufunc: np.ufunc) -> Any:
+    @primitive(name, differentiable=False, validate=check_broadcastable)
+    def compare(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return ufunc(x, y)
+
+    return compare
+
+
+lt = _comparison("lt", np.less)
+le = _comparison("le", np.less_equal)
+gt = _comparison("gt", np.greater)
+ge = _comparison("ge", np.greater_equal)
+eq = _comparison("eq", np.equal)
+ne = _comparison("ne", np.not_equal)
+logical_and = _comparison("logical_and", np.logical_and)
+logical_or = _comparison("logical_or", np.logical_or)
+logical_xor = _comparison("logical_xor", np.logical_xor)
+
+
+def _unary_flag(name: str, function: Any) -> Any:
+    @primitive(name, differentiable=False)
+    def flag(x: np.ndarray) -> np.ndarray:
+        return function(x)
+
+    return flag
+
+
+logical_not = _unary_flag("logical_not", np.logical_not)
+isnan = _unary_flag("isnan", np.isnan)
+isinf = _unary_flag("isinf", np.isinf)
+isfinite = _unary_flag("isfinite", np.isfinite)
+
+
+def _piecewise_constant(name: str, function: Any) -> Any:
+    @primitive(name, domain=Domain(away_from=(-2.5, -1.5, -0.5, 0.0, 0.5, 1.5, 2.5)), twice=False)
+    def rounding(x: np.ndarray) -> np.ndarray:
+        return function(x)
+
+    @rounding.vjp
+    def _rounding_vjp(grad: Tensor) -> Tensor:
+        # Piecewise constant: zero gradient, as in PyTorch.
+        return grad * 0
+
+    return rounding
+
+
+floor = _piecewise_constant("floor", np.floor)
+ceil = _piecewise_constant("ceil", np.ceil)
+round = _piecewise_constant("round", np.round)  # noqa: A001
+trunc = _piecewise_constant("trunc", np.trunc)
+
+
+@primitive("floor_divide", differentiable=False, validate=check_broadcastable)
+def floor_divide(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.floor_divide(x, y)
+
+
+@primitive("remainder", differentiable=False, validate=check_broadcastable)
+def remainder(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.remainder(x, y)

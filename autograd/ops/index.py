@@ -1,0 +1,222 @@
+"""Indexing: ``t[...]``, setitem, gather, scatter_add, index_select, masked_select."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._typing import Shape
+from ..function import composite, primitive
+from ..tensor import Tensor
+from ._shapes import normalize_dim
+
+__all__ = ["getitem", "index_put", "gather", "scatter_add", "index_select", "masked_select", "take_along_dim"]
+
+
+def _normalize_index(index: Any) -> Any:
+    """Turn Tensors and lists inside an index into ndarrays NumPy understands."""
+    if isinstance(index, tuple):
+        return tuple(_normalize_one(i) for i in index)
+    return _normalize_one(index)
+
+
+def _normalize_one(item: Any) -> Any:
+    if isinstance(item, Tensor):
+        array = item._data
+        if array.dtype.kind == "f":
+            raise IndexError(
+                f"getitem: tensors used as indices must be long, int or bool, got dtype {array.dtype}"
+            )
+        return array
+    if isinstance(item, list):
+        array = np.asarray(item)
+        if array.dtype.kind == "f":
+            raise IndexError("getitem: lists used as indices must hold ints or bools")
+        return array
+    if isinstance(item, (np.floating, float)):
+        raise IndexError(f"getitem: only integers, slices, None, Ellipsis, and integer or bool "
+                         f"tensors are valid indices (got {type(item).__name__})")  # fmt: skip
+    return item
+
+
+def _is_basic(index: Any) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return not any(isinstance(i, np.ndarray) for i in items)
+
+
+@primitive("getitem", method=False, extra={"view": True, "inputs": "getitem"})
+def _getitem(x: np.ndarray, *, index: Any) -> np.ndarray:
+    try:
+        return x[index]
+    except IndexError as error:
+        raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
+
+
+@_getitem.vjp
+def _getitem_vjp(grad: Tensor, x_shape: Shape, index: Any) -> Tensor:
+    return _index_add_into_zeros(grad, shape=x_shape, index=index)
+
+
+@primitive("index_add_into_zeros", method=False, test=False)
+def _index_add_into_zeros(grad: np.ndarray, *, shape: Shape, index: Any) -> np.ndarray:
+    out = np.zeros(shape, dtype=grad.dtype)
+    if _is_basic(index):
+        out[index] = grad
+    else:
+        # Repeated indices must add up their gradients: np.add.at does not buffer.
+        np.add.at(out, index, grad)
+    return out
+
+
+@_index_add_into_zeros.vjp
+def _index_add_into_zeros_vjp(grad: Tensor, index: Any) -> Tensor:
+    return _getitem(grad, index=index)
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    """``x[index]`` with ints, slices, None, Ellipsis, integer arrays/tensors and bool masks."""
+    return _getitem(x, index=_normalize_index(index))
+
+
+@primitive("index_put", method=False, promote=False, test=False)
+def index_put(x: np.ndarray, values: np.ndarray, *, index: Any) -> np.ndarray:
+    out = np.array(x, copy=True)
+    try:
+        out[index] = values
+    except (IndexError, ValueError) as error:
+        raise IndexError(f"setitem: {error} (tensor shape {x.shape}, values {values.shape})") from None
+    return out
+
+
+@index_put.vjp
+def _index_put_vjp(grad: Tensor, x_shape: Shape, index: Any, needs_input_grad: tuple) -> tuple:
+    grad_x = grad_values = None
+    if needs_input_grad[0]:
+        keep = np.ones(x_shape, dtype=grad.dtype)
+        keep[index] = 0
+        grad_x = grad * Tensor._from_array(keep)
+    if needs_input_grad[1]:
+        grad_values = _getitem(grad, index=index)
+    return grad_x, grad_values
+
+
+def _check_index_tensor(op: str, x: np.ndarray, index: np.ndarray, dim: int) -> int:
+    if index.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: expected an int64 index tensor, got dtype {index.dtype}")
+    axis = normalize_dim(dim, x.ndim, op)
+    if index.ndim != x.ndim and not (x.ndim == 0 and index.ndim <= 1):
+        raise RuntimeError(
+            f"{op}: index tensor must have the same number of dims as input ({index.shape} vs "
+            f"{x.shape})"
+        )
+    for d in range(index.ndim):
+        if d != axis and index.shape[d] > x.shape[d]:
+            raise RuntimeError(
+                f"{op}: size of index {index.shape} must not exceed the input's {x.shape} "
+                f"outside dim {dim}"
+            )
+    if index.size and (index.min() < -x.shape[axis] or index.max() >= x.shape[axis]):
+        raise RuntimeError(
+            f"{op}: index {int(index.max()) if index.max() >= x.shape[axis] else int(index.min())} "
+            f"is out of bounds for dim {dim} with size {x.shape[axis]}"
+        )
+    return axis
+
+
+def _full_index(index: np.ndarray, axis: int) -> tuple:
+    grids = list(np.ogrid[tuple(slice(0, s) for s in index.shape)])
+    grids[axis] = index
+    return tuple(grids)
+
+
+@primitive("gather", promote=False, extra={"inputs": "gather"})
+def gather(x: np.ndarray, index: np.ndarray, *, dim: int) -> np.ndarray:
+    axis = _check_index_tensor("gather", x, index, dim)
+    return x[_full_index(index, axis)]
+
+
+@gather.vjp
+def _gather_vjp(grad: Tensor, x_shape: Shape, index: Tensor, dim: int) -> tuple:
+    zeros = Tensor._from_array(np.zeros(x_shape, dtype=grad.dtype))
+    return scatter_add(zeros, index, grad, dim=dim), None
+
+
+def _gather_method(self: Tensor, dim: int, index: Tensor) -> Tensor:
+    """Pick values along ``dim`` at ``index`` (``out[i][j] = self[i][index[i][j]]`` for dim 1)."""
+    return gather(self, index, dim=dim)
+
+
+def _gather_function(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
+    """``input.gather(dim, index)``."""
+    return gather(input, index, dim=dim)
+
+
+@primitive("scatter_add", promote=False, method=False, extra={"inputs": "scatter_add"})
+def _scatter_add(x: np.ndarray, index: np.ndarray, src: np.ndarray, *, dim: int) -> np.ndarray:
+    axis = _check_index_tensor("scatter_add", x, index, dim)
+    if any(i > s for i, s in zip(index.shape, src.shape)):
+        raise RuntimeError(f"scatter_add: index {index.shape} must not be larger than src {src.shape}")
+    out = np.array(x, copy=True)
+    region = src[tuple(slice(0, s) for s in index.shape)]
+    np.add.at(out, _full_index(index, axis), region.astype(out.dtype, copy=False))
+    return out
+
+
+@_scatter_add.vjp
+def _scatter_add_vjp(grad: Tensor, index: Tensor, src_shape: Shape, dim: int) -> tuple:
+    picked = gather(grad, index, dim=dim)
+    if tuple(picked.shape) != tuple(src_shape):
+        region = tuple(slice(0, s) for s in picked.shape)
+        picked = _index_add_into_zeros(picked, shape=src_shape, index=region)
+    return grad, None, picked
+
+
+def _scatter_add_method(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """Out of place: add ``src`` into a copy of self at ``index`` along ``dim``."""
+    return _scatter_add(self, index, src, dim=dim)
+
+
+def _scatter_add_inplace(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """In place ``scatter_add``."""
+    return self._inplace("scatter_add_", lambda s: _scatter_add(s, index, src, dim=dim), src)
+
+
+def scatter_add(input: Tensor, dim: Any, index: Tensor, src: Tensor | None = None, **kw: Any) -> Tensor:  # noqa: A002
+    """``torch.scatter_add(input, dim, index, src)``; also ``scatter_add(x, index, src, dim=d)``."""
+    if "dim" in kw:
+        return _scatter_add(input, dim, index, dim=kw["dim"])
+    return _scatter_add(input, index, src, dim=dim)
+
+
+def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
+    """The entries at ``index`` (1-D int tensor) along ``dim``."""
+    axis = normalize_dim(dim, x.ndim, "index_select")
+    array = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if array.ndim > 1:
+        raise IndexError(f"index_select: index must be 0-d or 1-d, got shape {array.shape}")
+    return _getitem(x, index=(slice(None),) * axis + (array.reshape(-1),))
+
+
+def masked_select(x: Tensor, mask: Any) -> Tensor:
+    """The elements where ``mask`` is True, as a 1-D tensor."""
+    mask_array = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if mask_array.dtype != np.bool_:
+        raise RuntimeError(f"masked_select: mask must be a bool tensor, got dtype {mask_array.dtype}")
+    if mask_array.shape != x.shape:
+        x = x.expand(np.broadcast_shapes(x.shape, mask_array.shape))
+        mask_array = np.broadcast_to(mask_array, x.shape)
+    return _getitem(x, index=mask_array)
+
+
+def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
+    """``gather`` with broadcasting of ``indices``, as ``torch.take_along_dim``."""
+    return gather(x, indices, dim=dim)
+
+
+Tensor.gather = _gather_method  # type: ignore[attr-defined]
+Tensor.scatter_add = _scatter_add_method  # type: ignore[attr-defined]
+Tensor.scatter_add_ = _scatter_add_inplace  # type: ignore[attr-defined]
+Tensor.index_select = index_select  # type: ignore[attr-defined]
+Tensor.masked_select = masked_select  # type: ignore[attr-defined]
+composite("index_select", method=False, extra={"inputs": "index_select"})(index_select)

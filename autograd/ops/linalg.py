@@ -1,0 +1,198 @@
+"""Linear algebra: matmul (batched, broadcasting), mm, bmm, dot, outer, einsum."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import numpy as np
+
+from ..function import MATMUL, composite, primitive
+from ..tensor import Tensor
+from ._shapes import shape_str
+
+__all__ = ["matmul", "mm", "bmm", "dot", "outer", "einsum", "mv"]
+
+
+def _check_matmul(op: str, x: np.ndarray, y: np.ndarray) -> None:
+    if x.ndim == 0 or y.ndim == 0:
+        raise RuntimeError(
+            f"{op}: both arguments need at least 1 dim, got shapes {shape_str(x.shape)} and "
+            f"{shape_str(y.shape)}"
+        )
+    inner_x = x.shape[-1]
+    inner_y = y.shape[-2] if y.ndim > 1 else y.shape[0]
+    if inner_x != inner_y:
+        raise RuntimeError(
+            f"{op}: shapes {shape_str(x.shape)} and {shape_str(y.shape)} cannot be multiplied "
+            f"({inner_x} vs {inner_y} in the contracted dim)"
+        )
+    if x.ndim > 2 or y.ndim > 2:
+        try:
+            np.broadcast_shapes(x.shape[:-2], y.shape[:-2] if y.ndim > 1 else ())
+        except ValueError:
+            raise RuntimeError(
+                f"{op}: batch dims of {shape_str(x.shape)} and {shape_str(y.shape)} are not "
+                "broadcastable"
+            ) from None
+
+
+@primitive("matmul", shapes=MATMUL, validate=_check_matmul)
+def matmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.matmul(x, y)
+
+
+@matmul.vjp
+def _matmul_vjp(grad: Tensor, x: Tensor, y: Tensor, needs_input_grad: tuple) -> tuple:
+    grad_x = grad_y = None
+    if x.ndim == 1 and y.ndim == 1:
+        return (grad * y if needs_input_grad[0] else None, grad * x if needs_input_grad[1] else None)
+    if x.ndim == 1:
+        if needs_input_grad[0]:
+            grad_x = (grad.unsqueeze(-2) @ y.mT).squeeze(-2)
+        if needs_input_grad[1]:
+            grad_y = x.unsqueeze(-1) @ grad.unsqueeze(-2)
+        return grad_x, grad_y
+    if y.ndim == 1:
+        if needs_input_grad[0]:
+            grad_x = grad.unsqueeze(-1) @ y.unsqueeze(-2)
+        if needs_input_grad[1]:
+            grad_y = (x.mT @ grad.unsqueeze(-1)).squeeze(-1)
+        return grad_x, grad_y
+    # Batch dims that were broadcast are summed back by the engine.
+    if needs_input_grad[0]:
+        grad_x = grad @ y.mT
+    if needs_input_grad[1]:
+        grad_y = x.mT @ grad
+    return grad_x, grad_y
+
+
+def _require(op: str, t: Tensor, ndim: int, name: str) -> None:
+    if t.ndim != ndim:
+        raise RuntimeError(f"{op}: {name} must be {ndim}-D, got shape {shape_str(t.shape)}")
+
+
+@composite("mm", shapes="mm")
+def mm(x: Tensor, y: Tensor) -> Tensor:
+    """Matrix product of two 2-D tensors."""
+    _require("mm", x, 2, "self")
+    _require("mm", y, 2, "mat2")
+    return matmul(x, y)
+
+
+@composite("bmm", shapes="bmm")
+def bmm(x: Tensor, y: Tensor) -> Tensor:
+    """Batched matrix product of two 3-D tensors with the same batch size."""
+    _require("bmm", x, 3, "self")
+    _require("bmm", y, 3, "mat2")
+    if x.shape[0] != y.shape[0]:
+        raise RuntimeError(f"bmm: batch sizes differ: {shape_str(x.shape)} vs {shape_str(y.shape)}")
+    return matmul(x, y)
+
+
+@composite("dot", shapes="dot")
+def dot(x: Tensor, y: Tensor) -> Tensor:
+    """Inner product of two 1-D tensors of equal length."""
+    _require("dot", x, 1, "self")
+    _require("dot", y, 1, "tensor")
+    return matmul(x, y)
+
+
+@composite("mv", shapes="mv")
+def mv(x: Tensor, y: Tensor) -> Tensor:
+    """Matrix-vector product."""
+    _require("mv", x, 2, "self")
+    _require("mv", y, 1, "vec")
+    return matmul(x, y)
+
+
+@composite("outer", shapes="dot")
+def outer(x: Tensor, y: Tensor) -> Tensor:
+    """Outer product of two 1-D tensors."""
+    _require("outer", x, 1, "self")
+    _require("outer", y, 1, "vec2")
+    return x.unsqueeze(1) * y.unsqueeze(0)
+
+
+def _parse_equation(equation: str, shapes: list[tuple]) -> tuple[list[str], str]:
+    """Expand ``...`` into letters and add the implicit output, giving explicit subscripts."""
+    equation = equation.replace(" ", "")
+    inputs_part, arrow, output = equation.partition("->")
+    subscripts = inputs_part.split(",")
+    if len(subscripts) != len(shapes):
+        raise RuntimeError(
+            f"einsum: the equation has {len(subscripts)} operands but {len(shapes)} were given"
+        )
+    used = set(equation) - set(".,->")
+    spare = [c for c in string.ascii_letters if c not in used]
+    ellipsis_rank = 0
+    for sub, shape in zip(subscripts, shapes):
+        if "..." in sub:
+            ellipsis_rank = max(ellipsis_rank, len(shape) - (len(sub) - 3))
+    ellipsis = "".join(spare[:ellipsis_rank])
+    expanded = []
+    for sub, shape in zip(subscripts, shapes):
+        if "..." in sub:
+            rank = len(shape) - (len(sub) - 3)
+            sub = sub.replace("...", ellipsis[ellipsis_rank - rank :])
+        if len(sub) != len(shape):
+            raise RuntimeError(
+                f"einsum: subscripts {sub!r} do not match an operand of shape {shape_str(shape)}"
+            )
+        expanded.append(sub)
+    if arrow:
+        output = output.replace("...", ellipsis)
+    else:
+        counts: dict[str, int] = {}
+        for sub in expanded:
+            for c in sub:
+                counts[c] = counts.get(c, 0) + 1
+        output = ellipsis + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ellipsis))
+    return expanded, output
+
+
+@primitive("einsum", method=False, promote=True, extra={"inputs": "einsum"})
+def _einsum(*operands: np.ndarray, equation: str) -> np.ndarray:
+    subscripts, output = _parse_equation(equation, [o.shape for o in operands])
+    return np.einsum(",".join(subscripts) + "->" + output, *operands, optimize=len(operands) > 2)
+
+
+@_einsum.vjp
+def _einsum_vjp(grad: Tensor, operands: list, equation: str, needs_input_grad: tuple) -> tuple:
+    subscripts, output = _parse_equation(equation, [tuple(o.shape) for o in operands])
+    grads = []
+    for i, sub in enumerate(subscripts):
+        if not needs_input_grad[i]:
+            grads.append(None)
+            continue
+        if len(set(sub)) != len(sub):
+            raise RuntimeError(
+                f"einsum: backward through repeated subscripts in one operand ({sub!r}) is not "
+                "supported; take the diagonal with indexing instead"
+            )
+        others = [s for j, s in enumerate(subscripts) if j != i]
+        available = set(output).union(*others) if others else set(output)
+        kept = "".join(c for c in sub if c in available)
+        terms = [output] + others
+        tensors = [grad] + [o for j, o in enumerate(operands) if j != i]
+        partial = _einsum(*tensors, equation=",".join(terms) + "->" + kept)
+        if kept != sub:
+            # Letters summed away inside this operand alone: the gradient is constant along them.
+            shape = tuple(operands[i].shape)
+            view = tuple(shape[k] if c in kept else 1 for k, c in enumerate(sub))
+            partial = partial.reshape(view).expand(shape)
+        grads.append(partial)
+    return tuple(grads)
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Einstein summation, as ``torch.einsum`` (operands as arguments or one list).
+
+    Example:
+        >>> import autograd as ag
+        >>> ag.einsum("ij,jk->ik", ag.ones(2, 3), ag.ones(3, 4)).shape
+        (2, 4)
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    return _einsum(*operands, equation=equation)

@@ -1,0 +1,325 @@
+"""Reductions: sum, mean, var, std, prod, amax/amin, max/min, argmax/argmin, logsumexp, norm."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._typing import Dim, Shape
+from ..dtypes import get_default_dtype
+from ..function import DISTINCT, NONZERO, Domain, composite, primitive
+from ..tensor import Tensor
+from ._shapes import kept_shape, normalize_dim
+from .elementwise import sqrt, where
+
+__all__ = [
+    "sum", "mean", "var", "std", "prod", "amax", "amin", "max", "min", "argmax", "argmin",
+    "logsumexp", "norm", "all", "any", "count_nonzero", "cumsum", "var_mean", "std_mean",
+]  # fmt: skip
+
+
+class MaxResult(NamedTuple):
+    """``(values, indices)`` as returned by ``max(dim)`` and ``min(dim)``."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _axes(dim: Dim, ndim: int, op: str) -> Any:
+    axes = normalize_dim(dim, ndim, op=op)
+    if ndim == 0 and axes is not None:
+        return None  # a 0-d tensor accepts dim 0 / -1 and reduces nothing
+    if isinstance(axes, tuple) and len(axes) == 0:
+        return None  # PyTorch: dim=() reduces over everything
+    return axes
+
+
+@primitive("sum", kwargs="reduce")
+def sum(x: np.ndarray, *, dim: Dim = None, keepdim: bool = False, dtype: Any = None) -> np.ndarray:  # noqa: A001
+    if dtype is None and x.dtype.kind in "biu":
+        dtype = np.int64
+    return np.sum(x, axis=_axes(dim, x.ndim, "sum"), keepdims=keepdim, dtype=dtype)
+
+
+@sum.vjp
+def _sum_vjp(grad: Tensor, x_shape: Shape, dim: Dim, keepdim: bool) -> Tensor:
+    if not keepdim:
+        grad = grad.reshape(kept_shape(x_shape, dim))
+    return grad.expand(x_shape)
+
+
+def _count(shape: Shape, dim: Dim) -> int:
+    axes = normalize_dim(dim, len(shape), op="mean")
+    if axes is None or (isinstance(axes, tuple) and not axes) or len(shape) == 0:
+        return int(np.prod(shape, dtype=np.int64))
+    axes = axes if isinstance(axes, tuple) else (axes,)
+    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+
+
+@composite("mean", kwargs="reduce")
+def mean(x: Tensor, dim: Dim = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """Average over ``dim`` (all dims by default)."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if x.dtype.kind != "f":
+        raise RuntimeError(
+            f"mean: could not infer output dtype; input dtype {x.dtype} must be floating point "
+            "(use .float() first)"
+        )
+    total = sum(x, dim=dim, keepdim=keepdim)
+    return total / builtins.max(_count(x.shape, dim), 1) if x.numel() else total * np.nan
+
+
+def _correction(unbiased: bool | None, correction: float | None) -> float:
+    if correction is not None:
+        return float(correction)
+    return 1.0 if unbiased is None or unbiased else 0.0
+
+
+@composite("var", kwargs="reduce")
+def var(
+    x: Tensor,
+    dim: Dim = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> Tensor:
+    """Variance over ``dim``; divides by ``N - correction`` (``unbiased=True``: N - 1)."""
+    if isinstance(unbiased, (tuple, list)) or (isinstance(unbiased, int) and not isinstance(unbiased, bool)):
+        raise TypeError("var: unbiased must be a bool; pass dims as dim=")
+    x = x if x.dtype.kind == "f" else x.to(get_default_dtype())
+    n = _count(x.shape, dim)
+    centered = x - x.mean(dim=dim, keepdim=True)
+    denominator = builtins.max(n - _correction(unbiased, correction), 0)
+    squares = sum(centered * centered, dim=dim, keepdim=keepdim)
+    # N - correction <= 0 gives inf/nan, as PyTorch does (with a warning there).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return squares / denominator if denominator else squares * np.inf
+
+
+@composite("std", kwargs="reduce", domain=Domain(distinct=True))
+def std(
+    x: Tensor,
+    dim: Dim = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> Tensor:
+    """Standard deviation over ``dim`` (the square root of ``var``)."""
+    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+
+
+def var_mean(x: Tensor, dim: Dim = None, unbiased: bool | None = None, keepdim: bool = False,
+             *, correction: float | None = None) -> tuple[Tensor, Tensor]:  # fmt: skip
+    """``(var, mean)`` over ``dim``."""
+    return var(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
+
+
+def std_mean(x: Tensor, dim: Dim = None, unbiased: bool | None = None, keepdim: bool = False,
+             *, correction: float | None = None) -> tuple[Tensor, Tensor]:  # fmt: skip
+    """``(std, mean)`` over ``dim``."""
+    return std(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
+
+
+Tensor.var_mean = var_mean  # type: ignore[attr-defined]
+Tensor.std_mean = std_mean  # type: ignore[attr-defined]
+
+
+@primitive("prod", kwargs="one_dim", domain=Domain(0.5, 1.5))
+def prod(x: np.ndarray, *, dim: int | None = None, keepdim: bool = False, dtype: Any = None) -> np.ndarray:
+    if dtype is None and x.dtype.kind in "biu":
+        dtype = np.int64
+    if isinstance(dim, (tuple, list)):
+        raise TypeError("prod: dim must be a single int (PyTorch's prod takes one dim)")
+    return np.prod(x, axis=_axes(dim, x.ndim, "prod"), keepdims=keepdim, dtype=dtype)
+
+
+@prod.vjp
+def _prod_vjp(grad: Tensor, x: Tensor, out: Tensor, dim: int | None, keepdim: bool) -> Tensor:
+    shape = kept_shape(x.shape, dim)
+    if not keepdim:
+        grad = grad.reshape(shape)
+        out = out.reshape(shape)
+    if (x._data != 0).all():
+        return grad * out / x
+    # With zeros, out / x is 0/0: use the product of all the other elements instead.
+    axis = None if dim is None else normalize_dim(dim, x.ndim, "prod")
+    flat = x._data.reshape(-1) if axis is None else np.moveaxis(x._data, axis, -1)
+    left = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :-1]], -1), -1)
+    right = np.flip(np.cumprod(np.concatenate(
+        [np.ones_like(flat[..., :1]), np.flip(flat, -1)[..., :-1]], -1), -1), -1)  # fmt: skip
+    others = left * right
+    others = others.reshape(x.shape) if axis is None else np.moveaxis(others, -1, axis)
+    return grad * Tensor._from_array(others)
+
+
+def _tie_split(grad: Tensor, x: Tensor, out: Tensor, dim: Dim, keepdim: bool) -> Tensor:
+    shape = kept_shape(x.shape, dim)
+    if not keepdim:
+        grad = grad.reshape(shape)
+        out = out.reshape(shape)
+    # Ties share the gradient evenly, as PyTorch's amax/amin do.
+    hits = Tensor._from_array((x._data == out._data).astype(grad.dtype))
+    count = hits.sum(dim=dim, keepdim=True) if dim is not None else hits.sum().reshape(shape)
+    return grad * hits / count
+
+
+def _check_nonempty(op: str, x: np.ndarray, dim: Dim) -> None:
+    if x.size == 0 and dim is None:
+        raise RuntimeError(f"{op}: expected a non-empty tensor (got shape {x.shape}); specify dim")
+
+
+@primitive("amax", kwargs="reduce", domain=DISTINCT)
+def amax(x: np.ndarray, *, dim: Dim = (), keepdim: bool = False) -> np.ndarray:
+    dim = None if dim == () else dim
+    _check_nonempty("amax", x, dim)
+    return np.amax(x, axis=_axes(dim, x.ndim, "amax"), keepdims=keepdim)
+
+
+@amax.vjp
+def _amax_vjp(grad: Tensor, x: Tensor, out: Tensor, dim: Dim, keepdim: bool) -> Tensor:
+    return _tie_split(grad, x, out, None if dim == () else dim, keepdim)
+
+
+@primitive("amin", kwargs="reduce", domain=DISTINCT)
+def amin(x: np.ndarray, *, dim: Dim = (), keepdim: bool = False) -> np.ndarray:
+    dim = None if dim == () else dim
+    _check_nonempty("amin", x, dim)
+    return np.amin(x, axis=_axes(dim, x.ndim, "amin"), keepdims=keepdim)
+
+
+@amin.vjp
+def _amin_vjp(grad: Tensor, x: Tensor, out: Tensor, dim: Dim, keepdim: bool) -> Tensor:
+    return _tie_split(grad, x, out, None if dim == () else dim, keepdim)
+
+
+@primitive("argmax", differentiable=False)
+def argmax(x: np.ndarray, *, dim: int | None = None, keepdim: bool = False) -> np.ndarray:
+    _check_nonempty("argmax", x, dim)
+    if dim is None:
+        out = np.argmax(x)
+        return np.asarray(out, np.int64).reshape((1,) * x.ndim if keepdim else ())
+    return np.argmax(x, axis=normalize_dim(dim, x.ndim, "argmax"), keepdims=keepdim).astype(np.int64)
+
+
+@primitive("argmin", differentiable=False)
+def argmin(x: np.ndarray, *, dim: int | None = None, keepdim: bool = False) -> np.ndarray:
+    _check_nonempty("argmin", x, dim)
+    if dim is None:
+        out = np.argmin(x)
+        return np.asarray(out, np.int64).reshape((1,) * x.ndim if keepdim else ())
+    return np.argmin(x, axis=normalize_dim(dim, x.ndim, "argmin"), keepdims=keepdim).astype(np.int64)
+
+
+def _extreme(x: Tensor, dim: Any, keepdim: bool, other: Any, op: str) -> Any:
+    from .elementwise import maximum, minimum
+
+    if isinstance(dim, Tensor):
+        other, dim = dim, None
+    if other is not None:
+        return maximum(x, other) if op == "max" else minimum(x, other)
+    if dim is None:
+        return amax(x) if op == "max" else amin(x)
+    index = (argmax if op == "max" else argmin)(x, dim=dim, keepdim=True)
+    values = x.gather(dim, index)
+    if not keepdim:
+        values = values.squeeze(dim)
+        index = index.squeeze(dim)
+    return MaxResult(values, index)
+
+
+@composite("max", kwargs="one_dim_or_none", domain=DISTINCT)
+def max(x: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001
+    """The maximum; ``max(dim)`` returns ``(values, indices)`` (the gradient goes to that index)."""
+    return _extreme(x, dim, keepdim, other, "max")
+
+
+@composite("min", kwargs="one_dim_or_none", domain=DISTINCT)
+def min(x: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001
+    """The minimum; ``min(dim)`` returns ``(values, indices)``."""
+    return _extreme(x, dim, keepdim, other, "min")
+
+
+@composite("logsumexp", kwargs="reduce_required")
+def logsumexp(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(x)))`` over ``dim``, shifted by the max for stability."""
+    if dim is None:
+        dim = tuple(range(x.ndim))
+    x = x if x.dtype.kind == "f" else x.to(get_default_dtype())
+    shift = amax(x, dim=dim, keepdim=True).detach()
+    # An all -inf slice has max -inf; shifting by 0 there keeps the result -inf, not nan.
+    shift = where(shift.isfinite(), shift, 0.0)
+    total = sum((x - shift).exp(), dim=dim, keepdim=True)
+    out = total.log() + shift
+    if not keepdim:
+        out = out.squeeze(dim) if x.ndim else out
+    return out
+
+
+@composite("norm", kwargs="norm", domain=NONZERO)
+def norm(x: Tensor, p: Any = "fro", dim: Dim = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """The vector p-norm over ``dim`` (``'fro'`` = 2, ``inf``, ``-inf``, 0 or any real p)."""
+    if dtype is not None:
+        x = x.to(dtype)
+    x = x if x.dtype.kind == "f" else x.to(get_default_dtype())
+    if p in ("fro", None, 2, 2.0):
+        return _norm2(x, dim=dim, keepdim=keepdim)
+    if p == "nuc":
+        raise RuntimeError("norm: the nuclear norm is not supported")
+    magnitude = x.abs()
+    if p == float("inf"):
+        return amax(magnitude, dim=() if dim is None else dim, keepdim=keepdim)
+    if p == float("-inf"):
+        return amin(magnitude, dim=() if dim is None else dim, keepdim=keepdim)
+    if p == 0:
+        return sum((x != 0).to(x.dtype), dim=dim, keepdim=keepdim)
+    if p == 1:
+        return sum(magnitude, dim=dim, keepdim=keepdim)
+    return sum(magnitude**p, dim=dim, keepdim=keepdim) ** (1.0 / p)
+
+
+@primitive("norm2", method=False, domain=NONZERO, kwargs="reduce")
+def _norm2(x: np.ndarray, *, dim: Dim = None, keepdim: bool = False) -> np.ndarray:
+    return np.sqrt(np.sum(x * x, axis=_axes(dim, x.ndim, "norm"), keepdims=keepdim))
+
+
+@_norm2.vjp
+def _norm2_vjp(grad: Tensor, x: Tensor, out: Tensor, dim: Dim, keepdim: bool) -> Tensor:
+    shape = kept_shape(x.shape, dim)
+    if not keepdim:
+        grad, out = grad.reshape(shape), out.reshape(shape)
+    # The subgradient at a zero vector is 0 (as PyTorch), not 0/0.
+    safe = where(out == 0, 1.0, out)
+    return where(out == 0, 0.0, grad * x / safe)
+
+
+@primitive("all", differentiable=False)
+def all(x: np.ndarray, *, dim: Dim = None, keepdim: bool = False) -> np.ndarray:  # noqa: A001
+    return np.all(x, axis=_axes(dim, x.ndim, "all"), keepdims=keepdim)
+
+
+@primitive("any", differentiable=False)
+def any(x: np.ndarray, *, dim: Dim = None, keepdim: bool = False) -> np.ndarray:  # noqa: A001
+    return np.any(x, axis=_axes(dim, x.ndim, "any"), keepdims=keepdim)
+
+
+@primitive("count_nonzero", differentiable=False)
+def count_nonzero(x: np.ndarray, *, dim: Dim = None) -> np.ndarray:
+    return np.asarray(np.count_nonzero(x, axis=_axes(dim, x.ndim, "count_nonzero")), np.int64)
+
+
+@primitive("cumsum", kwargs="one_dim_required")
+def cumsum(x: np.ndarray, *, dim: int) -> np.ndarray:
+    x = x if x.dtype.kind == "f" else x.astype(np.int64)
+    return np.cumsum(x, axis=normalize_dim(dim, x.ndim, "cumsum") if x.ndim else None).reshape(x.shape)
+
+
+@cumsum.vjp
+def _cumsum_vjp(grad: Tensor, dim: int) -> Tensor:
+    # The reverse cumulative sum: flip, cumsum, flip.
+    return grad.flip(dim).cumsum(dim=dim).flip(dim) if grad.ndim else grad
+

@@ -1,0 +1,399 @@
+"""Shape ops: reshape/view, permute, transpose, squeeze, expand, repeat, cat, stack, split, flip."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, Sequence
+
+import numpy as np
+
+from .._typing import Shape
+from ..function import composite, primitive
+from ..tensor import Tensor
+from ._shapes import normalize_dim, shape_str
+
+__all__ = [
+    "reshape", "view", "flatten", "unflatten", "permute", "transpose", "swapaxes", "squeeze",
+    "unsqueeze", "expand", "expand_as", "broadcast_to", "repeat", "chunk", "split", "cat",
+    "concat", "stack", "flip", "narrow", "movedim", "unbind", "view_as", "reshape_as", "tile",
+]  # fmt: skip
+
+
+def _shape_args(shape: Sequence[Any]) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, np.ndarray)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def _resolve_shape(op: str, old: Shape, new: Shape) -> Shape:
+    size = int(np.prod(old, dtype=np.int64))
+    unknown = [i for i, s in enumerate(new) if s == -1]
+    if len(unknown) > 1:
+        raise RuntimeError(f"{op}: only one dimension can be inferred (-1), got shape {new}")
+    if any(s < -1 for s in new):
+        raise RuntimeError(f"{op}: invalid shape dimension in {new}")
+    known = int(np.prod([s for s in new if s != -1], dtype=np.int64))
+    if unknown:
+        if known == 0 or size % known:
+            raise RuntimeError(f"{op}: shape {shape_str(new)} is invalid for input of size {size}")
+        new = tuple(size // known if s == -1 else s for s in new)
+    elif known != size:
+        raise RuntimeError(f"{op}: shape {shape_str(new)} is invalid for input of size {size}")
+    return new
+
+
+@primitive("reshape", method=False, kwargs="reshape", extra={"view": True})
+def _reshape(x: np.ndarray, *, shape: Shape) -> np.ndarray:
+    return x.reshape(_resolve_shape("reshape", x.shape, shape))
+
+
+@_reshape.vjp
+def _reshape_vjp(grad: Tensor, x_shape: Shape) -> Tensor:
+    return grad.reshape(x_shape)
+
+
+def reshape(x: Tensor, *shape: Any) -> Tensor:
+    """Return the same data with a new shape (one dim may be -1).
+
+    Example:
+        >>> import autograd as ag
+        >>> ag.arange(6).reshape(2, -1).shape
+        (2, 3)
+    """
+    new = _shape_args(shape)
+    if tuple(x.shape) == new:
+        return x
+    return _reshape(x, shape=new)
+
+
+def view(x: Tensor, *shape: Any) -> Tensor:
+    """Same as ``reshape`` (NumPy decides whether a copy is needed)."""
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
+        return x.to(shape[0])  # view(dtype)
+    return reshape(x, *shape)
+
+
+def view_as(x: Tensor, other: Tensor) -> Tensor:
+    """Reshape to ``other``'s shape."""
+    return reshape(x, other.shape)
+
+
+def reshape_as(x: Tensor, other: Tensor) -> Tensor:
+    """Reshape to ``other``'s shape."""
+    return reshape(x, other.shape)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` into one."""
+    if x.ndim == 0:
+        return reshape(x, 1)
+    start = normalize_dim(start_dim, x.ndim, "flatten")
+    end = normalize_dim(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    shape = x.shape
+    merged = int(np.prod(shape[start : end + 1], dtype=np.int64))
+    return reshape(x, shape[:start] + (merged,) + shape[end + 1 :])
+
+
+def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Split dim ``dim`` into ``sizes``."""
+    axis = normalize_dim(dim, x.ndim, "unflatten")
+    sizes = tuple(sizes)
+    resolved = _resolve_shape("unflatten", (x.shape[axis],), sizes)
+    return reshape(x, x.shape[:axis] + resolved + x.shape[axis + 1 :])
+
+
+@primitive("permute", method=False, kwargs="permute", extra={"view": True})
+def _permute(x: np.ndarray, *, dims: Shape) -> np.ndarray:
+    axes = normalize_dim(tuple(dims), x.ndim, "permute")
+    if len(axes) != x.ndim:
+        raise RuntimeError(
+            f"permute: number of dims {len(axes)} doesn't match the tensor's {x.ndim} dims "
+            f"(shape {x.shape})"
+        )
+    return np.transpose(x, axes)
+
+
+@_permute.vjp
+def _permute_vjp(grad: Tensor, dims: Shape) -> Tensor:
+    axes = normalize_dim(tuple(dims), grad.ndim, "permute")
+    return grad.permute(*np.argsort(axes).tolist())
+
+
+def permute(x: Tensor, *dims: Any) -> Tensor:
+    """Reorder dims."""
+    return _permute(x, dims=_shape_args(dims))
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims."""
+    if x.ndim == 0:
+        return x
+    a, b = normalize_dim(dim0, x.ndim, "transpose"), normalize_dim(dim1, x.ndim, "transpose")
+    if a == b:
+        return x
+    order = list(range(x.ndim))
+    order[a], order[b] = order[b], order[a]
+    return _permute(x, dims=tuple(order))
+
+
+swapaxes = transpose
+
+
+def movedim(x: Tensor, source: int, destination: int) -> Tensor:
+    """Move dim ``source`` to position ``destination``."""
+    order = list(range(x.ndim))
+    src = normalize_dim(source, x.ndim, "movedim")
+    dst = normalize_dim(destination, x.ndim, "movedim")
+    order.pop(src)
+    order.insert(dst, src)
+    return _permute(x, dims=tuple(order))
+
+
+def squeeze(x: Tensor, dim: Any = None) -> Tensor:
+    """Remove dims of size 1 (all of them, or just ``dim``)."""
+    if dim is None:
+        shape = tuple(s for s in x.shape if s != 1)
+    else:
+        axes = normalize_dim(dim, x.ndim, "squeeze") if x.ndim else ()
+        axes = axes if isinstance(axes, tuple) else (axes,)
+        shape = tuple(s for i, s in enumerate(x.shape) if not (i in axes and s == 1))
+    return reshape(x, shape)
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a dim of size 1 at ``dim``."""
+    axis = normalize_dim(dim, x.ndim + 1, "unsqueeze")
+    return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+@primitive("expand", method=False, kwargs="expand", extra={"view": True})
+def _expand(x: np.ndarray, *, shape: Shape) -> np.ndarray:
+    if len(shape) < x.ndim:
+        raise RuntimeError(
+            f"expand: the number of sizes {len(shape)} must be at least the tensor's dims "
+            f"{x.ndim} (shape {x.shape})"
+        )
+    lead = len(shape) - x.ndim
+    target = tuple(
+        x.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(shape)
+    )
+    for i in range(x.ndim):
+        if x.shape[i] != 1 and x.shape[i] != target[i + lead]:
+            raise RuntimeError(
+                f"expand: the size {x.shape[i]} of dim {i} must match the new size "
+                f"{target[i + lead]} (tensor shape {x.shape}, requested {shape_str(shape)}); "
+                "only dims of size 1 can be expanded"
+            )
+    return np.broadcast_to(x, target)
+
+
+@_expand.vjp
+def _expand_vjp(grad: Tensor) -> Tensor:
+    return grad  # the engine sums the gradient back to the input's shape
+
+
+def expand(x: Tensor, *shape: Any) -> Tensor:
+    """Broadcast size-1 dims to ``shape`` without copying (-1 keeps a size)."""
+    target = _shape_args(shape)
+    if tuple(x.shape) == target:
+        return x
+    return _expand(x, shape=target)
+
+
+def expand_as(x: Tensor, other: Tensor) -> Tensor:
+    """Expand to ``other``'s shape."""
+    return expand(x, other.shape)
+
+
+def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
+    """Expand to ``shape``."""
+    return expand(x, tuple(shape))
+
+
+@primitive("repeat", method=False, kwargs="repeat")
+def _repeat(x: np.ndarray, *, repeats: Shape) -> np.ndarray:
+    if len(repeats) < x.ndim:
+        raise RuntimeError(
+            f"repeat: the number of repeats {len(repeats)} can't be smaller than the tensor's "
+            f"dims {x.ndim} (shape {x.shape})"
+        )
+    return np.tile(x, repeats)
+
+
+@_repeat.vjp
+def _repeat_vjp(grad: Tensor, x_shape: Shape, repeats: Shape) -> Tensor:
+    lead = len(repeats) - len(x_shape)
+    full = (1,) * lead + tuple(x_shape)
+    # Split each dim into (repeat, size) and sum the repeats away.
+    split_shape: list[int] = []
+    for r, s in zip(repeats, full):
+        split_shape += [r, s]
+    summed = grad.reshape(tuple(split_shape)).sum(dim=tuple(range(0, 2 * len(full), 2)))
+    return summed.reshape(x_shape)
+
+
+def repeat(x: Tensor, *repeats: Any) -> Tensor:
+    """Tile the tensor ``repeats`` times along each dim."""
+    return _repeat(x, repeats=_shape_args(repeats))
+
+
+def tile(x: Tensor, dims: Sequence[int]) -> Tensor:
+    """Like ``repeat``, padding ``dims`` with leading ones."""
+    dims = tuple(dims)
+    dims = (1,) * (x.ndim - len(dims)) + dims
+    return _repeat(x, repeats=dims)
+
+
+def _as_tensors(tensors: Sequence[Any], op: str) -> list[Tensor]:
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{op}: expected a sequence of tensors, got a single Tensor")
+    items = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not items:
+        raise RuntimeError(f"{op}: expected a non-empty list of tensors")
+    return items
+
+
+def _check_cat(op: str, *arrays: np.ndarray, dim: int) -> None:
+    ndim = arrays[0].ndim
+    if ndim == 0:
+        raise RuntimeError(f"{op}: zero-dimensional tensor (at position 0) cannot be concatenated")
+    axis = normalize_dim(dim, ndim, op)
+    for i, a in enumerate(arrays):
+        if a.ndim != ndim or any(a.shape[k] != arrays[0].shape[k] for k in range(ndim) if k != axis):
+            raise RuntimeError(
+                f"{op}: sizes of tensors must match except in dim {dim}; tensor 0 has shape "
+                f"{arrays[0].shape} and tensor {i} has shape {a.shape}"
+            )
+
+
+@primitive("cat", method=False, validate=_check_cat, kwargs="cat", extra={"inputs": "cat"})
+def _cat(*tensors: np.ndarray, dim: int = 0) -> np.ndarray:
+    return np.concatenate(tensors, axis=normalize_dim(dim, tensors[0].ndim, "cat"))
+
+
+@_cat.vjp
+def _cat_vjp(grad: Tensor, tensors_shape: list, dim: int) -> tuple:
+    axis = normalize_dim(dim, grad.ndim, "cat")
+    sizes = [s[axis] for s in tensors_shape]
+    return tuple(split(grad, sizes, dim=axis))
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Concatenate along an existing dim.
+
+    Example:
+        >>> import autograd as ag
+        >>> ag.cat([ag.zeros(2, 3), ag.ones(1, 3)]).shape
+        (3, 3)
+    """
+    items = _as_tensors(tensors, "cat")
+    return _cat(*items, dim=dim)
+
+
+concat = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Stack along a new dim."""
+    items = _as_tensors(tensors, "stack")
+    shape = items[0].shape
+    for i, t in enumerate(items):
+        if t.shape != shape:
+            raise RuntimeError(
+                f"stack: expects each tensor to be equal size, but got {shape_str(shape)} at "
+                f"entry 0 and {shape_str(t.shape)} at entry {i}"
+            )
+    axis = normalize_dim(dim, items[0].ndim + 1, "stack")
+    return _cat(*[unsqueeze(t, axis) for t in items], dim=axis)
+
+
+def _narrow_index(ndim: int, axis: int, start: int, stop: int) -> tuple:
+    return (slice(None),) * axis + (slice(start, stop),)
+
+
+def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into pieces of a given size (the last may be smaller) or of the given sizes."""
+    axis = normalize_dim(dim, x.ndim, "split")
+    length = x.shape[axis]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0:
+            raise RuntimeError(f"split: split_size must be positive, got {size}")
+        sizes = [builtins.min(size, length - start) for start in range(0, length, size)] or [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if builtins.sum(sizes) != length:
+            raise RuntimeError(
+                f"split: split_sizes {sizes} must sum to the size {length} of dim {dim} "
+                f"(tensor shape {x.shape})"
+            )
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(x[_narrow_index(x.ndim, axis, start, start + size)])
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into ``chunks`` pieces of (nearly) equal size, as PyTorch does."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
+    axis = normalize_dim(dim, x.ndim, "chunk")
+    size = -(-x.shape[axis] // chunks) if x.shape[axis] else 1
+    return split(x, builtins.max(size, 1), dim=axis)
+
+
+def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """Remove a dim, returning the slices along it."""
+    axis = normalize_dim(dim, x.ndim, "unbind")
+    return tuple(x[(slice(None),) * axis + (i,)] for i in range(x.shape[axis]))
+
+
+def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The slice ``start:start+length`` along ``dim``."""
+    axis = normalize_dim(dim, x.ndim, "narrow")
+    if start < 0:
+        start += x.shape[axis]
+    if not 0 <= start <= start + length <= x.shape[axis]:
+        raise RuntimeError(
+            f"narrow: start {start} + length {length} exceeds dim {dim} of size {x.shape[axis]}"
+        )
+    return x[_narrow_index(x.ndim, axis, start, start + length)]
+
+
+@primitive("flip", method=False, kwargs="flip")
+def _flip(x: np.ndarray, *, dims: Shape) -> np.ndarray:
+    return np.flip(x, axis=normalize_dim(tuple(dims), x.ndim, "flip")).copy()
+
+
+@_flip.vjp
+def _flip_vjp(grad: Tensor, dims: Shape) -> Tensor:
+    return _flip(grad, dims=dims)
+
+
+def flip(x: Tensor, *dims: Any) -> Tensor:
+    """Reverse the order of elements along ``dims``."""
+    return _flip(x, dims=_shape_args(dims))
+
+
+for _function in (reshape, view, view_as, reshape_as, flatten, unflatten, permute, transpose,
+                  swapaxes, movedim, squeeze, unsqueeze, expand, expand_as, broadcast_to, repeat,
+                  tile, split, chunk, unbind, narrow, flip):  # fmt: skip
+    setattr(Tensor, _function.__name__ if _function is not swapaxes else "swapaxes", _function)
+Tensor.split = split  # type: ignore[attr-defined]
+
+
+def _register_composites() -> None:
+    """Register the shape composites so the property tests reach them through the registry."""
+    for name, function, hint in (
+        ("flatten", flatten, "flatten"), ("squeeze", squeeze, "squeeze"),
+        ("unsqueeze", unsqueeze, "unsqueeze"), ("transpose", transpose, "transpose"),
+        ("stack", stack, "stack"), ("split", split, "split"), ("chunk", chunk, "chunk"),
+        ("narrow", narrow, "narrow"), ("movedim", movedim, "transpose"),
+    ):  # fmt: skip
+        composite(name, method=False, kwargs=hint)(function)
+
+
+_register_composites()

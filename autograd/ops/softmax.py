@@ -1,0 +1,40 @@
+"""The softmax family: softmax and log_softmax, stable for large logits (composites)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..dtypes import get_default_dtype, to_dtype
+from ..function import composite
+from ..tensor import Tensor
+from .reduce import amax, logsumexp
+
+__all__ = ["softmax", "log_softmax"]
+
+
+def _prepare(x: Tensor, dtype: Any) -> Tensor:
+    if dtype is not None:
+        return x.to(to_dtype(dtype))
+    return x if x.dtype.kind == "f" else x.to(get_default_dtype())
+
+
+@composite("softmax", kwargs="one_dim_required")
+def softmax(x: Tensor, dim: int = -1, dtype: Any = None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim``, shifted by the max for stability.
+
+    Example:
+        >>> import autograd as ag
+        >>> ag.softmax(ag.tensor([0.0, 1e4]), dim=0)
+        tensor([0., 1.])
+    """
+    x = _prepare(x, dtype)
+    shifted = x - amax(x, dim=dim, keepdim=True).detach()  # the shift cancels in the gradient
+    e = shifted.exp()
+    return e / e.sum(dim=dim, keepdim=True)
+
+
+@composite("log_softmax", kwargs="one_dim_required")
+def log_softmax(x: Tensor, dim: int = -1, dtype: Any = None) -> Tensor:
+    """``x - logsumexp(x)`` along ``dim``: stable, and exact where softmax underflows."""
+    x = _prepare(x, dtype)
+    return x - logsumexp(x, dim=dim, keepdim=True)

@@ -1,0 +1,696 @@
+"""The Tensor: an ndarray, its gradient, its place in the graph and the operator table.
+
+Differentiable methods (``exp``, ``sum``, ``reshape``, ...) are attached by the
+op registry in ``autograd/ops``; the operator dunders live here because their
+reflected and in-place forms need argument swapping and version bumps.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from . import dtypes as _dtypes
+from .grad_mode import is_grad_enabled, no_grad
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict) -> None:
+        self._hooks_ref = weakref.ref(hooks) if not isinstance(hooks, dict) else hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        """Unregister the hook (a second call does nothing)."""
+        self._hooks_ref.pop(self.id, None)  # type: ignore[union-attr]
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.remove()
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    ``Tensor(data, requires_grad=False)`` accepts what ``ag.tensor`` accepts
+    (``Tensor(3.0)`` is a 0-d float32 tensor).
+
+    Example:
+        >>> import autograd as ag
+        >>> x = ag.Tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([2., 4.])
+    """
+
+    __slots__ = (
+        "_data",
+        "_requires_grad",
+        "_grad",
+        "_grad_fn",
+        "_output_nr",
+        "_version_counter",
+        "_hooks",
+        "_retains_grad",
+        "_name",
+        "__weakref__",
+    )
+    __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        from .creation import _as_array
+
+        array = _as_array(data, dtype)
+        self._data = array
+        self._grad: Tensor | None = None
+        self._grad_fn: Any = None
+        self._output_nr = 0
+        self._version_counter = [0]
+        self._hooks: dict | None = None
+        self._retains_grad = False
+        self._name: str | None = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _from_array(cls, array: np.ndarray) -> Tensor:
+        """Wrap an ndarray without copying or checks (internal fast path)."""
+        t = object.__new__(cls)
+        t._data = array
+        t._requires_grad = False
+        t._grad = None
+        t._grad_fn = None
+        t._output_nr = 0
+        t._version_counter = [0]
+        t._hooks = None
+        t._retains_grad = False
+        t._name = None
+        return t
+
+    # attributes
+    @property
+    def data(self) -> np.ndarray:
+        """The underlying ``numpy.ndarray`` (shared, not copied)."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        array = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = array
+        self._version_counter[0] += 1
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
+    @property
+    def device(self) -> str:
+        """Always ``'cpu'``: kept so PyTorch-style ``x.to(device)`` code runs."""
+        return "cpu"
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad or self._grad_fn is not None
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set whether this leaf records operations for gradients; returns self."""
+        if self._grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf tensors; use .detach() to "
+                    "get a tensor that does not require grad"
+                )
+            return self
+        if requires_grad and not _dtypes.is_floating(self._data.dtype):
+            raise RuntimeError(
+                f"only floating-point tensors can require gradients (got dtype "
+                f"{self._data.dtype}); convert with .float() or .double() first"
+            )
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient (a Tensor), or None before any backward."""
+        if self._grad_fn is not None and not self._retains_grad and self._grad is None:
+            return None
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad must be a Tensor or None, got {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"assigned grad has shape {tuple(value.shape)} but the tensor has shape "
+                    f"{tuple(self.shape)}"
+                )
+        self._grad = value
+
+    @property
+    def grad_fn(self) -> Any:
+        """The node that created this tensor (None for leaves)."""
+        return self._grad_fn
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._grad_fn is None
+
+    @property
+    def _version(self) -> int:
+        return self._version_counter[0]
+
+    @property
+    def T(self) -> Tensor:
+        """All dims reversed (PyTorch's ``T``)."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dims swapped (batched matrix transpose)."""
+        if self.ndim < 2:
+            raise RuntimeError(f"mT: expected a tensor with at least 2 dims, got shape {self.shape}")
+        return self.transpose(-2, -1)
+
+    # plain methods
+    def size(self, dim: int | None = None) -> Any:
+        """The shape, or the size of one dim."""
+        if dim is None:
+            return self._data.shape
+        from .ops._shapes import normalize_dim
+
+        return self._data.shape[normalize_dim(dim, self.ndim, op="size")]
+
+    def dim(self) -> int:
+        """The number of dims."""
+        return self._data.ndim
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return int(self._data.size)
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"item: a Tensor with {self._data.size} elements cannot be converted to a Python "
+                f"number (shape {tuple(self.shape)})"
+            )
+        return self._data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The data as an ndarray (shared); an error if the tensor requires grad, as in PyTorch."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "numpy: can't call numpy() on a Tensor that requires grad; use "
+                "tensor.detach().numpy()"
+            )
+        return self._data
+
+    def tolist(self) -> Any:
+        """The data as nested Python lists (a number for 0-d)."""
+        return self._data.tolist()
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this data, cut from the graph."""
+        t = Tensor._from_array(self._data)
+        t._version_counter = self._version_counter
+        return t
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place."""
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self._grad_fn is None:
+            if not self.requires_grad:
+                raise RuntimeError("retain_grad: can't retain_grad on a Tensor that has requires_grad=False")
+            return
+        if self._retains_grad:
+            return
+        node = self._grad_fn
+        if node.retain_refs is None:
+            node.retain_refs = {}
+        node.retain_refs[self._output_nr] = weakref.ref(self)
+        self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new grad.
+
+        Example:
+            >>> import autograd as ag
+            >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+            >>> handle = x.register_hook(lambda g: g * 2)
+            >>> x.sum().backward(); x.grad
+            tensor([2., 2.])
+            >>> handle.remove()
+        """
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is None:
+            if self._hooks is None:
+                self._hooks = {}
+            hooks = self._hooks
+        else:
+            node = self._grad_fn
+            if node.tensor_hooks is None:
+                node.tensor_hooks = {}
+            hooks = node.tensor_hooks.setdefault(self._output_nr, {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        A non-scalar tensor needs ``gradient`` (the vector of the vector-Jacobian product).
+        """
+        from .autograd_api import backward
+
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+
+    # dtype conversion
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Convert to a dtype (``to(ag.float64)``); device arguments (``'cpu'``) are accepted."""
+        dtype = kwargs.pop("dtype", None)
+        kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("copy", None)
+        if kwargs:
+            raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
+        for arg in args:
+            if isinstance(arg, str) and arg.split(":")[0] in ("cpu",):
+                continue
+            if isinstance(arg, str) and arg.startswith(("cuda", "mps")):
+                raise RuntimeError(f"to: device {arg!r} is not available; this library runs on the CPU")
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+                continue
+            dtype = arg
+        if dtype is None:
+            return self
+        dtype = _dtypes.to_dtype(dtype)
+        if dtype == self._data.dtype:
+            return self
+        from .ops.elementwise import to_dtype
+
+        return to_dtype(self, dtype=dtype)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """Same as ``to(dtype)``."""
+        return self.to(dtype)
+
+    def type(self, dtype: Any = None) -> Any:
+        """Convert to ``dtype``, or return the type name when called without one."""
+        if dtype is None:
+            return f"{self._data.dtype}"
+        return self.to(dtype)
+
+    def float(self) -> Tensor:
+        """Convert to float32."""
+        return self.to(_dtypes.float32)
+
+    def double(self) -> Tensor:
+        """Convert to float64."""
+        return self.to(_dtypes.float64)
+
+    def long(self) -> Tensor:
+        """Convert to int64."""
+        return self.to(_dtypes.int64)
+
+    def int(self) -> Tensor:
+        """Convert to int32."""
+        return self.to(_dtypes.int32)
+
+    def bool(self) -> Tensor:
+        """Convert to bool."""
+        return self.to(_dtypes.bool)
+
+    def half(self) -> Tensor:
+        """Convert to float16."""
+        return self.to(_dtypes.float16)
+
+    def cpu(self) -> Tensor:
+        """Return self (everything is on the CPU)."""
+        return self
+
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is floating-point."""
+        return _dtypes.is_floating(self._data.dtype)
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return int(self._data.itemsize)
+
+    def contiguous(self) -> Tensor:
+        """Return self (NumPy handles memory layout)."""
+        return self
+
+    # in-place operations
+    def _check_inplace(self, op: str) -> None:
+        if is_grad_enabled() and self._grad_fn is None and self._requires_grad:
+            raise RuntimeError(
+                f"{op}: a leaf Tensor that requires grad is being used in an in-place operation; "
+                "wrap it in ag.no_grad() (as optimizers do) or use the out-of-place form"
+            )
+
+    def _inplace(self, op: str, compute: Callable[[Tensor], Tensor], *others: Any) -> Tensor:
+        """Run ``compute`` as an in-place update of self, recording it when needed."""
+        self._check_inplace(op)
+        record = is_grad_enabled() and (
+            self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)
+        )
+        if not record:
+            with no_grad():
+                result = compute(self)
+            result_array = result._data
+            if result_array.dtype != self._data.dtype:
+                if not np.can_cast(result_array.dtype, self._data.dtype, casting="same_kind"):
+                    raise RuntimeError(
+                        f"{op}: result type {result_array.dtype} can't be cast to the desired "
+                        f"output type {self._data.dtype}"
+                    )
+            if not self._data.flags.writeable:
+                self._data = np.array(self._data)
+            np.copyto(self._data, result_array, casting="unsafe")
+            self._version_counter[0] += 1
+            return self
+        # Recorded: compute from a snapshot of self, then take over the result's history.
+        before = Tensor._from_array(self._data)
+        before._grad_fn, before._output_nr = self._grad_fn, self._output_nr
+        before._requires_grad = self._requires_grad
+        before._version_counter = [self._version_counter[0]]
+        result = compute(before)
+        if result._data.dtype != self._data.dtype:
+            result = result.to(self._data.dtype)
+        self._data = result._data
+        self._grad_fn = result._grad_fn
+        self._output_nr = result._output_nr
+        # Nodes that saved the old self see the bump; later saves share the result's counter.
+        self._version_counter[0] += 1
+        self._version_counter = result._version_counter
+        return self
+
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        """In place: ``self += alpha * other``."""
+        if alpha == 1:
+            return self._inplace("add_", lambda s: s + other, other)
+        return self._inplace("add_", lambda s: s + alpha * other, other)
+
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        """In place: ``self -= alpha * other``."""
+        if alpha == 1:
+            return self._inplace("sub_", lambda s: s - other, other)
+        return self._inplace("sub_", lambda s: s - alpha * other, other)
+
+    def mul_(self, other: Any) -> Tensor:
+        """In place: ``self *= other``."""
+        return self._inplace("mul_", lambda s: s * other, other)
+
+    def div_(self, other: Any) -> Tensor:
+        """In place: ``self /= other``."""
+        return self._inplace("div_", lambda s: s / other, other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        """In place: ``self **= exponent``."""
+        return self._inplace("pow_", lambda s: s**exponent, exponent)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        """In place: clamp to ``[min, max]``."""
+        return self._inplace("clamp_", lambda s: s.clamp(min, max))
+
+    def neg_(self) -> Tensor:
+        """In place: negate."""
+        return self._inplace("neg_", lambda s: -s)
+
+    def sqrt_(self) -> Tensor:
+        """In place: square root."""
+        return self._inplace("sqrt_", lambda s: s.sqrt())
+
+    def exp_(self) -> Tensor:
+        """In place: exponential."""
+        return self._inplace("exp_", lambda s: s.exp())
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros in place."""
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> Tensor:
+        """Fill with ``value`` in place."""
+        self._check_inplace("fill_")
+        if is_grad_enabled() and isinstance(value, Tensor) and value.requires_grad:
+            return self._inplace("fill_", lambda s: s * 0 + value, value)
+        fill = value._data if isinstance(value, Tensor) else value
+        self._writeable()
+        self._data[...] = fill
+        self._version_counter[0] += 1
+        if self._grad_fn is not None and is_grad_enabled():
+            self._grad_fn, self._output_nr = None, 0
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src`` into self in place (broadcasting ``src``)."""
+        self._check_inplace("copy_")
+        if is_grad_enabled() and isinstance(src, Tensor) and src.requires_grad:
+            return self._inplace("copy_", lambda s: s * 0 + src.to(s.dtype), src)
+        array = src._data if isinstance(src, Tensor) else np.asarray(src)
+        try:
+            np.broadcast_to(array, self._data.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"copy_: the source of shape {tuple(array.shape)} can't be broadcast to the "
+                f"destination of shape {tuple(self.shape)}"
+            ) from None
+        self._writeable()
+        np.copyto(self._data, array, casting="unsafe")
+        self._version_counter[0] += 1
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Fill in place from U(a, b), drawn from the generator ``manual_seed`` seeds."""
+        from .random import default_generator
+
+        return self._fill_random("uniform_", default_generator().uniform(a, b, self.shape))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Fill in place from N(mean, std^2), drawn from the generator ``manual_seed`` seeds."""
+        from .random import default_generator
+
+        return self._fill_random("normal_", default_generator().normal(mean, std, self.shape))
+
+    def bernoulli_(self, p: float = 0.5) -> Tensor:
+        """Fill in place with 1 (probability p) or 0."""
+        from .random import default_generator
+
+        return self._fill_random("bernoulli_", default_generator().random(self.shape) < p)
+
+    def _fill_random(self, op: str, values: np.ndarray) -> Tensor:
+        self._check_inplace(op)
+        self._writeable()
+        self._data[...] = values
+        self._version_counter[0] += 1
+        return self
+
+    def _writeable(self) -> None:
+        if not self._data.flags.writeable:
+            self._data = np.array(self._data)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        from .ops.index import _normalize_index, index_put
+
+        self._check_inplace("setitem")
+        key = _normalize_index(index)
+        record = is_grad_enabled() and (
+            self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
+        )
+        if record:
+            self._inplace("setitem", lambda s: index_put(s, value, index=key), value)
+            return
+        array = value._data if isinstance(value, Tensor) else value
+        self._writeable()
+        try:
+            self._data[key] = array
+        except (IndexError, ValueError) as error:
+            raise IndexError(f"setitem: {error} (tensor shape {tuple(self.shape)})") from None
+        self._version_counter[0] += 1
+
+    # Python protocol
+    def __repr__(self) -> str:
+        from ._format import format_tensor
+
+        return format_tensor(self)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} elements is ambiguous (shape "
+                f"{tuple(self.shape)}); use .any() or .all()"
+            )
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if dtype is not None:
+            return self._data.astype(dtype, copy=False)
+        return self._data
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return format(self._data.item(), spec)
+        return repr(self)
+
+    def __getstate__(self) -> dict:
+        return {"data": self._data, "requires_grad": self._requires_grad, "grad": self._grad}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["data"], requires_grad=state["requires_grad"])  # type: ignore[misc]
+        self._grad = state["grad"]
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "deepcopy: only leaf tensors (created by the user) support deepcopy; detach() first"
+            )
+        copied = type(self).__new__(type(self))
+        Tensor.__init__(copied, np.array(self._data, copy=True), requires_grad=self._requires_grad)
+        if self._grad is not None:
+            copied._grad = Tensor._from_array(np.array(self._grad._data, copy=True))
+        if hasattr(self, "__dict__"):
+            import copy
+
+            copied.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        memo[id(self)] = copied
+        return copied
+
+
+def _binary(op_name: str, reflected: bool = False) -> Callable[[Tensor, Any], Tensor]:
+    def method(self: Tensor, other: Any) -> Tensor:
+        from .function import REGISTRY
+
+        op = REGISTRY[op_name]
+        try:
+            return op(other, self) if reflected else op(self, other)
+        except TypeError:
+            if not isinstance(other, (Tensor, np.ndarray, int, float, bool, list, tuple, np.generic)):
+                return NotImplemented
+            raise
+
+    method.__name__ = f"__{'r' if reflected else ''}{op_name}__"
+    return method
+
+
+def _inplace_binary(op_name: str, public: str) -> Callable[[Tensor, Any], Tensor]:
+    def method(self: Tensor, other: Any) -> Tensor:
+        from .function import REGISTRY
+
+        op = REGISTRY[op_name]
+        return self._inplace(public, lambda s: op(s, other), other)
+
+    return method
+
+
+_OPERATORS = {
+    "add": ("__add__", "__radd__", "__iadd__"),
+    "sub": ("__sub__", "__rsub__", "__isub__"),
+    "mul": ("__mul__", "__rmul__", "__imul__"),
+    "div": ("__truediv__", "__rtruediv__", "__itruediv__"),
+    "pow": ("__pow__", "__rpow__", "__ipow__"),
+    "matmul": ("__matmul__", "__rmatmul__", None),
+    "floor_divide": ("__floordiv__", "__rfloordiv__", None),
+    "remainder": ("__mod__", "__rmod__", None),
+}
+for _name, (_forward, _reflected, _in_place) in _OPERATORS.items():
+    setattr(Tensor, _forward, _binary(_name))
+    setattr(Tensor, _reflected, _binary(_name, reflected=True))
+    if _in_place:
+        setattr(Tensor, _in_place, _inplace_binary(_name, _in_place))
+
+for _name, _dunder in {"lt": "__lt__", "le": "__le__", "gt": "__gt__", "ge": "__ge__",
+                       "eq": "__eq__", "ne": "__ne__", "logical_and": "__and__",
+                       "logical_or": "__or__", "logical_xor": "__xor__"}.items():  # fmt: skip
+    setattr(Tensor, _dunder, _binary(_name))
+Tensor.__rand__ = _binary("logical_and", reflected=True)  # type: ignore[attr-defined]
+Tensor.__ror__ = _binary("logical_or", reflected=True)  # type: ignore[attr-defined]
+
+
+def _neg(self: Tensor) -> Tensor:
+    from .function import REGISTRY
+
+    return REGISTRY["neg"](self)
+
+
+def _invert(self: Tensor) -> Tensor:
+    from .function import REGISTRY
+
+    return REGISTRY["logical_not"](self)
+
+
+def _getitem(self: Tensor, index: Any) -> Tensor:
+    from .ops.index import getitem
+
+    return getitem(self, index)
+
+
+Tensor.__neg__ = _neg  # type: ignore[assignment]
+Tensor.__pos__ = lambda self: self  # type: ignore[assignment]
+Tensor.__abs__ = lambda self: self.abs()  # type: ignore[attr-defined]
+Tensor.__invert__ = _invert  # type: ignore[assignment]
+Tensor.__getitem__ = _getitem  # type: ignore[assignment]

@@ -1,0 +1,46 @@
+"""Test configuration: Hypothesis profiles and a guard that the repository's packages are imported."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import hypothesis
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+hypothesis.settings.register_profile(
+    "dev", max_examples=25, deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
+)
+hypothesis.settings.register_profile(
+    "ci",
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow],
+)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # `autograd` is also a PyPI package (HIPS autograd): make sure we test this repository's.
+    import importlib
+
+    for name in ("autograd", "nn", "optim"):
+        if not (ROOT / name).is_dir():
+            continue
+        module = importlib.import_module(name)
+        location = pathlib.Path(module.__file__).resolve()
+        if ROOT not in location.parents:
+            raise RuntimeError(f"tests imported {name} from {location}, not from {ROOT}")
+
+
+@pytest.fixture(autouse=True)
+def _seed() -> None:
+    import autograd as ag
+
+    ag.manual_seed(0)
+    np.random.seed(0)
