@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from . import anomaly
-from .function import _FREED_MESSAGE, Node
+from .function import _FREED_MESSAGE, TRACE, Node
 from .grad_mode import set_grad_enabled
 from .tensor import Tensor
 
@@ -162,6 +162,8 @@ def run_backward(
                     if position is not None:
                         captured[position] = _accumulate(captured.get(position), grads[index])
 
+            if TRACE.grad_observer is not None:
+                TRACE.grad_observer(node, grads)
             run = any(g is not None for g in grads) and (needed is None or node in needed)
             input_grads: Sequence[Tensor | None] = ()
             if run:
@@ -228,6 +230,8 @@ def _deliver_to_leaf(
             result = hook(grad)
             if result is not None:
                 grad = result
+    if TRACE.grad_observer is not None:
+        TRACE.grad_observer(leaf, [grad])
     if create_graph:
         leaf._grad = _accumulate(leaf._grad, grad)
     elif leaf._grad is None:

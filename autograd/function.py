@@ -117,6 +117,21 @@ class OpSpec:
 REGISTRY: dict[str, OpSpec] = {}
 
 
+class _Trace:
+    """Switches for tools that watch the graph (``autograd.viz``).
+
+    ``keep_values``: nodes keep a reference to their output arrays (for drawing values).
+    ``grad_observer``: called by backward as ``observer(node_or_leaf, grads)`` for every node
+    (with the gradients of its outputs) and every leaf (with ``[grad]``) it reaches.
+    """
+
+    keep_values: bool = False
+    grad_observer: Callable[[Any, list], None] | None = None
+
+
+TRACE = _Trace()
+
+
 def _signature_parts(function: Callable[..., Any]) -> tuple[tuple[str, ...], tuple[str, ...], dict]:
     tensor_params, option_params, defaults = [], [], {}
     for param in inspect.signature(function).parameters.values():
@@ -355,6 +370,9 @@ class Node:
         "freed",
         "trace",
         "module_path",
+        "output_meta",
+        "values",
+        "grad_stats",
         "__weakref__",
     )
 
@@ -377,6 +395,9 @@ class Node:
         self.freed = False
         self.trace = _creation_trace() if anomaly.is_anomaly_enabled() else None
         self.module_path = _current_module_path()
+        self.output_meta: tuple[tuple[tuple, Any], ...] = ()
+        self.values: tuple[np.ndarray, ...] | None = None
+        self.grad_stats: Any = None
 
     def __repr__(self) -> str:
         return f"<{self.name}Backward>"
@@ -425,6 +446,9 @@ class PrimitiveNode(Node):
         needs: tuple[bool, ...],
     ):
         super().__init__(spec.name, inputs)
+        self.output_meta = ((out._data.shape, out._data.dtype),)
+        if TRACE.keep_values:
+            self.values = (out._data,)
         self.spec = spec
         self.needs_input_grad = needs
         self._options = options
@@ -655,6 +679,9 @@ class Function:
             node = FunctionNode(cls, ctx, inputs, len(outputs))
             node._output_shapes = [o._data.shape for o in outputs]
             node._output_dtypes = [o._data.dtype for o in outputs]
+            node.output_meta = tuple((o._data.shape, o._data.dtype) for o in outputs)
+            if TRACE.keep_values:
+                node.values = tuple(o._data for o in outputs)
             ctx._node = node
             for i, o in enumerate(outputs):
                 if id(o) in ctx._non_differentiable or not np.issubdtype(o._data.dtype, np.floating):
