@@ -400,7 +400,7 @@ class Node:
         self.grad_stats: Any = None
 
     def __repr__(self) -> str:
-        return f"<{self.name}Backward>"
+        return f"<{self.type_name()}>"
 
     def type_name(self) -> str:
         """Return ``<Name>Backward``, the name PyTorch shows in ``grad_fn``."""
