@@ -132,10 +132,21 @@ class _Trace:
 TRACE = _Trace()
 
 
-def _signature_parts(function: Callable[..., Any]) -> tuple[tuple[str, ...], tuple[str, ...], dict]:
+def _signature_parts(
+    function: Callable[..., Any], composite: bool = False
+) -> tuple[tuple[str, ...], tuple[str, ...], dict]:
+    """Split a signature into tensor inputs and options.
+
+    Primitives: positional parameters are tensors, keyword-only ones options. Composites keep
+    PyTorch's calling convention, so their options may be positional: there, a parameter with a
+    default value is an option.
+    """
     tensor_params, option_params, defaults = [], [], {}
     for param in inspect.signature(function).parameters.values():
-        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+        if composite and param.kind == param.POSITIONAL_OR_KEYWORD and param.default is not param.empty:
+            option_params.append(param.name)
+            defaults[param.name] = param.default
+        elif param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
             tensor_params.append(param.name)
         elif param.kind == param.KEYWORD_ONLY:
             option_params.append(param.name)
@@ -192,10 +203,19 @@ def primitive(name: str, **hints: Any) -> Callable[[Callable[..., np.ndarray]], 
 
 
 def composite(name: str, **hints: Any) -> Callable[[Callable[..., Any]], OpSpec]:
-    """Register an op built from other ops (no gradient rule) so tests and methods find it."""
+    """Register an op built from other ops (no gradient rule) so tests and methods find it.
+
+    ``tensors=n`` marks only the first ``n`` positional parameters as tensor inputs (for
+    PyTorch-style signatures such as ``transpose(x, dim0, dim1)``).
+    """
+
+    tensor_count = hints.pop("tensors", None)
 
     def decorator(function: Callable[..., Any]) -> OpSpec:
-        tensor_params, option_params, defaults = _signature_parts(function)
+        tensor_params, option_params, defaults = _signature_parts(function, composite=True)
+        if tensor_count is not None and len(tensor_params) > tensor_count:
+            option_params = tensor_params[tensor_count:] + option_params
+            tensor_params = tensor_params[:tensor_count]
         spec = OpSpec(
             name=name,
             forward=function,

@@ -122,6 +122,18 @@ def _kwargs_strategy(draw: Any, op: OpSpec, shapes_: list[tuple]) -> dict:
         return {}
     if callable(hint):
         return draw(hint(*shapes_))
+    if hint == "clamp":
+        low, high = draw(st.sampled_from([(-0.5, 0.5), (-0.5, None), (None, 0.5)]))
+        return {"min": low, "max": high}
+    if hint == "var":
+        dim = draw(_dims(ndim))
+        axes = range(ndim) if dim is None else ([dim] if isinstance(dim, int) else dim)
+        count = int(np.prod([shapes_[0][a] for a in axes], dtype=np.int64)) if ndim else 1
+        # N - correction must stay positive, or the variance is nan/inf by definition.
+        correction = draw(st.sampled_from([0, 1] if count > 1 else [0]))
+        if op.name == "std":
+            assume(count > 1)  # the std of one value is 0, where sqrt has no derivative
+        return {"dim": dim, "keepdim": draw(st.booleans()), "correction": correction}
     if hint == "reduce":
         return {"dim": draw(_dims(ndim)), "keepdim": draw(st.booleans())}
     if hint == "reduce_required":
@@ -313,7 +325,17 @@ def op_inputs(draw: Any, op: OpSpec) -> tuple[list, dict]:
         shape_list = [draw(shapes(min_dims=1))] if hint != "transpose" else shape_list
     if op.kwargs == "squeeze" and draw(st.booleans()) and shape_list[0]:
         shape_list[0] = tuple(1 if draw(st.booleans()) else s for s in shape_list[0])
-    args = [_tensor(draw, s, d) for s, d in zip(shape_list, domains)]
+    if n > 1 and all(d.distinct for d in domains[:n]):
+        # Ties across inputs matter too (maximum, minimum): draw all values as one distinct set.
+        sizes = [int(np.prod(s, dtype=np.int64)) for s in shape_list]
+        pool = draw(arrays((sum(sizes),), domains[0])).tolist()
+        args, start = [], 0
+        for s, size in zip(shape_list, sizes):
+            chunk = np.asarray(pool[start : start + size], dtype=np.float64).reshape(s)
+            args.append(Tensor._from_array(chunk).requires_grad_(True))
+            start += size
+    else:
+        args = [_tensor(draw, s, d) for s, d in zip(shape_list, domains)]
     kwargs = _kwargs_strategy(draw, op, shape_list)
     return args, kwargs
 

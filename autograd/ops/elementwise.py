@@ -378,7 +378,7 @@ def _clamp_domain() -> Domain:
     return Domain(away_from=(-0.5, 0.5))
 
 
-@primitive("clamp", domain=_clamp_domain(), extra={"kwargs": "clamp"})
+@primitive("clamp", domain=_clamp_domain(), kwargs="clamp")
 def clamp(x: np.ndarray, *, min: Any = None, max: Any = None) -> np.ndarray:  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
@@ -405,7 +405,7 @@ def _clamp_vjp(grad: Tensor, x: Tensor, min: Any, max: Any) -> Tensor:  # noqa: 
     return grad * Tensor._from_array(inside)
 
 
-@composite("clip", test=False)
+@composite("clip", domain=_clamp_domain(), kwargs="clamp")
 def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Alias of ``clamp``."""
     return clamp(x, min=min, max=max)
@@ -543,7 +543,8 @@ isfinite = _unary_flag("isfinite", np.isfinite)
 
 
 def _piecewise_constant(name: str, function: Any) -> Any:
-    @primitive(name, domain=Domain(away_from=(-2.5, -1.5, -0.5, 0.0, 0.5, 1.5, 2.5)), twice=False)
+    # Kinks at every integer (floor, ceil, trunc) or half-integer (round): stay away from both.
+    @primitive(name, domain=Domain(away_from=tuple(np.arange(-3.0, 3.5, 0.5))), twice=False)
     def rounding(x: np.ndarray) -> np.ndarray:
         return function(x)
 

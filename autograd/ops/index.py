@@ -139,7 +139,7 @@ def gather(x: np.ndarray, index: np.ndarray, *, dim: int) -> np.ndarray:
 @gather.vjp
 def _gather_vjp(grad: Tensor, x_shape: Shape, index: Tensor, dim: int) -> tuple:
     zeros = Tensor._from_array(np.zeros(x_shape, dtype=grad.dtype))
-    return scatter_add(zeros, index, grad, dim=dim), None
+    return _scatter_add(zeros, index, grad, dim=dim), None
 
 
 def _gather_method(self: Tensor, dim: int, index: Tensor) -> Tensor:

@@ -78,7 +78,7 @@ def _correction(unbiased: bool | None, correction: float | None) -> float:
     return 1.0 if unbiased is None or unbiased else 0.0
 
 
-@composite("var", kwargs="reduce")
+@composite("var", kwargs="var")
 def var(
     x: Tensor,
     dim: Dim = None,
@@ -100,7 +100,7 @@ def var(
         return squares / denominator if denominator else squares * np.inf
 
 
-@composite("std", kwargs="reduce", domain=Domain(distinct=True))
+@composite("std", kwargs="var", domain=Domain(distinct=True))
 def std(
     x: Tensor,
     dim: Dim = None,

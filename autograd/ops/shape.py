@@ -143,6 +143,9 @@ swapaxes = transpose
 
 def movedim(x: Tensor, source: int, destination: int) -> Tensor:
     """Move dim ``source`` to position ``destination``."""
+    if x.ndim == 0:
+        normalize_dim(source, 0, "movedim")
+        return x
     order = list(range(x.ndim))
     src = normalize_dim(source, x.ndim, "movedim")
     dst = normalize_dim(destination, x.ndim, "movedim")
@@ -379,10 +382,10 @@ def flip(x: Tensor, *dims: Any) -> Tensor:
 
 
 for _function in (reshape, view, view_as, reshape_as, flatten, unflatten, permute, transpose,
-                  swapaxes, movedim, squeeze, unsqueeze, expand, expand_as, broadcast_to, repeat,
+                  movedim, squeeze, unsqueeze, expand, expand_as, broadcast_to, repeat,
                   tile, split, chunk, unbind, narrow, flip):  # fmt: skip
-    setattr(Tensor, _function.__name__ if _function is not swapaxes else "swapaxes", _function)
-Tensor.split = split  # type: ignore[attr-defined]
+    setattr(Tensor, _function.__name__, _function)
+Tensor.swapaxes = transpose  # type: ignore[attr-defined]
 
 
 def _register_composites() -> None:
@@ -393,7 +396,10 @@ def _register_composites() -> None:
         ("stack", stack, "stack"), ("split", split, "split"), ("chunk", chunk, "chunk"),
         ("narrow", narrow, "narrow"), ("movedim", movedim, "transpose"),
     ):  # fmt: skip
-        composite(name, method=False, kwargs=hint)(function)
+        if name in ("stack",):
+            composite(name, method=False, extra={"inputs": "stack"})(function)
+        else:
+            composite(name, method=False, kwargs=hint, tensors=1)(function)
 
 
 _register_composites()
