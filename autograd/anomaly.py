@@ -7,12 +7,16 @@ from typing import Any
 
 import numpy as np
 
-_state = threading.local()
+class _State(threading.local):
+    enabled = False
+
+
+_state = _State()
 
 
 def is_anomaly_enabled() -> bool:
     """Whether ``detect_anomaly`` is active."""
-    return getattr(_state, "enabled", False)
+    return _state.enabled
 
 
 class detect_anomaly:

@@ -254,8 +254,8 @@ def _stack_arrays(arrays: list[np.ndarray]) -> np.ndarray:
         first = arrays[0].shape
         position, other = next((i, a.shape) for i, a in enumerate(arrays) if a.shape != first)
         raise RuntimeError(
-            f"default_collate: can't stack samples of different shapes ({first} at entry 0 and "
-            f"{other} at entry {position}); pad or resize them, or pass a collate_fn"
+            f"default_collate: can't stack samples of different shapes: {first} at entry 0 and "
+            f"{other} at entry {position}; pad or resize them, or pass a collate_fn"
         )
     return np.stack(arrays)
 

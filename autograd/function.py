@@ -11,15 +11,15 @@ import inspect
 import traceback
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 from . import anomaly
+from .dtypes import infer_dtype, result_type
 from .grad_mode import is_grad_enabled, set_grad_enabled
-
-if TYPE_CHECKING:
-    from .tensor import Tensor
+from . import tensor as _tensor_module
+from .tensor import Tensor
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,11 @@ class OpSpec:
     test: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def is_view(self) -> bool:
+        """Whether the forward may return a view of its first input (shares the version counter)."""
+        return bool(self.extra.get("view"))
+
     def __str__(self) -> str:
         return self.name
 
@@ -115,6 +120,7 @@ class OpSpec:
 
 
 REGISTRY: dict[str, OpSpec] = {}
+_tensor_module._OPS = REGISTRY  # the operator dunders look ops up here
 
 
 class _Trace:
@@ -232,12 +238,10 @@ def composite(name: str, **hints: Any) -> Callable[[Callable[..., Any]], OpSpec]
 
 def _to_input(value: Any, op: str) -> tuple[Tensor, int]:
     """Turn an argument into a Tensor and its promotion priority (2 dims, 1 0-d, 0 scalar)."""
-    from .tensor import Tensor
-
     if isinstance(value, Tensor):
         return value, (2 if value._data.ndim else 1)
     if isinstance(value, (bool, int, float, np.number, np.bool_)):
-        return Tensor._from_array(np.asarray(value, dtype=_scalar_dtype(value))), 0
+        return Tensor._from_array(np.asarray(value, dtype=infer_dtype(value))), 0
     if isinstance(value, np.ndarray):
         return Tensor._from_array(value), (2 if value.ndim else 1)
     if isinstance(value, (list, tuple)):
@@ -248,16 +252,8 @@ def _to_input(value: Any, op: str) -> tuple[Tensor, int]:
     raise TypeError(f"{op}: expected a Tensor, array or number, got {type(value).__name__}")
 
 
-def _scalar_dtype(value: Any) -> np.dtype:
-    from .dtypes import infer_dtype
-
-    return infer_dtype(value)
-
-
-def _call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
-    from .dtypes import result_type
-    from .tensor import Tensor
-
+def _bind_options(spec: OpSpec, args: tuple, kwargs: dict) -> tuple[list, dict]:
+    """Split a call's arguments into tensor inputs and a complete options dict."""
     n_tensors = len(spec.tensor_params)
     variadic = n_tensors and spec.tensor_params[-1].startswith("*")
     if variadic:
@@ -268,6 +264,8 @@ def _call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
             if name not in kwargs:
                 raise TypeError(f"{spec.name}: missing input {name!r}")
             tensor_args.append(kwargs.pop(name))
+    if not option_args and not kwargs and len(spec.option_defaults) == len(spec.option_params):
+        return tensor_args, spec.option_defaults  # shared, never mutated
     if len(option_args) > len(spec.option_params):
         raise TypeError(
             f"{spec.name}: takes {n_tensors} tensor input(s) and options "
@@ -282,22 +280,26 @@ def _call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
     missing = [p for p in spec.option_params if p not in options]
     if missing:
         raise TypeError(f"{spec.name}: missing option(s) {missing}")
+    return tensor_args, options
 
+
+def _call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
+    tensor_args, options = _bind_options(spec, args, kwargs)
     inputs = []
     priorities = []
     for value in tensor_args:
-        tensor_value, priority = _to_input(value, spec.name)
-        inputs.append(tensor_value)
-        priorities.append(priority)
+        if isinstance(value, Tensor):
+            inputs.append(value)
+            priorities.append(2 if value._data.ndim else 1)
+        else:
+            tensor_value, priority = _to_input(value, spec.name)
+            inputs.append(tensor_value)
+            priorities.append(priority)
     arrays = [t._data for t in inputs]
     if spec.promote and len(inputs) > 1:
-        names = spec.tensor_params
-        which = [
-            i
-            for i in range(len(inputs))
-            if spec.promote is True or (not variadic and names[i] in spec.promote)
-        ]
-        if len(which) > 1:
+        which = _promoted_positions(spec, len(inputs))
+        first = arrays[which[0]].dtype if which else None
+        if any(arrays[i].dtype != first for i in which):
             dtype = result_type(*[(arrays[i].dtype, priorities[i]) for i in which])
             for i in which:
                 if arrays[i].dtype != dtype:
@@ -311,21 +313,26 @@ def _call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
             raise
         shapes = ", ".join(f"{a.shape} {a.dtype}" for a in arrays)
         raise RuntimeError(f"{spec.name}: {error} (inputs: {shapes})") from error
-    if not isinstance(out_array, np.ndarray):
+    if type(out_array) is not np.ndarray:
         out_array = np.asarray(out_array)
     out = Tensor._from_array(out_array)
-    if spec.extra.get("view") and arrays[0] is inputs[0]._data and np.may_share_memory(out_array, arrays[0]):
+    if spec.is_view and arrays[0] is inputs[0]._data and np.may_share_memory(out_array, arrays[0]):
         out._version_counter = inputs[0]._version_counter  # a view sees its base's in-place changes
     if anomaly.is_anomaly_enabled():
         anomaly.check_forward(spec.name, out_array)
     if spec.differentiable and is_grad_enabled():
-        needs = tuple(t.requires_grad for t in inputs)
-        if any(needs):
-            if not np.issubdtype(out_array.dtype, np.floating):
-                return out
-            node = PrimitiveNode(spec, inputs, arrays, options, out, needs)
-            out._grad_fn = node
+        needs = tuple([t._requires_grad or t._grad_fn is not None for t in inputs])
+        if True in needs and out_array.dtype.kind == "f":
+            out._grad_fn = PrimitiveNode(spec, inputs, arrays, options, out, needs)
     return out
+
+
+def _promoted_positions(spec: OpSpec, count: int) -> list[int]:
+    if spec.promote is True:
+        return list(range(count))
+    if spec.tensor_params and spec.tensor_params[0].startswith("*"):
+        return []
+    return [i for i, name in enumerate(spec.tensor_params[:count]) if name in spec.promote]
 
 
 class SavedTensor:
@@ -399,16 +406,25 @@ class Node:
     def __init__(self, name: str, inputs: Sequence[Tensor | None], num_outputs: int = 1):
         self.name = name
         edges = []
+        shapes = []
+        dtypes = []
         for t in inputs:
-            if t is None or not t.requires_grad:
+            if t is None:
                 edges.append(None)
-            elif t._grad_fn is not None:
+                shapes.append(None)
+                dtypes.append(None)
+                continue
+            if t._grad_fn is not None:
                 edges.append((t._grad_fn, t._output_nr))
-            else:
+            elif t._requires_grad:
                 edges.append((t, 0))
+            else:
+                edges.append(None)
+            shapes.append(t._data.shape)
+            dtypes.append(t._data.dtype)
         self.next_edges = tuple(edges)
-        self.input_shapes = tuple(None if t is None else t._data.shape for t in inputs)
-        self.input_dtypes = tuple(None if t is None else t._data.dtype for t in inputs)
+        self.input_shapes = tuple(shapes)
+        self.input_dtypes = tuple(dtypes)
         self.num_outputs = num_outputs
         self.tensor_hooks: dict[int, dict[int, Callable]] | None = None
         self.retain_refs: dict[int, weakref.ref] | None = None

@@ -8,12 +8,16 @@ from typing import Any, Callable, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_state = threading.local()
+class _State(threading.local):
+    enabled = True  # class attribute: the default for every thread, found without a miss
+
+
+_state = _State()
 
 
 def is_grad_enabled() -> bool:
     """Whether operations are currently recorded on the graph."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set_enabled(flag: bool) -> None:

@@ -621,11 +621,13 @@ class Tensor:
         return copied
 
 
+_OPS: dict = {}  # filled with the op registry once autograd.function is imported
+_INDEXING: dict = {}  # filled by autograd.ops.index
+
+
 def _binary(op_name: str, reflected: bool = False) -> Callable[[Tensor, Any], Tensor]:
     def method(self: Tensor, other: Any) -> Tensor:
-        from .function import REGISTRY
-
-        op = REGISTRY[op_name]
+        op = _OPS[op_name]
         try:
             return op(other, self) if reflected else op(self, other)
         except TypeError:
@@ -639,9 +641,7 @@ def _binary(op_name: str, reflected: bool = False) -> Callable[[Tensor, Any], Te
 
 def _inplace_binary(op_name: str, public: str) -> Callable[[Tensor, Any], Tensor]:
     def method(self: Tensor, other: Any) -> Tensor:
-        from .function import REGISTRY
-
-        op = REGISTRY[op_name]
+        op = _OPS[op_name]
         return self._inplace(public, lambda s: op(s, other), other)
 
     return method
@@ -672,21 +672,15 @@ Tensor.__ror__ = _binary("logical_or", reflected=True)  # type: ignore[attr-defi
 
 
 def _neg(self: Tensor) -> Tensor:
-    from .function import REGISTRY
-
-    return REGISTRY["neg"](self)
+    return _OPS["neg"](self)
 
 
 def _invert(self: Tensor) -> Tensor:
-    from .function import REGISTRY
-
-    return REGISTRY["logical_not"](self)
+    return _OPS["logical_not"](self)
 
 
 def _getitem(self: Tensor, index: Any) -> Tensor:
-    from .ops.index import getitem
-
-    return getitem(self, index)
+    return _INDEXING["getitem"](self, index)
 
 
 Tensor.__neg__ = _neg  # type: ignore[assignment]

@@ -57,8 +57,11 @@ def kept_shape(shape: Shape, dim: Dim, keepdim: bool = False) -> Shape:
 def check_broadcastable(op: str, *arrays: np.ndarray, **options: Any) -> None:
     """Raise ``op: shapes A and B are not broadcastable (dim -k: a vs b)``."""
     shapes = [a.shape for a in arrays]
+    first = shapes[0]
+    if all(s == first for s in shapes):
+        return
     try:
-        np.broadcast_shapes(*shapes)
+        _broadcast_quick(shapes)
     except ValueError:
         for i in range(len(shapes)):
             for j in range(i + 1, len(shapes)):
@@ -70,6 +73,20 @@ def check_broadcastable(op: str, *arrays: np.ndarray, **options: Any) -> None:
                             f"(dim -{k}: {a[-k]} vs {b[-k]})"
                         ) from None
         raise RuntimeError(f"{op}: shapes {', '.join(map(shape_str, shapes))} are not broadcastable") from None
+
+
+def _broadcast_quick(shapes: list[tuple]) -> None:
+    """Raise ValueError if ``shapes`` do not broadcast (cheaper than np.broadcast_shapes)."""
+    width = builtins.max(len(s) for s in shapes)
+    for k in range(1, width + 1):
+        size = 1
+        for s in shapes:
+            if len(s) >= k:
+                d = s[-k]
+                if d != 1:
+                    if size != 1 and d != size:
+                        raise ValueError
+                    size = d
 
 
 def check_floating(op: str, array: np.ndarray) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 
 from .._typing import Shape
 from ..function import composite, primitive
+from .. import tensor as _tensor_module
 from ..tensor import Tensor
 from ._shapes import normalize_dim
 
@@ -214,6 +215,7 @@ def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
     return gather(x, indices, dim=dim)
 
 
+_tensor_module._INDEXING["getitem"] = getitem
 Tensor.gather = _gather_method  # type: ignore[attr-defined]
 Tensor.scatter_add = _scatter_add_method  # type: ignore[attr-defined]
 Tensor.scatter_add_ = _scatter_add_inplace  # type: ignore[attr-defined]
