@@ -1,0 +1,90 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd.tensor import Tensor
+
+from .optimizer import Optimizer, Params, _check_nonnegative
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, PyTorch's update rule step for step.
+
+    With ``g = grad + weight_decay * p`` (negated first if ``maximize``):
+    ``b = momentum * b + (1 - dampening) * g`` (``b = g`` on the first step),
+    ``g = g + momentum * b`` if ``nesterov`` else ``g = b``, then ``p -= lr * g``.
+
+    Example:
+        >>> import autograd as ag, optim
+        >>> w = ag.tensor([1.0], requires_grad=True)
+        >>> opt = optim.SGD([w], lr=0.1, momentum=0.9)
+        >>> for _ in range(2):
+        ...     opt.zero_grad(); (w * w).sum().backward(); opt.step()
+        >>> w
+        tensor([0.4600], requires_grad=True)
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def check_hyperparameters(self, group: dict[str, Any]) -> None:
+        """Reject a negative lr, momentum or weight_decay, and Nesterov without momentum."""
+        super().check_hyperparameters(group)
+        _check_nonnegative("momentum", group.get("momentum", 0.0))
+        _check_nonnegative("weight_decay", group.get("weight_decay", 0.0))
+        if group.get("nesterov") and (
+            group.get("momentum", 0.0) <= 0 or group.get("dampening", 0.0) != 0
+        ):
+            raise ValueError(
+                "Nesterov momentum requires a momentum and zero dampening (got momentum="
+                f"{group.get('momentum')}, dampening={group.get('dampening')})"
+            )
+
+    def update(
+        self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        """Apply one SGD step to ``param.data`` in place."""
+        p = param._data
+        lr, momentum = group["lr"], group["momentum"]
+        weight_decay, dampening = group["weight_decay"], group["dampening"]
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay != 0:
+            grad = grad + weight_decay * p
+        if momentum != 0:
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                buf = np.array(grad, copy=True)
+                state["momentum_buffer"] = Tensor._from_array(buf)
+            else:
+                buf = buffer._data
+                buf *= momentum
+                if dampening == 0:
+                    buf += grad
+                else:
+                    buf += (1 - dampening) * grad
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        step = np.multiply(grad, -lr)
+        p += step
