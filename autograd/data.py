@@ -204,12 +204,16 @@ def _merge_batches(parts: list[Any], order: np.ndarray) -> Any:
     """Concatenate collated batches with the same structure, then reorder their rows."""
     first = parts[0]
     if isinstance(first, Tensor):
+        rows = [p._data[0] for p in parts if len(p._data)]
+        _stack_arrays(rows)  # the same error as default_collate for samples of different shapes
         return Tensor._from_array(np.concatenate([p._data for p in parts])[order])
     if isinstance(first, collections.abc.Mapping):
         return {key: _merge_batches([p[key] for p in parts], order) for key in first}
     if isinstance(first, tuple) and hasattr(first, "_fields"):
         return type(first)(*(_merge_batches(list(f), order) for f in zip(*parts)))
-    if isinstance(first, (list, tuple)) and not isinstance(first, str):
+    if isinstance(first, (list, tuple)) and all(
+        isinstance(field, (Tensor, collections.abc.Mapping, list, tuple)) for field in first
+    ):
         return type(first)(_merge_batches(list(f), order) for f in zip(*parts))
     # strings and other uncollatable values stay Python lists
     merged = [item for p in parts for item in p]
