@@ -1,0 +1,407 @@
+"""Optimizers: trajectories against torch.optim and against NumPy references of the documented
+algorithms, state dicts, resuming, param groups, zero_grad, closures and error messages."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import optim
+
+torch = pytest.importorskip("torch")
+
+SHAPES = [(3, 4), (4,), (2, 3, 2)]
+STEPS = 25
+
+CASES = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.05, momentum=0.9)),
+    ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.5)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
+    ("SGD", dict(lr=0.05, momentum=0.5, weight_decay=0.1)),
+    ("SGD", dict(lr=0.05, momentum=0.9, maximize=True, weight_decay=0.01)),
+    ("Adam", dict()),
+    ("Adam", dict(lr=0.05)),
+    ("Adam", dict(lr=0.05, weight_decay=0.1)),
+    ("Adam", dict(lr=0.05, amsgrad=True)),
+    ("Adam", dict(lr=0.05, maximize=True)),
+    ("Adam", dict(lr=0.02, betas=(0.8, 0.9), eps=1e-6, amsgrad=True, weight_decay=0.05)),
+    ("Adam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("AdamW", dict(lr=0.05)),
+    ("AdamW", dict(lr=0.05, weight_decay=0.1, amsgrad=True)),
+    ("AdamW", dict(lr=0.05, maximize=True, betas=(0.5, 0.6))),
+    ("RMSprop", dict()),
+    ("RMSprop", dict(lr=0.01, centered=True)),
+    ("RMSprop", dict(lr=0.01, momentum=0.9)),
+    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, eps=1e-4, maximize=True)),
+    ("Adagrad", dict()),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.1)),
+    ("Adagrad", dict(lr=0.1, weight_decay=0.1, initial_accumulator_value=0.5)),
+    ("Adagrad", dict(lr=0.1, eps=1e-5, maximize=True)),
+]
+IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'defaults'}" for name, kw in CASES]
+
+
+def initial_arrays(dtype=np.float64):
+    rng = np.random.default_rng(1234)
+    return [rng.normal(size=shape).astype(dtype) for shape in SHAPES]
+
+
+def gradient(step, index, param):
+    """A deterministic gradient that depends on the current parameter (so errors compound)."""
+    rng = np.random.default_rng(1000 * step + index)
+    noise = rng.normal(scale=0.3, size=param.shape).astype(param.dtype)
+    return (np.sin(3 * param) + 0.5 * param + noise).astype(param.dtype)
+
+
+def make_ours(arrays, name, kwargs):
+    params = [ag.tensor(a.copy(), requires_grad=True) for a in arrays]
+    return params, getattr(optim, name)(params, **kwargs)
+
+
+def make_torch(arrays, name, kwargs):
+    params = [torch.tensor(a.copy(), requires_grad=True) for a in arrays]
+    return params, getattr(torch.optim, name)(params, **kwargs)
+
+
+def step_ours(params, opt, step):
+    for i, p in enumerate(params):
+        p.grad = ag.tensor(gradient(step, i, p.data))
+    opt.step()
+
+
+def step_torch(params, opt, step):
+    for i, p in enumerate(params):
+        p.grad = torch.from_numpy(gradient(step, i, p.detach().numpy()))
+    opt.step()
+
+
+def run_ours(arrays, name, kwargs, steps=STEPS):
+    params, opt = make_ours(arrays, name, kwargs)
+    for step in range(steps):
+        step_ours(params, opt, step)
+    return params, opt
+
+
+def run_torch(arrays, name, kwargs, steps=STEPS):
+    params, opt = make_torch(arrays, name, kwargs)
+    for step in range(steps):
+        step_torch(params, opt, step)
+    return params, opt
+
+
+@pytest.mark.parametrize(("name", "kwargs"), CASES, ids=IDS)
+def test_trajectory_matches_torch_float64(name, kwargs):
+    arrays = initial_arrays()
+    ours, our_opt = make_ours(arrays, name, kwargs)
+    theirs, their_opt = make_torch(arrays, name, kwargs)
+    for step in range(STEPS):
+        step_ours(ours, our_opt, step)
+        step_torch(theirs, their_opt, step)
+        for i, (p, q) in enumerate(zip(ours, theirs)):
+            np.testing.assert_allclose(
+                p.data, q.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg=f"step {step} param {i}"
+            )
+    # the state has PyTorch's names and values
+    ours_state, theirs_state = our_opt.state_dict(), their_opt.state_dict()
+    assert sorted(ours_state["state"]) == sorted(theirs_state["state"])
+    for index, entry in theirs_state["state"].items():
+        assert sorted(ours_state["state"][index]) == sorted(entry)
+        for key, value in entry.items():
+            np.testing.assert_allclose(
+                ours_state["state"][index][key].data, value.numpy(), rtol=1e-12, atol=1e-12
+            )
+    torch_only = {"foreach", "capturable", "differentiable", "fused"}
+    for group, their_group in zip(ours_state["param_groups"], theirs_state["param_groups"]):
+        assert {k: v for k, v in their_group.items() if k not in torch_only} == group
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_trajectory_matches_torch_float32(name):
+    kwargs = dict(CASES[[n for n, _ in CASES].index(name) + 1][1])
+    arrays = initial_arrays(np.float32)
+    ours, _ = run_ours(arrays, name, kwargs)
+    theirs, _ = run_torch(arrays, name, kwargs)
+    for p, q in zip(ours, theirs):
+        assert p.dtype == np.float32
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def reference_trajectory(name, kwargs, arrays, steps=STEPS):
+    """The documented algorithms of the PyTorch docs, written plainly in NumPy."""
+    params = [a.copy() for a in arrays]
+    lr = kwargs.get("lr", {"SGD": 1e-3, "Adam": 1e-3, "AdamW": 1e-3}.get(name, 1e-2))
+    wd = kwargs.get("weight_decay", 1e-2 if name == "AdamW" else 0.0)
+    sign = -1.0 if kwargs.get("maximize") else 1.0
+    state = [dict() for _ in params]
+    for t in range(1, steps + 1):
+        for i, p in enumerate(params):
+            g = sign * gradient(t - 1, i, p)
+            s = state[i]
+            if name == "SGD":
+                mu, tau = kwargs.get("momentum", 0.0), kwargs.get("dampening", 0.0)
+                g = g + wd * p
+                if mu:
+                    s["b"] = g if t == 1 else mu * s["b"] + (1 - tau) * g
+                    g = g + mu * s["b"] if kwargs.get("nesterov") else s["b"]
+                p -= lr * g
+            elif name in ("Adam", "AdamW"):
+                b1, b2 = kwargs.get("betas", (0.9, 0.999))
+                eps = kwargs.get("eps", 1e-8)
+                if name == "AdamW" or kwargs.get("decoupled_weight_decay"):
+                    p *= 1 - lr * wd
+                else:
+                    g = g + wd * p
+                s["m"] = b1 * s.get("m", 0) + (1 - b1) * g
+                s["v"] = b2 * s.get("v", 0) + (1 - b2) * g * g
+                if kwargs.get("amsgrad"):
+                    s["vmax"] = np.maximum(s.get("vmax", 0), s["v"])
+                    v_hat = s["vmax"] / (1 - b2**t)
+                else:
+                    v_hat = s["v"] / (1 - b2**t)
+                p -= lr * (s["m"] / (1 - b1**t)) / (np.sqrt(v_hat) + eps)
+            elif name == "RMSprop":
+                alpha, eps, mu = kwargs.get("alpha", 0.99), kwargs.get("eps", 1e-8), kwargs.get("momentum", 0)
+                g = g + wd * p
+                s["v"] = alpha * s.get("v", 0) + (1 - alpha) * g * g
+                v = s["v"]
+                if kwargs.get("centered"):
+                    s["g"] = alpha * s.get("g", 0) + (1 - alpha) * g
+                    v = v - s["g"] ** 2
+                if mu > 0:
+                    s["b"] = mu * s.get("b", 0) + g / (np.sqrt(v) + eps)
+                    p -= lr * s["b"]
+                else:
+                    p -= lr * g / (np.sqrt(v) + eps)
+            elif name == "Adagrad":
+                eps = kwargs.get("eps", 1e-10)
+                g = g + wd * p
+                clr = lr / (1 + (t - 1) * kwargs.get("lr_decay", 0.0))
+                s["sum"] = s.get("sum", kwargs.get("initial_accumulator_value", 0.0)) + g * g
+                p -= clr * g / (np.sqrt(s["sum"]) + eps)
+    return params
+
+
+@pytest.mark.parametrize(("name", "kwargs"), CASES, ids=IDS)
+def test_trajectory_matches_numpy_reference_of_documented_algorithm(name, kwargs):
+    arrays = initial_arrays()
+    ours, _ = run_ours(arrays, name, kwargs)
+    expected = reference_trajectory(name, kwargs, arrays)
+    for p, e in zip(ours, expected):
+        np.testing.assert_allclose(p.data, e, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize(("name", "kwargs"), CASES[1::3], ids=IDS[1::3])
+def test_load_state_dict_then_continue_is_bit_identical(name, kwargs):
+    arrays = initial_arrays()
+    straight, _ = run_ours(arrays, name, kwargs, steps=20)
+
+    params, opt = run_ours(arrays, name, kwargs, steps=8)
+    saved_params = [p.data.copy() for p in params]
+    saved = opt.state_dict()
+    fresh = [ag.tensor(a, requires_grad=True) for a in saved_params]
+    resumed = getattr(optim, name)(fresh, lr=123.0)  # hyperparameters come from the state dict
+    resumed.load_state_dict(saved)
+    assert resumed.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+    for step in range(8, 20):
+        step_ours(fresh, resumed, step)
+    for p, q in zip(straight, fresh):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_load_state_dict_copies_state_and_casts_to_param_dtype():
+    p = ag.tensor([1.0, 2.0], dtype=ag.float32, requires_grad=True)
+    opt = optim.Adam([p], lr=0.1)
+    p.grad = ag.tensor([1.0, 1.0], dtype=ag.float32)
+    opt.step()
+    state = opt.state_dict()
+    q = ag.tensor([1.0, 2.0], dtype=ag.float64, requires_grad=True)
+    other = optim.Adam([q], lr=0.1)
+    other.load_state_dict(state)
+    assert other.state[q]["exp_avg"].dtype == np.float64
+    assert other.state[q]["step"].dtype == np.float32  # step keeps PyTorch's float32
+    assert other.state[q]["exp_avg"] is not opt.state[p]["exp_avg"]
+    q.grad = ag.tensor([1.0, 1.0])
+    other.step()
+    np.testing.assert_allclose(opt.state[p]["step"].data, 1.0)  # the original is untouched
+
+
+def test_state_dict_layout_matches_torch_with_groups_and_names():
+    w, b = ag.randn(3, 2, requires_grad=True), ag.zeros(3, requires_grad=True)
+    c = ag.ones(2, requires_grad=True)
+    opt = optim.SGD(
+        [{"params": [("w", w), ("b", b)], "lr": 0.5}, {"params": [("c", c)]}], lr=0.1, momentum=0.9
+    )
+    for t in (w, b, c):
+        t.grad = ag.ones_like(t)
+    opt.step()
+    sd = opt.state_dict()
+    assert sorted(sd["state"]) == [0, 1, 2]
+    assert sd["param_groups"][0]["params"] == [0, 1]
+    assert sd["param_groups"][0]["param_names"] == ["w", "b"]
+    assert sd["param_groups"][1]["params"] == [2]
+    assert sd["param_groups"][0]["lr"] == 0.5 and sd["param_groups"][1]["lr"] == 0.1
+    assert set(sd["state"][0]) == {"momentum_buffer"}
+
+
+def test_param_groups_with_per_group_options_match_torch():
+    arrays = initial_arrays()
+    ours = [ag.tensor(a.copy(), requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in arrays]
+    our_opt = optim.Adam([{"params": ours[:2]}, {"params": ours[2:], "lr": 0.1, "amsgrad": True}], lr=0.01)
+    their_opt = torch.optim.Adam(
+        [{"params": theirs[:2]}, {"params": theirs[2:], "lr": 0.1, "amsgrad": True}], lr=0.01
+    )
+    for step in range(10):
+        step_ours(ours, our_opt, step)
+        step_torch(theirs, their_opt, step)
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_add_param_group_and_parameters_without_grad_are_skipped():
+    a, b = ag.ones(2, requires_grad=True), ag.ones(2, requires_grad=True)
+    opt = optim.SGD([a], lr=0.5)
+    opt.add_param_group({"params": b, "lr": 0.25})
+    assert opt.param_groups[1]["lr"] == 0.25 and opt.param_groups[1]["momentum"] == 0.0
+    a.grad = ag.ones(2)
+    opt.step()
+    np.testing.assert_array_equal(a.data, [0.5, 0.5])
+    np.testing.assert_array_equal(b.data, [1.0, 1.0])
+    assert opt.state == {}  # plain SGD keeps no state, as PyTorch
+
+
+def test_step_updates_in_place_bumps_version_and_records_no_graph():
+    p = ag.tensor([1.0, 2.0], requires_grad=True)
+    data, version = p.data, p._version
+    opt = optim.Adam([p], lr=0.1)
+    (p * p).sum().backward()
+    opt.step()
+    assert p.data is data  # in place
+    assert p._version == version + 1
+    assert p.is_leaf and p.grad_fn is None and p.requires_grad
+    assert all(t.grad_fn is None for t in opt.state[p].values())
+
+
+def test_zero_grad_set_to_none_and_to_zero():
+    p = ag.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.SGD([p], lr=0.1)
+    (p * p).sum().backward()
+    grad = p.grad
+    opt.zero_grad(set_to_none=False)
+    assert p.grad is grad
+    np.testing.assert_array_equal(p.grad.data, [0.0, 0.0])
+    opt.zero_grad()
+    assert p.grad is None
+
+
+def test_step_with_closure_runs_with_grad_enabled_and_returns_loss():
+    p = ag.tensor([3.0], requires_grad=True)
+    opt = optim.SGD([p], lr=0.1)
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    with ag.no_grad():
+        loss = opt.step(closure)
+    assert loss.item() == 9.0
+    np.testing.assert_allclose(p.data, [2.4])
+
+
+def test_step_hooks_run_before_and_after():
+    p = ag.tensor([1.0], requires_grad=True)
+    opt = optim.SGD([p], lr=1.0)
+    calls = []
+    pre = opt.register_step_pre_hook(lambda o, args, kwargs: calls.append(("pre", p.data.item())))
+    opt.register_step_post_hook(lambda o, args, kwargs: calls.append(("post", p.data.item())))
+    p.grad = ag.ones(1)
+    opt.step()
+    pre.remove()
+    opt.step()
+    assert calls == [("pre", 1.0), ("post", 0.0), ("post", -1.0)]
+
+
+def test_adagrad_creates_state_eagerly_like_torch():
+    p = ag.zeros(2, requires_grad=True)
+    opt = optim.Adagrad([p], initial_accumulator_value=0.3)
+    np.testing.assert_array_equal(opt.state[p]["sum"].data, np.full(2, 0.3, np.float32))
+    assert float(opt.state[p]["step"].data) == 0.0
+    q = ag.zeros(3, requires_grad=True)
+    opt.add_param_group({"params": [q]})
+    assert opt.state[q]["sum"].shape == (3,)
+
+
+def test_repr_lists_groups():
+    opt = optim.SGD([ag.zeros(1, requires_grad=True)], lr=0.1)
+    assert repr(opt).startswith("SGD (\nParameter Group 0\n    dampening: 0.0\n")
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda p: optim.SGD(p[0], lr=0.1), TypeError, "iterable of Tensors or dicts"),
+        (lambda p: optim.SGD([], lr=0.1), ValueError, "empty parameter list"),
+        (lambda p: optim.SGD({p[0]}, lr=0.1), TypeError, "ordered collections"),
+        (lambda p: optim.SGD([p[0] * 2], lr=0.1), ValueError, "can't optimize a non-leaf Tensor"),
+        (lambda p: optim.SGD([ag.tensor([1, 2])], lr=0.1), TypeError, "floating-point.*int64"),
+        (lambda p: optim.SGD([p[0], 3.0], lr=0.1), TypeError, "only optimize Tensors"),
+        (lambda p: optim.SGD([p[0], p[0]], lr=0.1), ValueError, "same parameter twice"),
+        (
+            lambda p: optim.SGD([{"params": [p[0]]}, {"params": [p[0]]}], lr=0.1),
+            ValueError,
+            "more than one parameter group",
+        ),
+        (lambda p: optim.SGD(p, lr=-0.1), ValueError, "Invalid learning rate: -0.1"),
+        (lambda p: optim.SGD(p, momentum=-0.5), ValueError, "Invalid momentum value: -0.5"),
+        (lambda p: optim.SGD(p, weight_decay=-1), ValueError, "Invalid weight_decay value: -1"),
+        (lambda p: optim.SGD(p, nesterov=True), ValueError, "Nesterov momentum requires"),
+        (
+            lambda p: optim.SGD(p, momentum=0.9, dampening=0.1, nesterov=True),
+            ValueError,
+            "zero dampening",
+        ),
+        (lambda p: optim.Adam(p, betas=(1.0, 0.999)), ValueError, "beta parameter at index 0: 1.0"),
+        (lambda p: optim.Adam(p, betas=(0.9, -0.1)), ValueError, "beta parameter at index 1"),
+        (lambda p: optim.AdamW(p, eps=-1e-8), ValueError, "Invalid epsilon value"),
+        (lambda p: optim.Adam(p, weight_decay=-0.1), ValueError, "Invalid weight_decay"),
+        (lambda p: optim.RMSprop(p, alpha=-0.1), ValueError, "Invalid alpha value"),
+        (lambda p: optim.RMSprop(p, momentum=-0.1), ValueError, "Invalid momentum value"),
+        (lambda p: optim.Adagrad(p, lr_decay=-0.1), ValueError, "Invalid lr_decay value"),
+        (
+            lambda p: optim.Adagrad(p, initial_accumulator_value=-1.0),
+            ValueError,
+            "Invalid initial_accumulator_value",
+        ),
+        (lambda p: optim.SGD([{"params": p, "lr": -1.0}], lr=0.1), ValueError, "Invalid learning rate"),
+        (lambda p: optim.Optimizer(p, {"lr": optim.required}), ValueError, "required optimization"),
+    ],
+)
+def test_invalid_arguments_raise_clear_errors(make, error, match):
+    params = [ag.ones(2, requires_grad=True), ag.ones(3, requires_grad=True)]
+    with pytest.raises(error, match=match):
+        make(params)
+
+
+def test_load_state_dict_mismatch_errors():
+    a, b = ag.ones(2, requires_grad=True), ag.ones(2, requires_grad=True)
+    saved = optim.SGD([a, b], lr=0.1).state_dict()
+    with pytest.raises(ValueError, match="doesn't match the size"):
+        optim.SGD([a], lr=0.1).load_state_dict(saved)
+    with pytest.raises(ValueError, match="different number of parameter groups"):
+        optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.1).load_state_dict(saved)
+    with pytest.raises(ValueError, match="'state' and 'param_groups'"):
+        optim.SGD([a], lr=0.1).load_state_dict({"lr": 0.1})
+
+
+def test_adamw_default_weight_decay_and_lr():
+    opt = optim.AdamW([ag.zeros(1, requires_grad=True)])
+    group = opt.param_groups[0]
+    assert group["weight_decay"] == 0.01 and group["lr"] == 1e-3 and group["decoupled_weight_decay"]
+    assert math.isclose(group["eps"], 1e-8) and group["betas"] == (0.9, 0.999)
