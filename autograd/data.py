@@ -408,7 +408,9 @@ class DataLoader:
         if not isinstance(shuffle, (bool, np.bool_)):
             raise TypeError(f"DataLoader: shuffle must be a bool, got {type(shuffle).__name__}")
         if collate_fn is not None and not callable(collate_fn):
-            raise TypeError(f"DataLoader: collate_fn must be callable, got {type(collate_fn).__name__}")
+            raise TypeError(
+                f"DataLoader: collate_fn must be callable, got {type(collate_fn).__name__}"
+            )
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError(
                 f"DataLoader: num_workers option should be non-negative, got {num_workers!r}"
@@ -459,12 +461,12 @@ class DataLoader:
         if self.batch_size is None:
             convert = self.collate_fn or default_convert
             return (convert(self.dataset[int(i)]) for i in order)
-        return self._batches(order)
+        return self._batches(order, self.batch_size)
 
-    def _batches(self, order: np.ndarray) -> Iterator[Any]:
-        stop = len(self) * self.batch_size
-        for start in range(0, min(stop, len(order)), self.batch_size):
-            yield self._fetch(order[start : start + self.batch_size])
+    def _batches(self, order: np.ndarray, batch_size: int) -> Iterator[Any]:
+        stop = len(self) * batch_size
+        for start in range(0, min(stop, len(order)), batch_size):
+            yield self._fetch(order[start : start + batch_size])
 
     def __repr__(self) -> str:
         return (

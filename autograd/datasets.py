@@ -55,9 +55,7 @@ def _read_exact(stream: Any, size: int) -> bytes:
     return data if data is not None else b""
 
 
-def read_idx(
-    path: PathLike, *, ndim: int | None = None, dtype: Any = None
-) -> np.ndarray:
+def read_idx(path: PathLike, *, ndim: int | None = None, dtype: Any = None) -> np.ndarray:
     """Read an IDX file (raw or gzip-compressed, detected by its magic bytes) into an array.
 
     The header is validated: two zero bytes, a known type code, the number of dimensions (checked
@@ -106,9 +104,7 @@ def _parse_idx(
         )
     magic = struct.unpack(">I", header)[0]
     zero, type_code, dims_count = struct.unpack(">HBB", header)
-    expected_magic = (
-        f"0x{0x0800 | ndim:08x}" if ndim is not None else "0x00000800 + number of dims"
-    )
+    expected_magic = f"0x{0x0800 | ndim:08x}" if ndim is not None else "0x00000800 + number of dims"
     if zero != 0 or type_code not in IDX_DTYPES:
         raise RuntimeError(
             f"read_idx: {path}: bad magic number 0x{magic:08x} (expected {expected_magic}: two "
@@ -167,7 +163,9 @@ def write_idx(path: PathLike, array: np.ndarray) -> None:
     codes = {d.newbyteorder("="): code for code, d in IDX_DTYPES.items()}
     native = array.dtype.newbyteorder("=")
     if native not in codes:
-        raise TypeError(f"write_idx: dtype {array.dtype} has no IDX type code ({sorted(map(str, codes))})")
+        raise TypeError(
+            f"write_idx: dtype {array.dtype} has no IDX type code ({sorted(map(str, codes))})"
+        )
     if not 1 <= array.ndim <= 255:
         raise ValueError(f"write_idx: IDX needs 1 to 255 dimensions, got {array.ndim}")
     header = struct.pack(">HBB", 0, codes[native], array.ndim)
@@ -200,7 +198,12 @@ def cache_dir(name: str) -> Path:
 
 
 def download_file(
-    urls: Sequence[str], destination: PathLike, md5: str, *, progress: bool = True, timeout: float = 60.0
+    urls: Sequence[str],
+    destination: PathLike,
+    md5: str,
+    *,
+    progress: bool = True,
+    timeout: float = 60.0,
 ) -> Path:
     """Download the first of ``urls`` that answers to ``destination``, checking its MD5.
 
@@ -243,8 +246,13 @@ def _fetch(url: str, fd: int, label: str, progress: bool, timeout: float) -> str
         length = response.headers.get("Content-Length") if hasattr(response, "headers") else None
         total = int(length) if length and str(length).isdigit() else None
         with tqdm(
-            total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=label,
-            disable=not progress, leave=False,
+            total=total,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            desc=label,
+            disable=not progress,
+            leave=False,
         ) as bar:
             while chunk := response.read(1 << 20):
                 out.write(chunk)
@@ -373,13 +381,13 @@ class MNIST(Dataset):
 
     def _find(self) -> tuple[Path, Path, Path] | None:
         for folder in self.search_dirs():
-            paths = []
-            for base in self._file_names(self.train):
-                # the raw file reads faster; the .gz is what mirrors and Debian ship
-                path = next((folder / n for n in (base, base + ".gz") if (folder / n).is_file()), None)
-                paths.append(path)
-            if all(p is not None for p in paths):
-                return folder, paths[0], paths[1]
+            # the raw file reads faster; the .gz is what mirrors and Debian ship
+            images, labels = (
+                next((folder / n for n in (base, base + ".gz") if (folder / n).is_file()), None)
+                for base in self._file_names(self.train)
+            )
+            if images is not None and labels is not None:
+                return folder, images, labels
         return None
 
     def _not_found_message(self, download: bool) -> str:
@@ -430,7 +438,7 @@ class MNIST(Dataset):
                 download_file([m + file_name for m in self.mirrors], target / file_name, md5)
             except RuntimeError as error:
                 hint = (
-                    f"; without network, install Debian's copy: apt-get install {self.debian_package}"
+                    f"; without network, install Debian's copy (apt-get install {self.debian_package})"
                     if self.debian_package
                     else ""
                 )
@@ -561,5 +569,7 @@ def load_split(
     """
     key = dataset.lower().replace("_", "-")
     if key not in DATASETS:
-        raise ValueError(f"load_split: unknown dataset {dataset!r}; choose one of {sorted(set(DATASETS))}")
+        raise ValueError(
+            f"load_split: unknown dataset {dataset!r}; choose one of {sorted(set(DATASETS))}"
+        )
     return DATASETS[key](root=root, train=train, download=download).arrays(flatten=flatten)

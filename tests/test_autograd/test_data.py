@@ -114,7 +114,7 @@ def test_tensor_dataset_batches_without_per_sample_loop(xy, monkeypatch):
     np.testing.assert_array_equal(batches[2][1].numpy(), y[8:])
     # a Subset and a ConcatDataset of TensorDatasets stay vectorised
     sub = Subset(ds, [9, 0, 5])
-    (bx, by), = list(DataLoader(sub, batch_size=3))
+    ((bx, by),) = list(DataLoader(sub, batch_size=3))
     np.testing.assert_array_equal(bx.numpy(), x[[9, 0, 5]])
     both = ConcatDataset([ds, Subset(ds, [1, 2])])
     bx, by = next(iter(DataLoader(both, batch_size=12)))
@@ -206,7 +206,9 @@ def test_default_collate_errors():
         default_collate([object()])
     with pytest.raises(TypeError, match="dtype <U1"):
         default_collate([np.array(["a"])])
-    with pytest.raises(RuntimeError, match=r"different shapes: \(2,\) at entry 0 and \(3,\) at entry 1"):
+    with pytest.raises(
+        RuntimeError, match=r"different shapes: \(2,\) at entry 0 and \(3,\) at entry 1"
+    ):
         default_collate([ag.zeros(2), ag.zeros(3)])
     with pytest.raises(ValueError, match="empty"):
         default_collate([])
