@@ -1,0 +1,268 @@
+"""Learning-rate schedulers: lr (and momentum) sequences against torch.optim.lr_scheduler,
+state dicts, chaining and error messages."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import optim
+from optim import lr_scheduler
+
+torch = pytest.importorskip("torch")
+
+
+def lr_half_life(epoch):
+    return 1.0 / (1.0 + epoch)
+
+
+def lr_wave(epoch):
+    return 0.5 + 0.5 * np.cos(epoch / 3.0)
+
+
+CASES = [
+    ("StepLR", dict(step_size=3, gamma=0.5), 30),
+    ("StepLR", dict(step_size=1), 10),
+    ("MultiStepLR", dict(milestones=[2, 5, 5, 9], gamma=0.3), 20),
+    ("ExponentialLR", dict(gamma=0.9), 40),
+    ("CosineAnnealingLR", dict(T_max=10, eta_min=0.01), 45),
+    ("CosineAnnealingLR", dict(T_max=7), 30),
+    ("LambdaLR", dict(lr_lambda=lr_half_life), 25),
+    ("LambdaLR", dict(lr_lambda=[lr_half_life, lr_wave]), 25),
+    ("OneCycleLR", dict(max_lr=1.0, total_steps=50), 50),
+    ("OneCycleLR", dict(max_lr=[1.0, 0.3], total_steps=40, anneal_strategy="linear"), 40),
+    ("OneCycleLR", dict(max_lr=0.5, epochs=4, steps_per_epoch=9, three_phase=True), 36),
+    ("OneCycleLR", dict(max_lr=0.5, total_steps=30, pct_start=0.25, div_factor=10.0,
+                        final_div_factor=100.0, base_momentum=0.8, max_momentum=0.9), 30),  # fmt: skip
+    ("OneCycleLR", dict(max_lr=0.5, total_steps=20, cycle_momentum=False), 20),
+]
+IDS = [f"{name}-{i}" for i, (name, _, _) in enumerate(CASES)]
+
+
+def make_pair(optimizer="SGD", groups=2):
+    """Our and torch's optimizer with the same groups (lr 0.1 and 0.02)."""
+    kw = dict(momentum=0.9) if optimizer == "SGD" else {}
+    ours = [ag.zeros(2, requires_grad=True) for _ in range(groups)]
+    theirs = [torch.zeros(2, requires_grad=True) for _ in range(groups)]
+    lrs = [0.1, 0.02][:groups]
+    our_opt = getattr(optim, optimizer)([{"params": [p], "lr": lr} for p, lr in zip(ours, lrs)], **kw)
+    their_opt = getattr(torch.optim, optimizer)(
+        [{"params": [p], "lr": lr} for p, lr in zip(theirs, lrs)], **kw
+    )
+    return our_opt, their_opt
+
+
+def assert_groups_equal(our_opt, their_opt, step):
+    for ours, theirs in zip(our_opt.param_groups, their_opt.param_groups):
+        assert ours["lr"] == theirs["lr"], f"step {step}: lr {ours['lr']} vs {theirs['lr']}"
+        for key in ("momentum", "betas"):
+            if key in theirs:
+                assert tuple(np.atleast_1d(ours[key])) == tuple(np.atleast_1d(theirs[key])), (
+                    f"step {step}: {key}"
+                )
+
+
+@pytest.mark.parametrize(("name", "kwargs", "steps"), CASES, ids=IDS)
+def test_lr_sequence_matches_torch_exactly(name, kwargs, steps):
+    groups = 2 if isinstance(kwargs.get("lr_lambda"), list) or name != "LambdaLR" else 1
+    our_opt, their_opt = make_pair(groups=groups)
+    ours = getattr(lr_scheduler, name)(our_opt, **kwargs)
+    theirs = getattr(torch.optim.lr_scheduler, name)(their_opt, **kwargs)
+    assert ours.get_last_lr() == theirs.get_last_lr()
+    assert_groups_equal(our_opt, their_opt, 0)
+    for step in range(1, steps):
+        our_opt.step()
+        their_opt.step()
+        ours.step()
+        theirs.step()
+        assert ours.get_last_lr() == theirs.get_last_lr(), f"step {step}"
+        assert ours.last_epoch == theirs.last_epoch
+        assert_groups_equal(our_opt, their_opt, step)
+
+
+@pytest.mark.parametrize("three_phase", [False, True])
+def test_one_cycle_cycles_adam_beta1_like_torch(three_phase):
+    our_opt, their_opt = make_pair("Adam", groups=1)
+    kwargs = dict(max_lr=0.01, total_steps=25, three_phase=three_phase)
+    ours = lr_scheduler.OneCycleLR(our_opt, **kwargs)
+    theirs = torch.optim.lr_scheduler.OneCycleLR(their_opt, **kwargs)
+    for step in range(24):
+        our_opt.step()
+        their_opt.step()
+        ours.step()
+        theirs.step()
+        assert ours.get_last_lr() == theirs.get_last_lr()
+        assert our_opt.param_groups[0]["betas"] == their_opt.param_groups[0]["betas"]
+
+
+def test_one_cycle_stepping_past_total_steps_raises():
+    opt, _ = make_pair(groups=1)
+    sched = lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=3)
+    for _ in range(3):
+        opt.step()
+        sched.step()
+    with pytest.raises(ValueError, match="Tried to step 4 times. The specified number of total steps is 3"):
+        sched.step()
+
+
+PLATEAU_METRICS = [1.0, 0.9, 0.95, 0.95, 0.95, 0.95, 0.89, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.5,
+                   0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.49999, 0.5, 0.5, 0.5, 0.5, 0.5]  # fmt: skip
+PLATEAU_CASES = [
+    dict(),
+    dict(patience=2),
+    dict(patience=1, factor=0.5, cooldown=2),
+    dict(patience=0, factor=0.5, min_lr=0.004),
+    dict(patience=0, factor=0.5, min_lr=[0.01, 0.001]),
+    dict(patience=1, threshold=0.1, threshold_mode="abs"),
+    dict(patience=1, mode="max", threshold=0.01),
+    dict(patience=1, mode="max", threshold_mode="abs", factor=0.2, eps=1e-3),
+]
+
+
+@pytest.mark.parametrize("kwargs", PLATEAU_CASES, ids=[str(k) for k in PLATEAU_CASES])
+def test_reduce_lr_on_plateau_matches_torch(kwargs):
+    our_opt, their_opt = make_pair()
+    ours = lr_scheduler.ReduceLROnPlateau(our_opt, **kwargs)
+    theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(their_opt, **kwargs)
+    for step, metric in enumerate(PLATEAU_METRICS * 2):
+        our_opt.step()
+        their_opt.step()
+        ours.step(metric)
+        theirs.step(metric)
+        assert ours.get_last_lr() == theirs.get_last_lr(), f"step {step}"
+        assert (ours.best, ours.num_bad_epochs, ours.cooldown_counter) == (
+            theirs.best,
+            theirs.num_bad_epochs,
+            theirs.cooldown_counter,
+        )
+
+
+def test_reduce_lr_on_plateau_accepts_a_tensor_metric_and_validates():
+    opt, _ = make_pair(groups=1)
+    sched = lr_scheduler.ReduceLROnPlateau(opt, patience=0)
+    sched.step(ag.tensor(1.0))
+    sched.step(ag.tensor(2.0))
+    assert sched.get_last_lr() == [0.1 * 0.1]
+    with pytest.raises(ValueError, match="Factor should be < 1.0"):
+        lr_scheduler.ReduceLROnPlateau(opt, factor=1.0)
+    with pytest.raises(ValueError, match="mode avg is unknown"):
+        lr_scheduler.ReduceLROnPlateau(opt, mode="avg")
+    with pytest.raises(ValueError, match="expected 1 min_lrs, got 2"):
+        lr_scheduler.ReduceLROnPlateau(opt, min_lr=[0.1, 0.2])
+
+
+def test_two_chained_schedulers_match_torch():
+    our_opt, their_opt = make_pair()
+    ours = [lr_scheduler.ExponentialLR(our_opt, 0.9), lr_scheduler.StepLR(our_opt, 4, 0.5)]
+    theirs = [
+        torch.optim.lr_scheduler.ExponentialLR(their_opt, 0.9),
+        torch.optim.lr_scheduler.StepLR(their_opt, 4, 0.5),
+    ]
+    for step in range(20):
+        our_opt.step()
+        their_opt.step()
+        for s in ours + theirs:
+            s.step()
+        assert_groups_equal(our_opt, their_opt, step)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("StepLR", dict(step_size=3, gamma=0.5)),
+        ("MultiStepLR", dict(milestones=[2, 5, 5], gamma=0.3)),
+        ("ExponentialLR", dict(gamma=0.9)),
+        ("CosineAnnealingLR", dict(T_max=10, eta_min=0.01)),
+    ],
+)
+def test_step_with_epoch_uses_closed_form_like_torch(name, kwargs):
+    our_opt, their_opt = make_pair()
+    ours = getattr(lr_scheduler, name)(our_opt, **kwargs)
+    theirs = getattr(torch.optim.lr_scheduler, name)(their_opt, **kwargs)
+    our_opt.step()
+    their_opt.step()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for epoch in [3, 7, 1, 12]:
+            ours.step(epoch)
+            theirs.step(epoch)
+            assert ours.get_last_lr() == theirs.get_last_lr()
+            assert ours.last_epoch == epoch
+
+
+@pytest.mark.parametrize(("name", "kwargs", "steps"), CASES[::2], ids=IDS[::2])
+def test_state_dict_round_trip_continues_identically(name, kwargs, steps):
+    groups = 2 if isinstance(kwargs.get("lr_lambda"), list) or name != "LambdaLR" else 1
+    opt, _ = make_pair(groups=groups)
+    sched = getattr(lr_scheduler, name)(opt, **kwargs)
+    for _ in range(steps // 2):
+        opt.step()
+        sched.step()
+    opt_state, sched_state = opt.state_dict(), sched.state_dict()
+    assert "optimizer" not in sched_state
+    expected = []
+    for _ in range(steps // 2, steps - 1):
+        opt.step()
+        sched.step()
+        expected.append(sched.get_last_lr())
+
+    fresh, _ = make_pair(groups=groups)
+    fresh.load_state_dict(opt_state)
+    resumed = getattr(lr_scheduler, name)(fresh, **kwargs)
+    resumed.load_state_dict(sched_state)
+    got = []
+    for _ in range(steps // 2, steps - 1):
+        fresh.step()
+        resumed.step()
+        got.append(resumed.get_last_lr())
+    assert got == expected
+
+
+def test_lambda_state_dict_stores_none_for_functions_and_dict_for_callables():
+    class Warmup:
+        def __init__(self):
+            self.k = 3
+
+        def __call__(self, epoch):
+            return min(1.0, (epoch + 1) / self.k)
+
+    opt, _ = make_pair()
+    sched = lr_scheduler.LambdaLR(opt, [lr_half_life, Warmup()])
+    state = sched.state_dict()
+    assert state["lr_lambdas"] == [None, {"k": 3}]
+    state["lr_lambdas"][1] = {"k": 5}
+    sched.load_state_dict(state)
+    assert sched.lr_lambdas[1].k == 5
+
+
+def test_scheduler_before_optimizer_step_warns_and_get_lr_outside_step_warns():
+    opt, _ = make_pair()
+    sched = lr_scheduler.StepLR(opt, 2)
+    with pytest.warns(UserWarning, match=r"before `optimizer.step\(\)`"):
+        sched.step()
+    with pytest.warns(UserWarning, match="get_last_lr"):
+        sched.get_lr()
+
+
+def test_constructor_errors():
+    opt, _ = make_pair()
+    with pytest.raises(TypeError, match="list is not an Optimizer"):
+        lr_scheduler.StepLR([], 2)
+    with pytest.raises(KeyError, match="initial_lr"):
+        lr_scheduler.StepLR(opt, 2, last_epoch=3)
+    with pytest.raises(ValueError, match="Expected 2 lr_lambdas, but got 1"):
+        lr_scheduler.LambdaLR(opt, [lr_half_life])
+    with pytest.raises(ValueError, match="total_steps OR"):
+        lr_scheduler.OneCycleLR(opt, max_lr=1.0)
+    with pytest.raises(ValueError, match="max_lr must have the same length"):
+        lr_scheduler.OneCycleLR(opt, max_lr=[1.0], total_steps=5)
+    with pytest.raises(ValueError, match="anneal_strategy"):
+        lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=5, anneal_strategy="exp")
+    with pytest.raises(ValueError, match="pct_start"):
+        lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=5, pct_start=1.5)
+    adagrad = optim.Adagrad([ag.zeros(1, requires_grad=True)])
+    with pytest.raises(ValueError, match="momentum or beta1"):
+        lr_scheduler.OneCycleLR(adagrad, max_lr=1.0, total_steps=5)
