@@ -1,0 +1,300 @@
+"""Activations: the ``F.`` functions and their modules (ReLU, GELU, SiLU, ELU, Softmax, ...).
+
+``relu``, ``tanh``, ``sigmoid``, ``softmax`` and ``log_softmax`` are engine ops; the others
+are registered here (leaky_relu as a primitive for its exact subgradient, the rest as stable
+composites).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+import autograd as ag
+from autograd.function import AWAY_FROM_KINKS, composite, primitive
+from autograd.tensor import Tensor
+
+from .module import Module
+
+__all__ = [
+    "relu", "leaky_relu", "gelu", "silu", "elu", "tanh", "sigmoid", "softplus", "softmax",
+    "log_softmax", "ReLU", "LeakyReLU", "GELU", "SiLU", "ELU", "Tanh", "Sigmoid", "Softplus",
+    "Softmax", "LogSoftmax",
+]  # fmt: skip
+
+
+def _inplace(input: Tensor, op: str, fn: Any) -> Tensor:  # noqa: A002
+    """Run ``fn`` as an in-place update of ``input`` (PyTorch's ``inplace=True``)."""
+    return input._inplace(op, fn)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Apply ``max(x, 0)`` elementwise (gradient 0 at 0, as PyTorch).
+
+    Example:
+        >>> import autograd as ag, nn.functional as F
+        >>> F.relu(ag.tensor([-1.0, 2.0]))
+        tensor([0., 2.])
+    """
+    if inplace:
+        return _inplace(input, "relu_", lambda s: s.relu())
+    return input.relu()
+
+
+def _slope_kwargs(*shapes: Any) -> Any:
+    from hypothesis import strategies as st
+
+    return st.fixed_dictionaries({"negative_slope": st.sampled_from([0.01, 0.2, -0.5, 2.0])})
+
+
+@primitive("leaky_relu", method=False, domain=AWAY_FROM_KINKS, kwargs=_slope_kwargs)
+def _leaky_relu(x: np.ndarray, *, negative_slope: float = 0.01) -> np.ndarray:
+    return np.where(x > 0, x, x * np.asarray(negative_slope, dtype=x.dtype))
+
+
+@_leaky_relu.vjp
+def _leaky_relu_vjp(grad: Tensor, x: Tensor, negative_slope: float) -> Tensor:
+    # The slope for x <= 0, as PyTorch (the derivative at 0 is negative_slope).
+    return ag.where(x > 0, grad, grad * negative_slope)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Apply ``x if x > 0 else negative_slope * x`` elementwise."""
+    if inplace:
+        return _inplace(input, "leaky_relu_", lambda s: _leaky_relu(s, negative_slope=negative_slope))
+    return _leaky_relu(input, negative_slope=negative_slope)
+
+
+def _approximate_kwargs(*shapes: Any) -> Any:
+    from hypothesis import strategies as st
+
+    return st.fixed_dictionaries({"approximate": st.sampled_from(["none", "tanh"])})
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+@composite("gelu", method=False, kwargs=_approximate_kwargs)
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    """Apply ``x * Phi(x)`` (``approximate='tanh'``: PyTorch's tanh approximation).
+
+    Example:
+        >>> import autograd as ag, nn.functional as F
+        >>> F.gelu(ag.tensor([0.0, 1.0]))
+        tensor([0.0000, 0.8413])
+    """
+    if approximate == "none":
+        return 0.5 * input * (1.0 + ag.erf(input * _SQRT_HALF))
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (input + 0.044715 * input * input * input)
+        return 0.5 * input * (1.0 + inner.tanh())
+    raise RuntimeError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+@composite("silu", method=False)
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Apply ``x * sigmoid(x)`` (swish)."""
+    if inplace:
+        return _inplace(input, "silu_", lambda s: s * s.sigmoid())
+    return input * input.sigmoid()
+
+
+def _alpha_kwargs(*shapes: Any) -> Any:
+    from hypothesis import strategies as st
+
+    return st.fixed_dictionaries({"alpha": st.sampled_from([1.0, 0.5, 2.0])})
+
+
+def _elu(x: Tensor, alpha: float) -> Tensor:
+    # expm1 of min(x, 0): no overflow in the branch that where() discards.
+    return ag.where(x > 0, x, alpha * x.clamp(max=0.0).expm1())
+
+
+@composite("elu", method=False, domain=AWAY_FROM_KINKS, kwargs=_alpha_kwargs)
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Apply ``x if x > 0 else alpha * (exp(x) - 1)`` elementwise."""
+    if inplace:
+        return _inplace(input, "elu_", lambda s: _elu(s, alpha))
+    return _elu(input, alpha)
+
+
+def _softplus_kwargs(*shapes: Any) -> Any:
+    from hypothesis import strategies as st
+
+    return st.fixed_dictionaries(
+        {"beta": st.sampled_from([1.0, 0.5, 2.0]), "threshold": st.sampled_from([20.0, 10.0])}
+    )
+
+
+@composite("softplus", method=False, kwargs=_softplus_kwargs)
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """Apply ``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``.
+
+    Example:
+        >>> import autograd as ag, nn.functional as F
+        >>> F.softplus(ag.tensor([0.0, 1e4]))
+        tensor([6.9315e-01, 1.0000e+04])
+    """
+    scaled = input * beta
+    # Clamp inside the discarded branch so exp never overflows there.
+    soft = scaled.clamp(max=threshold).exp().log1p() / beta
+    return ag.where(scaled > threshold, input, soft)
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    """Apply the hyperbolic tangent elementwise."""
+    return input.tanh()
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """Apply ``1 / (1 + exp(-x))`` elementwise (stable for large |x|)."""
+    return input.sigmoid()
+
+
+def _implicit_dim(ndim: int) -> int:
+    # PyTorch's legacy choice when dim is None.
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
+    """Apply softmax along ``dim`` (shifted by the max: stable for logits of any size)."""
+    return ag.softmax(input, dim=_implicit_dim(input.ndim) if dim is None else dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
+    """Apply ``log(softmax(x))`` along ``dim``, computed as ``x - logsumexp(x)``."""
+    return ag.log_softmax(input, dim=_implicit_dim(input.ndim) if dim is None else dim, dtype=dtype)
+
+
+class ReLU(Module):
+    """Apply ``max(x, 0)`` elementwise.  Shape: ``(*) -> (*)``."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return relu(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class LeakyReLU(Module):
+    """Apply ``x if x > 0 else negative_slope * x``.  Shape: ``(*) -> (*)``."""
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return leaky_relu(input, self.negative_slope, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class GELU(Module):
+    """Apply ``x * Phi(x)``, exactly or with the tanh approximation.  Shape: ``(*) -> (*)``."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """Apply ``x * sigmoid(x)``.  Shape: ``(*) -> (*)``."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return silu(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class ELU(Module):
+    """Apply ``x if x > 0 else alpha * (exp(x) - 1)``.  Shape: ``(*) -> (*)``."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return elu(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Tanh(Module):
+    """Apply tanh elementwise.  Shape: ``(*) -> (*)``."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return input.tanh()
+
+
+class Sigmoid(Module):
+    """Apply the logistic sigmoid elementwise.  Shape: ``(*) -> (*)``."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return input.sigmoid()
+
+
+class Softplus(Module):
+    """Apply ``log(1 + exp(beta * x)) / beta``.  Shape: ``(*) -> (*)``."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta = beta
+        self.threshold = threshold
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Softmax(Module):
+    """Apply softmax along ``dim``.  Shape: ``(*) -> (*)``."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """Apply log-softmax along ``dim``.  Shape: ``(*) -> (*)``."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return log_softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"

@@ -1,0 +1,157 @@
+"""Affine layers: ``F.linear`` and ``Linear``; ``Flatten`` and ``Unflatten``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import autograd as ag
+from autograd.function import composite
+from autograd.tensor import Tensor
+
+from . import init
+from ._samples import side, tensor
+from .module import Module, Parameter
+
+__all__ = ["linear", "Linear", "Flatten", "Unflatten"]
+
+
+def _linear_sample() -> Any:
+    from hypothesis import strategies as st
+
+    @st.composite
+    def draw_inputs(draw: Any) -> tuple[list, dict]:
+        lead = tuple(draw(st.lists(st.integers(1, 3), min_size=0, max_size=2)))
+        n_in, n_out = side(draw), side(draw)
+        x = tensor(draw, lead + (n_in,))
+        weight = tensor(draw, (n_out, n_in))
+        bias = tensor(draw, (n_out,)) if draw(st.booleans()) else None
+        return [x, weight, bias], {}
+
+    return draw_inputs()
+
+
+@composite("linear", method=False, sample=_linear_sample)
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Apply ``y = x W^T + b``.
+
+    Shape: input ``(*, in_features)``, weight ``(out_features, in_features)``, bias
+    ``(out_features,)``, output ``(*, out_features)``.
+
+    Example:
+        >>> import autograd as ag, nn.functional as F
+        >>> F.linear(ag.ones(2, 3), ag.ones(4, 3), ag.zeros(4)).shape
+        (2, 4)
+    """
+    if weight.ndim not in (1, 2):
+        raise RuntimeError(
+            f"linear: weight must be 1-D or 2-D (out_features, in_features), got shape "
+            f"{tuple(weight.shape)}"
+        )
+    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
+        got = input.shape[-1] if input.ndim else "no"
+        raise RuntimeError(
+            f"linear: input has {got} features but weight expects {weight.shape[-1]} "
+            f"(input {tuple(input.shape)}, weight {tuple(weight.shape)})"
+        )
+    if weight.ndim == 1:
+        out = input @ weight
+    elif input.ndim > 2:
+        # One 2-D matmul instead of a batched one: the weight gradient is then a single GEMM.
+        lead = input.shape[:-1]
+        out = (input.reshape(-1, input.shape[-1]) @ weight.T).reshape(*lead, weight.shape[0])
+    else:
+        out = input @ weight.T
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+class Linear(Module):
+    """Apply ``y = x W^T + b`` with a learned weight and (optional) bias.
+
+    Initialised as PyTorch does: ``kaiming_uniform_(a=sqrt(5))`` for the weight and
+    U(-1/sqrt(in_features), 1/sqrt(in_features)) for the bias.
+
+    Shape: ``(*, in_features) -> (*, out_features)``.
+
+    Example:
+        >>> import autograd as ag, nn
+        >>> nn.Linear(3, 2)(ag.ones(5, 3)).shape
+        (5, 2)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:  # fmt: skip
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(ag.empty(out_features, in_features, dtype=dtype))
+        if bias:
+            self.bias = Parameter(ag.empty(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Re-draw the weight and bias with PyTorch's default initialisation."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if input.ndim == 0 or input.shape[-1] != self.in_features:
+            raise RuntimeError(
+                f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
+                f"expected input with {self.in_features} features in the last dim, got input "
+                f"of shape {tuple(input.shape)}"
+            )
+        return linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class Flatten(Module):
+    """Flatten dims ``start_dim..end_dim`` into one.
+
+    Shape: ``(N, *dims) -> (N, prod(dims))`` with the defaults.
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return ag.flatten(input, self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size``.
+
+    Shape: ``(*, S, *) -> (*, U1, U2, ..., *)`` with ``prod(U) = S``.
+    """
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(
+                f"unflattened_size must be tuple of ints, but found type {type(unflattened_size).__name__}"
+            )
+        self.dim = dim
+        self.unflattened_size = unflattened_size
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return ag.unflatten(input, self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -1,0 +1,408 @@
+"""Normalisation: ``F.batch_norm``/``BatchNorm1d``/``BatchNorm2d`` and ``F.layer_norm``/``LayerNorm``.
+
+Training-mode batch norm and layer norm are fused primitives (one NumPy pass forward); their
+VJPs are written in Tensor ops (recomputing the statistics from the input), so second-order
+gradients work.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Sequence
+
+import numpy as np
+
+import autograd as ag
+from autograd.function import composite, primitive
+from autograd.grad_mode import no_grad
+from autograd.tensor import Tensor
+
+from . import init
+from ._samples import side, tensor
+from .module import Module, Parameter
+
+__all__ = ["batch_norm", "layer_norm", "BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+
+
+def _channel_axes(ndim: int) -> tuple[int, ...]:
+    return (0,) + tuple(range(2, ndim))
+
+
+def _channel_view(ndim: int, channels: int) -> tuple[int, ...]:
+    return (1, channels) + (1,) * (ndim - 2)
+
+
+@primitive("native_batch_norm", method=False, test=False)
+def _native_batch_norm(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray, *, eps: float, mean: Any = None,
+    var: Any = None,
+) -> np.ndarray:  # fmt: skip
+    # ``mean``/``var`` (biased) may be passed in when the caller already computed them.
+    axes = _channel_axes(x.ndim)
+    view = _channel_view(x.ndim, x.shape[1])
+    if mean is None:
+        mean = x.mean(axis=axes)
+        var = x.var(axis=axes)
+    invstd = 1.0 / np.sqrt(np.asarray(var, dtype=x.dtype) + x.dtype.type(eps))
+    scale = (weight * invstd).astype(x.dtype, copy=False)
+    shift = (bias - np.asarray(mean, dtype=x.dtype) * scale).astype(x.dtype, copy=False)
+    return x * scale.reshape(view) + shift.reshape(view)
+
+
+@_native_batch_norm.vjp
+def _native_batch_norm_vjp(
+    grad: Tensor, x: Tensor, weight: Tensor, eps: float, needs_input_grad: tuple
+) -> tuple:
+    axes = _channel_axes(x.ndim)
+    view = _channel_view(x.ndim, x.shape[1])
+    count = x.numel() // x.shape[1]
+    mean = x.mean(dim=axes, keepdim=True)
+    centered = x - mean
+    invstd = ((centered * centered).mean(dim=axes, keepdim=True) + eps).rsqrt()
+    normalized = centered * invstd
+    grad_sum = grad.sum(dim=axes, keepdim=True)
+    grad_dot = (grad * normalized).sum(dim=axes, keepdim=True)
+    grad_x = None
+    if needs_input_grad[0]:
+        # d/dx of (x - mean) * invstd, contracted with grad: the two batch-statistic terms.
+        grad_x = (weight.reshape(view) * invstd) * (
+            grad - grad_sum / count - normalized * (grad_dot / count)
+        )
+    grad_weight = grad_dot.reshape(-1) if needs_input_grad[1] else None
+    grad_bias = grad_sum.reshape(-1) if needs_input_grad[2] else None
+    return grad_x, grad_weight, grad_bias
+
+
+def _batch_norm_sample() -> Any:
+    from hypothesis import strategies as st
+
+    @st.composite
+    def draw_inputs(draw: Any) -> tuple[list, dict]:
+        ndim = draw(st.integers(2, 4))
+        channels = side(draw)
+        shape = (side(draw, 2, 3), channels) + tuple(side(draw) for _ in range(ndim - 2))
+        x = tensor(draw, shape)
+        training = draw(st.booleans())
+        affine = draw(st.booleans())
+        weight = tensor(draw, (channels,)) if affine else None
+        bias = tensor(draw, (channels,)) if affine else None
+        if training and draw(st.booleans()):
+            running_mean = running_var = None
+        else:
+            from autograd.function import POSITIVE
+
+            running_mean = tensor(draw, (channels,), requires_grad=False)
+            running_var = tensor(draw, (channels,), POSITIVE, requires_grad=False)
+        return [x, running_mean, running_var, weight, bias, training], {"eps": 1e-3}
+
+    return draw_inputs()
+
+
+def _check_channels(op: str, input: Tensor, channels: int, what: str) -> None:  # noqa: A002
+    if input.ndim < 2 or input.shape[1] != channels:
+        got = f"{input.shape[1]} channels" if input.ndim >= 2 else "no channel dim"
+        raise RuntimeError(
+            f"{op}: input has {got} (dim 1) but {what} has {channels} "
+            f"(input {tuple(input.shape)})"
+        )
+
+
+@composite("batch_norm", method=False, sample=_batch_norm_sample)
+def batch_norm(
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel (dim 1) by batch statistics (training) or running ones (eval).
+
+    In training the batch is normalised with its biased variance, and ``running_mean`` /
+    ``running_var`` (if given) are updated in place with ``momentum`` and the unbiased
+    variance, as in PyTorch.
+
+    Shape: ``(N, C)``, ``(N, C, L)`` or ``(N, C, H, W)`` (any trailing dims) ``-> same``.
+    """
+    if input.ndim < 2:
+        raise ValueError(
+            f"batch_norm: expected an input with a batch and a channel dim, got shape "
+            f"{tuple(input.shape)}"
+        )
+    channels = input.shape[1]
+    for name, value in (("running_mean", running_mean), ("running_var", running_var),
+                        ("weight", weight), ("bias", bias)):  # fmt: skip
+        if value is not None:
+            _check_channels("batch_norm", input, value.numel(), name)
+    if training:
+        count = input.numel() // channels
+        if count <= 1:
+            raise ValueError(
+                "Expected more than 1 value per channel when training, got input size "
+                f"{tuple(input.shape)}"
+            )
+        data = input._data
+        axes = _channel_axes(input.ndim)
+        mean = data.mean(axis=axes)
+        var = data.var(axis=axes)
+        if running_mean is not None or running_var is not None:
+            with no_grad():
+                if running_mean is not None:
+                    updated = (1 - momentum) * running_mean._data + momentum * mean
+                    running_mean.copy_(Tensor._from_array(updated))
+                if running_var is not None:
+                    unbiased = var * (count / (count - 1))
+                    updated = (1 - momentum) * running_var._data + momentum * unbiased
+                    running_var.copy_(Tensor._from_array(updated))
+        ones = weight if weight is not None else Tensor._from_array(np.ones(channels, input.dtype))
+        zeros = bias if bias is not None else Tensor._from_array(np.zeros(channels, input.dtype))
+        return _native_batch_norm(input, ones, zeros, eps=eps, mean=mean, var=var)
+    if running_mean is None or running_var is None:
+        raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
+    # Evaluation: a fixed per-channel affine map, x * scale + shift.
+    view = _channel_view(input.ndim, channels)
+    scale = (running_var.detach() + eps).rsqrt()
+    if weight is not None:
+        scale = scale * weight
+    shift = -running_mean.detach() * scale
+    if bias is not None:
+        shift = shift + bias
+    return input * scale.to(input.dtype).reshape(view) + shift.to(input.dtype).reshape(view)
+
+
+class _BatchNorm(Module):
+    _expected_dims: tuple[int, ...] = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:  # fmt: skip
+        super().__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = Parameter(ag.empty(num_features, dtype=dtype))
+            self.bias = Parameter(ag.empty(num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", ag.zeros(num_features, dtype=dtype))
+            self.register_buffer("running_var", ag.ones(num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", ag.tensor(0, dtype=ag.int64))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        """Reset the running mean to 0, the variance to 1 and the batch count to 0."""
+        if self.track_running_stats:
+            with no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1)
+                self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        """Reset the running statistics, and the affine weight/bias to ones/zeros."""
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
+        if input.ndim not in self._expected_dims:
+            wanted = " or ".join(f"{d}D" for d in self._expected_dims)
+            raise ValueError(
+                f"{type(self).__name__}: expected {wanted} input (got {input.ndim}D input of "
+                f"shape {tuple(input.shape)})"
+            )
+        if input.shape[1] != self.num_features:
+            raise RuntimeError(
+                f"{type(self).__name__}({self.num_features}): expected input with "
+                f"{self.num_features} channels in dim 1, got input of shape {tuple(input.shape)}"
+            )
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        self._check_input_dim(input)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            with no_grad():
+                self.num_batches_tracked.add_(1)
+            if self.momentum is None:  # cumulative moving average
+                factor = 1.0 / float(self.num_batches_tracked.item())
+        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        track = not self.training or self.track_running_stats
+        return batch_norm(
+            input,
+            self.running_mean if track else None,
+            self.running_var if track else None,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            factor,
+            self.eps,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation over a 2-D or 3-D input.
+
+    Shape: ``(N, C) -> (N, C)`` or ``(N, C, L) -> (N, C, L)``.
+
+    Example:
+        >>> import autograd as ag, nn
+        >>> bn = nn.BatchNorm1d(3)
+        >>> y = bn(ag.randn(8, 3)); bn.num_batches_tracked
+        tensor(1)
+    """
+
+    _expected_dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation over a 4-D input.  Shape: ``(N, C, H, W) -> (N, C, H, W)``."""
+
+    _expected_dims = (4,)
+
+
+@primitive("native_layer_norm", method=False, test=False)
+def _native_layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, *, dims: int,
+                       eps: float) -> np.ndarray:  # fmt: skip
+    axes = tuple(range(x.ndim - dims, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    centered = x - mean
+    var = np.mean(centered * centered, axis=axes, keepdims=True)
+    out = centered * (1.0 / np.sqrt(var + x.dtype.type(eps))).astype(x.dtype, copy=False)
+    return out * weight + bias
+
+
+@_native_layer_norm.vjp
+def _native_layer_norm_vjp(grad: Tensor, x: Tensor, weight: Tensor, dims: int, eps: float,
+                           needs_input_grad: tuple) -> tuple:  # fmt: skip
+    axes = tuple(range(x.ndim - dims, x.ndim))
+    count = int(np.prod(x.shape[x.ndim - dims :], dtype=np.int64))
+    centered = x - x.mean(dim=axes, keepdim=True)
+    invstd = ((centered * centered).mean(dim=axes, keepdim=True) + eps).rsqrt()
+    normalized = centered * invstd
+    grad_x = None
+    if needs_input_grad[0]:
+        grad_normalized = grad * weight
+        grad_x = invstd * (
+            grad_normalized
+            - grad_normalized.sum(dim=axes, keepdim=True) / count
+            - normalized * ((grad_normalized * normalized).sum(dim=axes, keepdim=True) / count)
+        )
+    # Full-shape gradients: the engine sums them back to the weight/bias shape.
+    grad_weight = grad * normalized if needs_input_grad[1] else None
+    grad_bias = grad if needs_input_grad[2] else None
+    return grad_x, grad_weight, grad_bias
+
+
+def _layer_norm_sample() -> Any:
+    from hypothesis import strategies as st
+
+    @st.composite
+    def draw_inputs(draw: Any) -> tuple[list, dict]:
+        lead = tuple(draw(st.lists(st.integers(1, 3), min_size=0, max_size=2)))
+        normalized = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=2)))
+        if int(np.prod(normalized)) == 1:
+            normalized = normalized[:-1] + (2,)
+        x = tensor(draw, lead + normalized)
+        affine = draw(st.booleans())
+        weight = tensor(draw, normalized) if affine else None
+        bias = tensor(draw, normalized) if affine and draw(st.booleans()) else None
+        return [x, normalized, weight, bias], {"eps": 1e-3}
+
+    return draw_inputs()
+
+
+@composite("layer_norm", method=False, sample=_layer_norm_sample)
+def layer_norm(
+    input: Tensor,  # noqa: A002
+    normalized_shape: Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise over the trailing ``normalized_shape`` dims, then scale and shift.
+
+    Shape: ``(*, *normalized_shape) -> same``.
+
+    Example:
+        >>> import autograd as ag, nn.functional as F
+        >>> F.layer_norm(ag.tensor([[1.0, 3.0]]), (2,))
+        tensor([[-1.0000,  1.0000]])
+    """
+    if isinstance(normalized_shape, numbers.Integral):
+        normalized_shape = (int(normalized_shape),)
+    normalized_shape = tuple(normalized_shape)
+    dims = len(normalized_shape)
+    if dims == 0 or input.ndim < dims or tuple(input.shape[input.ndim - dims :]) != normalized_shape:
+        raise RuntimeError(
+            f"layer_norm: expected input with shape (*, {', '.join(map(str, normalized_shape))}) "
+            f"for normalized_shape {normalized_shape}, got input of shape {tuple(input.shape)}"
+        )
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and tuple(value.shape) != normalized_shape:
+            raise RuntimeError(
+                f"layer_norm: {name} of shape {tuple(value.shape)} does not match "
+                f"normalized_shape {normalized_shape}"
+            )
+    ones = weight if weight is not None else Tensor._from_array(np.ones(normalized_shape, input.dtype))
+    zeros = bias if bias is not None else Tensor._from_array(np.zeros(normalized_shape, input.dtype))
+    return _native_layer_norm(input, ones, zeros, dims=dims, eps=eps)
+
+
+class LayerNorm(Module):
+    """Layer normalisation over the trailing ``normalized_shape`` dims.
+
+    Shape: ``(*, *normalized_shape) -> same``.
+    """
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:  # fmt: skip
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (int(normalized_shape),)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(ag.empty(*self.normalized_shape, dtype=dtype))
+            if bias:
+                self.bias = Parameter(ag.empty(*self.normalized_shape, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Set the weight to ones and the bias to zeros."""
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}"
+        )
