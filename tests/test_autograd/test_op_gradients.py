@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd as ag
+import nn  # noqa: F401  (registers the nn ops: linear, batch_norm, embedding, pad, ...)
 from autograd.function import REGISTRY
 from autograd.testing import assert_gradients_close, op_inputs
 
