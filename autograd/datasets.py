@@ -252,7 +252,7 @@ def _fetch(url: str, fd: int, label: str, progress: bool, timeout: float) -> str
             unit_divisor=1024,
             desc=label,
             disable=not progress,
-            leave=False,
+            leave=True,
         ) as bar:
             while chunk := response.read(1 << 20):
                 out.write(chunk)

@@ -440,3 +440,12 @@ def test_real_fashion_mnist_test_split():
     assert x.shape == (10000, 1, 28, 28) and x.dtype == np.float32
     assert 0.0 == x.min() and x.max() == 1.0
     assert ds.classes[ds[0][1]] == "Ankle boot"
+
+
+@pytest.mark.skipif(not DEBIAN_DIR.is_dir(), reason="dataset-fashion-mnist is not installed")
+def test_real_fashion_mnist_train_split_batches():
+    ds = FashionMNIST()
+    assert ds.data.shape == (60000, 28, 28)
+    np.testing.assert_array_equal(np.bincount(ds.targets, minlength=10), [6000] * 10)
+    xb, yb = next(iter(DataLoader(ds, batch_size=256, shuffle=True)))
+    assert xb.shape == (256, 1, 28, 28) and xb.dtype == np.float32 and yb.dtype == np.int64
