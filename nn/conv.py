@@ -1,0 +1,406 @@
+"""Convolution: ``F.conv1d``/``F.conv2d`` and the ``Conv1d``/``Conv2d`` layers.
+
+One primitive convolves any number of spatial dims by im2col (a strided view, one copy) and
+one GEMM per group. Its two VJPs are primitives too (the transposed convolution for the input,
+a correlation of input and gradient for the weight), and the three are each other's VJPs:
+convolution is bilinear, so second-order gradients are exact.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Union
+
+import numpy as np
+
+from autograd.function import composite, primitive
+from autograd.tensor import Tensor
+
+from . import init
+from ._window import Window, as_tuple, crop_array, im2col, pad_array
+from .module import Module, Parameter
+
+__all__ = ["conv1d", "conv2d", "Conv1d", "Conv2d"]
+
+PaddingArg = Union[int, tuple, str]
+
+
+def _window_for(x_shape: tuple, weight_shape: tuple, stride: tuple, padding: tuple,
+                dilation: tuple) -> Window:  # fmt: skip
+    """The conv geometry; ``padding`` holds ``(before, after)`` per spatial dim."""
+    kernel = tuple(weight_shape[2:])
+    in_size = tuple(x_shape[2:])
+    out_size = tuple(
+        (n + lo + hi - (d * (k - 1) + 1)) // s + 1
+        for n, (lo, hi), k, s, d in zip(in_size, padding, kernel, stride, dilation)
+    )
+    return Window(kernel, stride, dilation, tuple(lo for lo, _ in padding), in_size, out_size)
+
+
+@primitive("convolution", method=False, test=False)
+def _convolution(x: np.ndarray, weight: np.ndarray, *, stride: tuple, padding: tuple,
+                 dilation: tuple, groups: int) -> np.ndarray:  # fmt: skip
+    window = _window_for(x.shape, weight.shape, stride, padding, dilation)
+    cols = im2col(pad_array(x, window), window, groups)  # (G, C/G*K, N*L)
+    out_channels = weight.shape[0]
+    kernels = weight.reshape(groups, out_channels // groups, -1)
+    out = np.matmul(kernels, cols).reshape((out_channels, x.shape[0]) + window.out_size)
+    return np.ascontiguousarray(np.moveaxis(out, 0, 1))
+
+
+@_convolution.vjp
+def _convolution_vjp(grad: Tensor, x: Tensor, weight: Tensor, x_shape: tuple, weight_shape: tuple,
+                     stride: tuple, padding: tuple, dilation: tuple, groups: int,
+                     needs_input_grad: tuple) -> tuple:  # fmt: skip
+    options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    grad_x = grad_weight = None
+    if needs_input_grad[0]:
+        grad_x = _convolution_input_grad(grad, weight, input_shape=x_shape, **options)
+    if needs_input_grad[1]:
+        grad_weight = _convolution_weight_grad(x, grad, weight_shape=weight_shape, **options)
+    return grad_x, grad_weight
+
+
+@primitive("convolution_input_grad", method=False, test=False)
+def _convolution_input_grad(grad_out: np.ndarray, weight: np.ndarray, *, input_shape: tuple,
+                            stride: tuple, padding: tuple, dilation: tuple,
+                            groups: int) -> np.ndarray:  # fmt: skip
+    """The transposed convolution: scatter ``W^T grad`` back over the kernel offsets."""
+    window = _window_for(input_shape, weight.shape, stride, padding, dilation)
+    n, channels = input_shape[:2]
+    out_channels = weight.shape[0]
+    grads = np.moveaxis(grad_out, 1, 0).reshape(groups, out_channels // groups, -1)
+    kernels = weight.reshape(groups, out_channels // groups, -1)
+    cols = np.matmul(kernels.transpose(0, 2, 1), grads)  # (G, C/G*K, N*L)
+    cols = cols.reshape((channels, -1, n) + window.out_size)
+    # col2im: one strided add per kernel offset (loops over the kernel, never over the data).
+    padded = np.zeros((channels, n) + window.need, dtype=cols.dtype)
+    for k, slices in window.offsets():
+        padded[(slice(None), slice(None)) + slices] += cols[:, k]
+    return np.ascontiguousarray(np.moveaxis(crop_array(padded, window), 0, 1))
+
+
+@_convolution_input_grad.vjp
+def _convolution_input_grad_vjp(grad: Tensor, grad_out: Tensor, weight: Tensor, stride: tuple,
+                                padding: tuple, dilation: tuple, groups: int,
+                                needs_input_grad: tuple) -> tuple:  # fmt: skip
+    options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    d_grad = d_weight = None
+    if needs_input_grad[0]:
+        d_grad = _convolution(grad, weight, **options)
+    if needs_input_grad[1]:
+        d_weight = _convolution_weight_grad(grad, grad_out, weight_shape=tuple(weight.shape), **options)
+    return d_grad, d_weight
+
+
+@primitive("convolution_weight_grad", method=False, test=False)
+def _convolution_weight_grad(x: np.ndarray, grad_out: np.ndarray, *, weight_shape: tuple,
+                             stride: tuple, padding: tuple, dilation: tuple,
+                             groups: int) -> np.ndarray:  # fmt: skip
+    """Correlate the input with the output gradient: ``grad (G, O/G, N*L) @ cols^T``."""
+    window = _window_for(x.shape, weight_shape, stride, padding, dilation)
+    cols = im2col(pad_array(x, window), window, groups)
+    out_channels = weight_shape[0]
+    grads = np.moveaxis(grad_out, 1, 0).reshape(groups, out_channels // groups, -1)
+    return np.matmul(grads, cols.transpose(0, 2, 1)).reshape(weight_shape)
+
+
+@_convolution_weight_grad.vjp
+def _convolution_weight_grad_vjp(grad: Tensor, x: Tensor, grad_out: Tensor, x_shape: tuple,
+                                 stride: tuple, padding: tuple, dilation: tuple, groups: int,
+                                 needs_input_grad: tuple) -> tuple:  # fmt: skip
+    options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    d_x = d_grad = None
+    if needs_input_grad[0]:
+        d_x = _convolution_input_grad(grad_out, grad, input_shape=x_shape, **options)
+    if needs_input_grad[1]:
+        d_grad = _convolution(x, grad, **options)
+    return d_x, d_grad
+
+
+def _resolve_padding(op: str, padding: PaddingArg, kernel: tuple, stride: tuple,
+                     dilation: tuple) -> tuple:  # fmt: skip
+    """Turn an int, tuple, ``'valid'`` or ``'same'`` into ``(before, after)`` per dim."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return tuple((0, 0) for _ in kernel)
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError(f"{op}: padding='same' is not supported for strided "
+                                   f"convolutions (stride {stride}); use an explicit padding")  # fmt: skip
+            # PyTorch puts the odd extra zero after the input (right/bottom).
+            totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            return tuple((t // 2, t - t // 2) for t in totals)
+        raise RuntimeError(f"{op}: invalid padding string {padding!r}; expected 'same', 'valid', "
+                           "an int or a tuple of ints")  # fmt: skip
+    pads = as_tuple(padding, len(kernel), "padding", op, minimum=0)
+    return tuple((p, p) for p in pads)
+
+
+def _conv(op: str, dims: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,  # noqa: A002
+          padding: PaddingArg, dilation: Any, groups: int) -> Tensor:  # fmt: skip
+    layout = "(N, C, L)" if dims == 1 else "(N, C, H, W)"
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: input and weight must be Tensors, got {type(input).__name__} and "
+                        f"{type(weight).__name__}")  # fmt: skip
+    if input.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"{op}: expected a {dims + 1}-D (unbatched) or {dims + 2}-D (batched) "
+                           f"input {layout}, got shape {tuple(input.shape)}")  # fmt: skip
+    if weight.ndim != dims + 2:
+        raise RuntimeError(f"{op}: expected a {dims + 2}-D weight (out_channels, in_channels/groups, "
+                           f"kernel...), got shape {tuple(weight.shape)}")  # fmt: skip
+    if input.dtype.kind != "f" or weight.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected floating-point input and weight, got {input.dtype} and "
+                           f"{weight.dtype}")  # fmt: skip
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    unbatched = input.ndim == dims + 1
+    x = input.reshape((1,) + tuple(input.shape)) if unbatched else input
+    out_channels, in_per_group = weight.shape[:2]
+    channels = x.shape[1]
+    if out_channels % groups:
+        raise RuntimeError(f"{op}: out_channels {out_channels} (weight {tuple(weight.shape)}) must "
+                           f"be divisible by groups={groups}")  # fmt: skip
+    if in_per_group * groups != channels:
+        raise RuntimeError(
+            f"{op}: expected input with {in_per_group * groups} channels (weight "
+            f"{tuple(weight.shape)}, groups={groups}), got input of shape {tuple(input.shape)}"
+        )
+    kernel = tuple(weight.shape[2:])
+    stride_ = as_tuple(stride, dims, "stride", op)
+    dilation_ = as_tuple(dilation, dims, "dilation", op)
+    pads = _resolve_padding(op, padding, kernel, stride_, dilation_)
+    for n, (lo, hi), k, d in zip(x.shape[2:], pads, kernel, dilation_):
+        if n + lo + hi < d * (k - 1) + 1:
+            raise RuntimeError(
+                f"{op}: padded input size {tuple(s + a + b for s, (a, b) in zip(x.shape[2:], pads))} "
+                f"is smaller than the dilated kernel {tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation_))} "
+                f"(input {tuple(input.shape)}, weight {tuple(weight.shape)})"
+            )
+    out = _convolution(x, weight, stride=stride_, padding=pads, dilation=dilation_, groups=int(groups))
+    if bias is not None:
+        if tuple(bias.shape) != (out_channels,):
+            raise RuntimeError(f"{op}: expected bias of shape ({out_channels},), got "
+                               f"{tuple(bias.shape)}")  # fmt: skip
+        out = out + bias.reshape((out_channels,) + (1,) * dims)
+    return out.reshape(tuple(out.shape[1:])) if unbatched else out
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002
+           padding: PaddingArg = 0, dilation: Any = 1, groups: int = 1) -> Tensor:  # fmt: skip
+    """Apply a 1-D convolution (cross-correlation, as PyTorch) over ``(N, C, L)`` input.
+
+    Shape: input ``(N, C_in, L)`` or ``(C_in, L)``, weight ``(C_out, C_in/groups, k)``,
+    bias ``(C_out,)``, output ``(N, C_out, L_out)``.
+
+    Args:
+        padding: int, 1-tuple, ``'valid'`` (none) or ``'same'`` (output length = input length;
+            stride 1 only; an odd total puts the extra zero on the right, as PyTorch).
+
+    Example:
+        >>> import autograd as ag, nn.functional as F
+        >>> F.conv1d(ag.ones(1, 1, 5), ag.ones(1, 1, 3)).tolist()
+        [[[3.0, 3.0, 3.0]]]
+    """
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002
+           padding: PaddingArg = 0, dilation: Any = 1, groups: int = 1) -> Tensor:  # fmt: skip
+    """Apply a 2-D convolution (cross-correlation, as PyTorch) over ``(N, C, H, W)`` input.
+
+    Shape: input ``(N, C_in, H, W)`` or ``(C_in, H, W)``, weight
+    ``(C_out, C_in/groups, kH, kW)``, bias ``(C_out,)``, output ``(N, C_out, H_out, W_out)``
+    with ``H_out = (H + 2*padding - dilation*(kH-1) - 1) // stride + 1``.
+
+    Args:
+        padding: int, pair, ``'valid'`` or ``'same'`` (stride 1 only).
+        groups: split channels into this many independent convolutions.
+
+    Example:
+        >>> import autograd as ag, nn.functional as F
+        >>> F.conv2d(ag.ones(1, 1, 4, 4), ag.ones(2, 1, 3, 3), padding=1).shape
+        (1, 2, 4, 4)
+    """
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_sample(dims: int) -> Any:
+    from hypothesis import strategies as st
+
+    from ._samples import tensor
+
+    @st.composite
+    def draw_inputs(draw: Any) -> tuple[list, dict]:
+        groups = draw(st.sampled_from([1, 1, 2]))
+        in_per_group, out_per_group = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+        kernel = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+        stride = tuple(draw(st.integers(1, 2)) for _ in range(dims))
+        dilation = tuple(draw(st.integers(1, 2)) for _ in range(dims))
+        kind = draw(st.sampled_from(["int", "tuple", "same", "valid"]))
+        if kind == "same":
+            stride = (1,) * dims
+            padding: Any = "same"
+            pads = [0] * dims
+        elif kind == "valid":
+            padding, pads = "valid", [0] * dims
+        else:
+            pads = [draw(st.integers(0, 2)) for _ in range(dims)]
+            padding = pads[0] if kind == "int" else tuple(pads)
+            pads = [pads[0]] * dims if kind == "int" else pads
+        size = tuple(
+            max(1, d * (k - 1) + 1 - 2 * p + draw(st.integers(0, 2)))
+            for k, d, p in zip(kernel, dilation, pads)
+        )
+        batch = draw(st.integers(1, 2))
+        x = tensor(draw, (batch, in_per_group * groups) + size)
+        weight = tensor(draw, (out_per_group * groups, in_per_group) + kernel)
+        bias = tensor(draw, (out_per_group * groups,)) if draw(st.booleans()) else None
+        options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        return [x, weight, bias], options
+
+    return draw_inputs()
+
+
+composite("conv1d", method=False, sample=lambda: _conv_sample(1))(conv1d)
+composite("conv2d", method=False, sample=lambda: _conv_sample(2))(conv2d)
+
+
+class _ConvNd(Module):
+    """Shared state and ``extra_repr`` of ``Conv1d``/``Conv2d`` (PyTorch's attribute names)."""
+
+    _dims = 0
+    _function: Any = None
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: PaddingArg = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:  # fmt: skip
+        super().__init__()
+        name, dims = type(self).__name__, self._dims
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
+            raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
+        if in_channels % groups:
+            raise ValueError(f"{name}: in_channels ({in_channels}) must be divisible by groups ({groups})")
+        if out_channels % groups:
+            raise ValueError(f"{name}: out_channels ({out_channels}) must be divisible by groups ({groups})")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"{name}: padding_mode must be one of 'zeros', 'reflect', 'replicate' "
+                             f"or 'circular', got {padding_mode!r}")  # fmt: skip
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = as_tuple(kernel_size, dims, "kernel_size", name)
+        self.stride = as_tuple(stride, dims, "stride", name)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"{name}: invalid padding string {padding!r}, should be one of "
+                                 "{'valid', 'same'}")  # fmt: skip
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
+            self.padding: Any = padding
+        else:
+            self.padding = as_tuple(padding, dims, "padding", name, minimum=0)
+        self.dilation = as_tuple(dilation, dims, "dilation", name)
+        self.transposed = False
+        self.output_padding = (0,) * dims
+        self.groups = groups
+        self.padding_mode = padding_mode
+        self.weight = Parameter(
+            _empty((out_channels, in_channels // groups) + self.kernel_size, dtype)
+        )
+        if bias:
+            self.bias = Parameter(_empty((out_channels,), dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Initialise as PyTorch: kaiming_uniform_(a=sqrt(5)); bias U(-1/sqrt(fan_in), +)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1] * math.prod(self.weight.shape[2:])
+            if fan_in != 0:
+                bound = 1 / math.sqrt(fan_in)
+                init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * len(self.padding):
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * len(self.dilation):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+    def _check_input(self, input: Tensor) -> None:  # noqa: A002
+        dims = self._dims
+        layout = "L" if dims == 1 else "H, W"
+        ok = isinstance(input, Tensor) and input.ndim in (dims + 1, dims + 2)
+        if ok and input.shape[-dims - 1] == self.in_channels:
+            return
+        got = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
+        raise RuntimeError(
+            f"{type(self).__name__}({self.extra_repr()}): expected input of shape "
+            f"(N, {self.in_channels}, {layout}) or ({self.in_channels}, {layout}) with "
+            f"{self.in_channels} channels, got {got}"
+        )
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        self._check_input(input)
+        options = dict(stride=self.stride, dilation=self.dilation, groups=self.groups)
+        if self.padding_mode == "zeros":
+            return type(self)._function(input, self.weight, self.bias, padding=self.padding, **options)
+        from . import functional
+
+        pad = getattr(functional, "pad", None)
+        if pad is None:
+            raise NotImplementedError(f"{type(self).__name__}: padding_mode={self.padding_mode!r} "
+                                      "needs nn.functional.pad")  # fmt: skip
+        kernel_pads = _resolve_padding(type(self).__name__, self.padding, self.kernel_size,
+                                       self.stride, self.dilation)  # fmt: skip
+        # F.pad takes (before, after) pairs starting from the last dim.
+        flat = tuple(p for pair in reversed(kernel_pads) for p in pair)
+        padded = pad(input, flat, mode=self.padding_mode)
+        return type(self)._function(padded, self.weight, self.bias, padding=0, **options)
+
+
+def _empty(shape: tuple, dtype: Any) -> Tensor:
+    from autograd.creation import empty
+
+    return empty(*shape, dtype=dtype) if dtype is not None else empty(*shape)
+
+
+class Conv1d(_ConvNd):
+    """Apply a learned 1-D convolution over ``(N, C_in, L)`` input.
+
+    Shape: ``(N, C_in, L) -> (N, C_out, L_out)`` (or unbatched ``(C_in, L)``).
+
+    Example:
+        >>> import autograd as ag, nn
+        >>> nn.Conv1d(2, 4, 3, padding="same")(ag.ones(8, 2, 10)).shape
+        (8, 4, 10)
+    """
+
+    _dims = 1
+    _function = staticmethod(conv1d)
+
+
+class Conv2d(_ConvNd):
+    """Apply a learned 2-D convolution over ``(N, C_in, H, W)`` input.
+
+    Shape: ``(N, C_in, H, W) -> (N, C_out, H_out, W_out)`` (or unbatched ``(C_in, H, W)``).
+
+    Example:
+        >>> import autograd as ag, nn
+        >>> nn.Conv2d(1, 32, 3, padding=1)
+        Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+        >>> nn.Conv2d(1, 32, 3, padding=1)(ag.ones(2, 1, 28, 28)).shape
+        (2, 32, 28, 28)
+    """
+
+    _dims = 2
+    _function = staticmethod(conv2d)
