@@ -35,7 +35,7 @@ def format_tensor(t: Tensor) -> str:
     if array.dtype.kind == "f":
         formatter = {"float_kind": _float_formatter(array.astype(np.float64))}
     elif array.dtype.kind == "b":
-        formatter = {"bool": lambda v: "True" if v else "False"}
+        formatter = {"bool": lambda v: (" True" if v else "False") if array.size > 1 else str(bool(v))}
     else:
         formatter = None
     if array.size == 0:

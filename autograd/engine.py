@@ -120,6 +120,26 @@ def run_backward(
             else:
                 capture_points[(id(t._grad_fn), t._output_nr)] = i
 
+    previous_in_backward = anomaly._state.in_backward
+    anomaly._state.in_backward = True
+    try:
+        return _run(outputs, grad_outputs, retain_graph, create_graph, inputs, buffers, captured,
+                    leaf_inputs, capture_points)  # fmt: skip
+    finally:
+        anomaly._state.in_backward = previous_in_backward
+
+
+def _run(
+    outputs: Sequence[Tensor],
+    grad_outputs: Sequence[Tensor],
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Tensor] | None,
+    buffers: dict,
+    captured: dict,
+    leaf_inputs: set,
+    capture_points: dict,
+) -> list[Tensor | None] | None:
     root_nodes = []
     with set_grad_enabled(create_graph):
         for output, grad in zip(outputs, grad_outputs):

@@ -307,7 +307,9 @@ def _call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
     if spec.validate is not None:
         spec.validate(spec.name, *arrays, **options)
     try:
-        out_array = spec.forward(*arrays, **options)
+        # inf and nan are values, as in PyTorch: no NumPy warnings (detect_anomaly reports them).
+        with np.errstate(all="ignore"):
+            out_array = spec.forward(*arrays, **options)
     except (RuntimeError, IndexError, TypeError, ValueError) as error:
         if str(error).startswith(spec.name + ":"):
             raise
@@ -362,7 +364,7 @@ class SavedTensor:
 
         if self.version_counter[0] != self.version:
             raise RuntimeError(
-                f"{node.name}Backward needs input {index}"
+                f"{node.type_name()} needs input {index}"
                 f"{' (its output)' if self.is_output else ''} of shape "
                 f"{self._shape()}, which was modified in place after it was saved "
                 f"(version {self.version} -> {self.version_counter[0]}); call .clone() before "

@@ -550,6 +550,9 @@ class Tensor:
         self._version_counter[0] += 1
 
     # Python protocol
+    def __getitem__(self, index: Any) -> Tensor:
+        return _INDEXING["getitem"](self, index)
+
     def __repr__(self) -> str:
         from ._format import format_tensor
 
@@ -679,12 +682,7 @@ def _invert(self: Tensor) -> Tensor:
     return _OPS["logical_not"](self)
 
 
-def _getitem(self: Tensor, index: Any) -> Tensor:
-    return _INDEXING["getitem"](self, index)
-
-
 Tensor.__neg__ = _neg  # type: ignore[assignment]
 Tensor.__pos__ = lambda self: self  # type: ignore[assignment]
 Tensor.__abs__ = lambda self: self.abs()  # type: ignore[attr-defined]
 Tensor.__invert__ = _invert  # type: ignore[assignment]
-Tensor.__getitem__ = _getitem  # type: ignore[assignment]
