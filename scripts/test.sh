@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Set up everything the tests need on a fresh machine (Python 3.11+), then run them.
+#   bash scripts/test.sh            # the whole suite (what CI runs)
+#   bash scripts/test.sh -k conv    # extra arguments go to pytest
+# Environment: GRAPHGRAD_NO_TORCH=1 skips installing PyTorch (the parity oracle; its tests then
+# report as skipped), PYTHON picks the interpreter (default python3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
+.venv/bin/python -m pip install --quiet -e '.[test,plot,notebooks]'
+if [ "${GRAPHGRAD_NO_TORCH:-0}" != "1" ]; then
+    # PyTorch is only an oracle for parity tests and benchmarks (the CPU build).
+    .venv/bin/python -c "import torch" 2>/dev/null || .venv/bin/python -m pip install --quiet 'torch==2.13.0'
+fi
+
+# Graphviz's `dot` renders the graph pictures that test_viz checks.
+if ! command -v dot >/dev/null 2>&1; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq && apt-get install -y -qq graphviz >/dev/null
+    else
+        echo "warning: Graphviz 'dot' is missing; install it (apt-get install graphviz / brew install graphviz)" >&2
+    fi
+fi
+
+export PYTHONHASHSEED=0
+workers=$(.venv/bin/python -c "import os; print(min(os.cpu_count() or 1, 2))")
+exec .venv/bin/python -m pytest -n "$workers" -q "$@"
