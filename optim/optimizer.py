@@ -219,7 +219,8 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._opt_called = True
-        with no_grad():
+        # nan/inf propagate silently, as in PyTorch (NumPy would warn)
+        with no_grad(), np.errstate(invalid="ignore", over="ignore", divide="ignore"):
             for group in self.param_groups:
                 for p in group["params"]:
                     grad = p.grad
