@@ -1,0 +1,1 @@
+def plot_grad_flow(*a, **k): raise NotImplementedError
