@@ -11,7 +11,18 @@ from __future__ import annotations
 from pathlib import Path as _Path
 
 from . import functional, init
-from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
+from .activation import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from .containers import Identity, ModuleDict, ModuleList, Sequential
 from .dropout import Dropout
 from .linear import Flatten, Linear, Unflatten
@@ -29,26 +40,22 @@ __all__ = [
 _HERE = _Path(__file__).parent
 
 
-def _export_parallel(module: str, names: list[str]) -> None:
-    """Export ``names`` from a family written in parallel, once its file exists."""
+def _export_parallel(module: str) -> None:
+    """Export the public classes of a family written in parallel, once its file exists."""
     if not (_HERE / f"{module}.py").exists():
         return
     import importlib
 
     family = importlib.import_module(f".{module}", __name__)
-    for name in names:
-        if hasattr(family, name):
+    for name in getattr(family, "__all__", ()):
+        if name[:1].isupper():
             globals()[name] = getattr(family, name)
             __all__.append(name)
 
 
-_export_parallel("conv", ["Conv1d", "Conv2d"])
-_export_parallel("pooling", ["MaxPool1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"])
-_export_parallel(
-    "loss",
-    ["MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
-     "BCEWithLogitsLoss", "KLDivLoss"],
-)  # fmt: skip
+for _family in ("conv", "pooling", "loss"):
+    _export_parallel(_family)
+
 if (_HERE / "utils.py").exists():
     from . import utils  # noqa: F401
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 import operator
 from collections import OrderedDict
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from .module import Module, _addindent
 

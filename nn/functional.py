@@ -34,23 +34,18 @@ __all__ = [
 _HERE = _Path(__file__).parent
 
 
-def _export_parallel(module: str, names: list[str]) -> None:
-    """Export ``names`` from a family written in parallel, once its file exists."""
+def _export_parallel(module: str) -> None:
+    """Export the public functions of a family written in parallel, once its file exists."""
     if not (_HERE / f"{module}.py").exists():
         return
     import importlib
 
     family = importlib.import_module(f".{module}", __name__.rpartition(".")[0])
-    for name in names:
-        if hasattr(family, name):
+    for name in getattr(family, "__all__", ()):
+        if name[:1].islower():
             globals()[name] = getattr(family, name)
             __all__.append(name)
 
 
-_export_parallel("conv", ["conv1d", "conv2d"])
-_export_parallel("pooling", ["max_pool1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"])
-_export_parallel(
-    "loss",
-    ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
-     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"],
-)  # fmt: skip
+for _family in ("conv", "pooling", "loss"):
+    _export_parallel(_family)

@@ -6,7 +6,8 @@ VJP, so gradients of any order work.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

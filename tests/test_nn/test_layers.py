@@ -69,7 +69,7 @@ LAYERS = [
 def _perturb(module):
     """Make affine weights and running statistics non-trivial (identical in both libraries)."""
     with torch.no_grad():
-        for name, tensor in module.state_dict().items():
+        for tensor in module.state_dict().values():
             if tensor.dtype.is_floating_point:
                 tensor.add_(torch.from_numpy(RNG.uniform(0.1, 0.5, tuple(tensor.shape)).astype(np.float32)))
 

@@ -158,7 +158,7 @@ def test_registration_order_and_routing():
     del m.a
     assert "a" not in m._parameters
     with pytest.raises(AttributeError, match="'M' object has no attribute 'a'"):
-        m.a
+        m.a  # noqa: B018
 
 
 def test_shared_parameters_are_listed_once_unless_asked():
@@ -322,7 +322,7 @@ def test_sequential_container_api():
     del seq[1]
     assert [n for n, _ in seq.named_children()] == ["0", "1", "2"] and seq[1] is c
     with pytest.raises(IndexError, match="index 5 is out of range"):
-        seq[5]
+        seq[5]  # noqa: B018
     named = nn.Sequential(OrderedDict([("enc", a), ("act", b)]))
     assert named.enc is a and named[1] is b
     assert repr(named[1:]) == "Sequential(\n  (act): ReLU()\n)"
