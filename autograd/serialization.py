@@ -184,7 +184,7 @@ def _crc32(arrays: dict[str, np.ndarray]) -> str:
     for key in sorted(arrays):
         array = arrays[key]
         if array.size:
-            crc = zlib.crc32(array.reshape(-1).view(np.uint8), crc)
+            crc = zlib.crc32(array.reshape(-1).view(np.uint8).data, crc)
     return f"{crc:08x}"
 
 
@@ -391,7 +391,9 @@ def _parse_header(data: bytes, name: str) -> tuple[dict[str, Any], int]:
     try:
         header = json.loads(data[8 : 8 + header_size].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RuntimeError(f"ag.load: {name} is corrupt (the header is not valid JSON: {error})") from None
+        raise RuntimeError(
+            f"ag.load: {name} is corrupt (the header is not valid JSON: {error})"
+        ) from None
     if not isinstance(header, dict):
         raise RuntimeError(f"ag.load: {name} is corrupt (the header is not a JSON object)")
     start = 8 + header_size
@@ -400,7 +402,9 @@ def _parse_header(data: bytes, name: str) -> tuple[dict[str, Any], int]:
     for key, info in header.items():
         if key == "__metadata__":
             if not isinstance(info, dict) or not all(isinstance(v, str) for v in info.values()):
-                raise RuntimeError(f"ag.load: {name} is corrupt (__metadata__ is not a str->str map)")
+                raise RuntimeError(
+                    f"ag.load: {name} is corrupt (__metadata__ is not a str->str map)"
+                )
             continue
         try:
             dtype = _DTYPES[info["dtype"]]

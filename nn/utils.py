@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Union
 
 import numpy as np
 
 import autograd as ag
 from autograd.tensor import Tensor
 
-TensorOrTensors = Union[Tensor, Iterable[Tensor]]
+TensorOrTensors = Tensor | Iterable[Tensor]
 
 __all__ = [
     "clip_grad_norm_",
@@ -173,7 +172,7 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     for p in parameters:
         if not isinstance(p, Tensor):
             raise TypeError(f"parameters_to_vector: expected Tensors, but got {type(p).__name__}")
-    return ag.cat([p.reshape(-1) for p in parameters])
+    return ag.cat([p.reshape(-1) for p in parameters])  # type: ignore[attr-defined]
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:

@@ -8,8 +8,14 @@ import numpy as np
 
 from autograd.tensor import Tensor
 
-from .optimizer import Optimizer, Params, _check_nonnegative, _increment_step, _step_tensor
-from .optimizer import _zeros_like
+from .optimizer import (
+    Optimizer,
+    Params,
+    _check_nonnegative,
+    _increment_step,
+    _step_tensor,
+    _zeros_like,
+)
 
 
 def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import chain
-from typing import Any, Callable, Union
+from typing import Any
 
 import numpy as np
 
 from autograd.grad_mode import enable_grad, no_grad
 from autograd.tensor import RemovableHandle, Tensor
 
-Params = Union[Iterable[Tensor], Iterable[dict[str, Any]], Iterable[tuple[str, Tensor]]]
+Params = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
 
 class _RequiredParameter:
@@ -82,7 +82,7 @@ class Optimizer:
         if not isinstance(param_groups[0], dict):
             param_groups = [{"params": param_groups}]
         for group in param_groups:
-            self.add_param_group(group)
+            self.add_param_group(group)  # type: ignore[arg-type]
 
     # hyperparameters and groups
     def check_hyperparameters(self, group: dict[str, Any]) -> None:

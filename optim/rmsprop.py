@@ -9,8 +9,14 @@ import numpy as np
 from autograd.tensor import Tensor
 
 from .adam import _lerp_
-from .optimizer import Optimizer, Params, _check_nonnegative, _increment_step, _step_tensor
-from .optimizer import _zeros_like
+from .optimizer import (
+    Optimizer,
+    Params,
+    _check_nonnegative,
+    _increment_step,
+    _step_tensor,
+    _zeros_like,
+)
 
 
 class RMSprop(Optimizer):

@@ -103,7 +103,9 @@ def test_we_read_a_file_written_by_torch(tmp_path):
     from safetensors.torch import save_file
 
     path = tmp_path / "torch.safetensors"
-    save_file({"w": torch.arange(6, dtype=torch.float32).reshape(2, 3), "n": torch.tensor(3)}, str(path))
+    save_file(
+        {"w": torch.arange(6, dtype=torch.float32).reshape(2, 3), "n": torch.tensor(3)}, str(path)
+    )
     loaded = ag.load(path)
     assert set(loaded) == {"w", "n"}
     assert loaded["w"].dtype == np.float32 and loaded["n"].dtype == np.int64
@@ -144,7 +146,9 @@ SETUPS = [
 ]
 
 
-@pytest.mark.parametrize(("opt_name", "opt_kw", "sched_name", "sched_kw"), SETUPS, ids=[s[0] for s in SETUPS])
+@pytest.mark.parametrize(
+    ("opt_name", "opt_kw", "sched_name", "sched_kw"), SETUPS, ids=[s[0] for s in SETUPS]
+)
 def test_resume_from_checkpoint_is_bit_identical(tmp_path, opt_name, opt_kw, sched_name, sched_kw):
     plateau = sched_name == "ReduceLROnPlateau"
     total, split = 20, 8
@@ -204,10 +208,15 @@ def test_nested_objects_round_trip_exactly(tmp_path):
         "bytes": b"\x00\xffabc",
         "numpy": np.arange(6, dtype=np.int16).reshape(2, 3),
         "scalars": [np.float64(0.25), np.int32(-7), np.bool_(True)],
-        "tensors": [shared, shared, ag.tensor(3, dtype=ag.int64), ag.ones(2, 2, requires_grad=True)],
+        "tensors": [
+            shared,
+            shared,
+            ag.tensor(3, dtype=ag.int64),
+            ag.ones(2, 2, requires_grad=True),
+        ],
         "ordered": OrderedDict(b=1, a=2),
         "counter": Counter([3, 3, 5]),
-        "text": "ünïcødé \"quoted\" $dict",
+        "text": 'ünïcødé "quoted" $dict',
         "$dict": {"$tensor": "not a tag"},
     }
     path = tmp_path / "nested.safetensors"
@@ -224,13 +233,19 @@ def test_nested_objects_round_trip_exactly(tmp_path):
 
 def test_nested_file_is_still_readable_by_plain_safetensors(tmp_path):
     path = tmp_path / "ckpt.safetensors"
-    ag.save({"model": {"w": ag.ones(2)}, "optimizer": {"state": {0: {"exp_avg": ag.zeros(2)}}}}, path)
+    ag.save(
+        {"model": {"w": ag.ones(2)}, "optimizer": {"state": {0: {"exp_avg": ag.zeros(2)}}}}, path
+    )
     arrays = safetensors.numpy.load_file(str(path))
     assert sorted(arrays) == ["model.w", "optimizer.state.0.exp_avg"]
 
 
 def test_colliding_generated_keys_are_made_unique(tmp_path):
-    obj = {"a.b": ag.tensor([1.0]), "a": {"b": ag.tensor([2.0])}, "__metadata__": [ag.tensor([3.0])]}
+    obj = {
+        "a.b": ag.tensor([1.0]),
+        "a": {"b": ag.tensor([2.0])},
+        "__metadata__": [ag.tensor([3.0])],
+    }
     path = tmp_path / "c.safetensors"
     ag.save(obj, path)
     assert_same(obj, ag.load(path))
@@ -330,7 +345,9 @@ def test_every_truncation_gives_a_clear_error(tmp_path):
     cut_path = tmp_path / "cut.safetensors"
     for cut in list(range(0, 12)) + list(range(12, len(data) - 1, 37)) + [len(data) - 1]:
         cut_path.write_bytes(data[:cut])
-        with pytest.raises(RuntimeError, match="ag.load: .*cut.safetensors is (truncated|empty|not a safetensors)"):
+        with pytest.raises(
+            RuntimeError, match="ag.load: .*cut.safetensors is (truncated|empty|not a safetensors)"
+        ):
             ag.load(cut_path)
 
 
@@ -378,7 +395,10 @@ def crafted(tmp_path, tree, arrays=None, version="1"):
     ("tree", "match"),
     [
         ('{"$tensor": "missing"}', "refers to a missing tensor 'missing'"),
-        ('{"$pickle": "gASVAAAAAAAAAACMBXBvc2l4lIwGc3lzdGVtlJOUjAR0cnVllIWUUpQu"}', "unknown type tag '\\$pickle'"),
+        (
+            '{"$pickle": "gASVAAAAAAAAAACMBXBvc2l4lIwGc3lzdGVtlJOUjAR0cnVllIWUUpQu"}',
+            "unknown type tag '\\$pickle'",
+        ),
         ('{"$dict": [[1]]}', "not a list of \\[key, value\\] pairs"),
         ('{"$float": "1e999"}', "bad \\$float"),
         ('{"a": 1, "b": 2}', "unexpected structure node"),
@@ -405,13 +425,17 @@ def test_foreign_files_are_rejected_without_executing_anything(tmp_path):
 
     pickle_path = tmp_path / "evil.pt"
     pickle_path.write_bytes(pickle.dumps({"w": Exploit()}))
-    with pytest.raises(RuntimeError, match="evil.pt is not a safetensors file .*pickle.*never unpickles"):
+    with pytest.raises(
+        RuntimeError, match="evil.pt is not a safetensors file .*pickle.*never unpickles"
+    ):
         ag.load(pickle_path)
 
     zip_path = tmp_path / "torch_style.pt"
     with zipfile.ZipFile(zip_path, "w") as archive:
         archive.writestr("archive/data.pkl", pickle.dumps({"w": Exploit()}))
-    with pytest.raises(RuntimeError, match="torch_style.pt is not a safetensors file .*zip archive"):
+    with pytest.raises(
+        RuntimeError, match="torch_style.pt is not a safetensors file .*zip archive"
+    ):
         ag.load(zip_path)
 
     text_path = tmp_path / "notes.txt"
@@ -422,7 +446,9 @@ def test_foreign_files_are_rejected_without_executing_anything(tmp_path):
     json_path = tmp_path / "header_only.json"
     header = json.dumps({"x": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}).encode()
     json_path.write_bytes(struct.pack("<Q", len(header)) + header)
-    with pytest.raises(RuntimeError, match="is truncated \\(header says 8 bytes of data, file has 0\\)"):
+    with pytest.raises(
+        RuntimeError, match="is truncated \\(header says 8 bytes of data, file has 0\\)"
+    ):
         ag.load(json_path)
 
     empty = tmp_path / "empty.safetensors"

@@ -19,7 +19,10 @@ def make_pair(dtype=np.float64, scale=1.0, with_none=False):
     rng = np.random.default_rng(7)
     grads = [rng.normal(scale=scale, size=s).astype(dtype) for s in SHAPES]
     ours = [ag.zeros(*s, dtype=dtype, requires_grad=True) for s in SHAPES]
-    theirs = [torch.zeros(*s, dtype=getattr(torch, np.dtype(dtype).name), requires_grad=True) for s in SHAPES]
+    theirs = [
+        torch.zeros(*s, dtype=getattr(torch, np.dtype(dtype).name), requires_grad=True)
+        for s in SHAPES
+    ]
     for i, (p, q, g) in enumerate(zip(ours, theirs, grads)):
         if with_none and i == 1:
             continue

@@ -35,8 +35,19 @@ CASES = [
     ("OneCycleLR", dict(max_lr=1.0, total_steps=50), 50),
     ("OneCycleLR", dict(max_lr=[1.0, 0.3], total_steps=40, anneal_strategy="linear"), 40),
     ("OneCycleLR", dict(max_lr=0.5, epochs=4, steps_per_epoch=9, three_phase=True), 36),
-    ("OneCycleLR", dict(max_lr=0.5, total_steps=30, pct_start=0.25, div_factor=10.0,
-                        final_div_factor=100.0, base_momentum=0.8, max_momentum=0.9), 30),  # fmt: skip
+    (
+        "OneCycleLR",
+        dict(
+            max_lr=0.5,
+            total_steps=30,
+            pct_start=0.25,
+            div_factor=10.0,
+            final_div_factor=100.0,
+            base_momentum=0.8,
+            max_momentum=0.9,
+        ),
+        30,
+    ),  # fmt: skip
     ("OneCycleLR", dict(max_lr=0.5, total_steps=20, cycle_momentum=False), 20),
 ]
 IDS = [f"{name}-{i}" for i, (name, _, _) in enumerate(CASES)]
@@ -48,7 +59,9 @@ def make_pair(optimizer="SGD", groups=2):
     ours = [ag.zeros(2, requires_grad=True) for _ in range(groups)]
     theirs = [torch.zeros(2, requires_grad=True) for _ in range(groups)]
     lrs = [0.1, 0.02][:groups]
-    our_opt = getattr(optim, optimizer)([{"params": [p], "lr": lr} for p, lr in zip(ours, lrs)], **kw)
+    our_opt = getattr(optim, optimizer)(
+        [{"params": [p], "lr": lr} for p, lr in zip(ours, lrs)], **kw
+    )
     their_opt = getattr(torch.optim, optimizer)(
         [{"params": [p], "lr": lr} for p, lr in zip(theirs, lrs)], **kw
     )
@@ -89,7 +102,7 @@ def test_one_cycle_cycles_adam_beta1_like_torch(three_phase):
     kwargs = dict(max_lr=0.01, total_steps=25, three_phase=three_phase)
     ours = lr_scheduler.OneCycleLR(our_opt, **kwargs)
     theirs = torch.optim.lr_scheduler.OneCycleLR(their_opt, **kwargs)
-    for step in range(24):
+    for _ in range(24):
         our_opt.step()
         their_opt.step()
         ours.step()
@@ -104,7 +117,9 @@ def test_one_cycle_stepping_past_total_steps_raises():
     for _ in range(3):
         opt.step()
         sched.step()
-    with pytest.raises(ValueError, match="Tried to step 4 times. The specified number of total steps is 3"):
+    with pytest.raises(
+        ValueError, match="Tried to step 4 times. The specified number of total steps is 3"
+    ):
         sched.step()
 
 

@@ -165,7 +165,11 @@ def reference_trajectory(name, kwargs, arrays, steps=STEPS):
                     v_hat = s["v"] / (1 - b2**t)
                 p -= lr * (s["m"] / (1 - b1**t)) / (np.sqrt(v_hat) + eps)
             elif name == "RMSprop":
-                alpha, eps, mu = kwargs.get("alpha", 0.99), kwargs.get("eps", 1e-8), kwargs.get("momentum", 0)
+                alpha, eps, mu = (
+                    kwargs.get("alpha", 0.99),
+                    kwargs.get("eps", 1e-8),
+                    kwargs.get("momentum", 0),
+                )
                 g = g + wd * p
                 s["v"] = alpha * s.get("v", 0) + (1 - alpha) * g * g
                 v = s["v"]
@@ -252,7 +256,9 @@ def test_param_groups_with_per_group_options_match_torch():
     arrays = initial_arrays()
     ours = [ag.tensor(a.copy(), requires_grad=True) for a in arrays]
     theirs = [torch.tensor(a.copy(), requires_grad=True) for a in arrays]
-    our_opt = optim.Adam([{"params": ours[:2]}, {"params": ours[2:], "lr": 0.1, "amsgrad": True}], lr=0.01)
+    our_opt = optim.Adam(
+        [{"params": ours[:2]}, {"params": ours[2:], "lr": 0.1, "amsgrad": True}], lr=0.01
+    )
     their_opt = torch.optim.Adam(
         [{"params": theirs[:2]}, {"params": theirs[2:], "lr": 0.1, "amsgrad": True}], lr=0.01
     )
@@ -379,7 +385,11 @@ def test_repr_lists_groups():
             ValueError,
             "Invalid initial_accumulator_value",
         ),
-        (lambda p: optim.SGD([{"params": p, "lr": -1.0}], lr=0.1), ValueError, "Invalid learning rate"),
+        (
+            lambda p: optim.SGD([{"params": p, "lr": -1.0}], lr=0.1),
+            ValueError,
+            "Invalid learning rate",
+        ),
         (lambda p: optim.Optimizer(p, {"lr": optim.required}), ValueError, "required optimization"),
     ],
 )
