@@ -472,3 +472,44 @@ def test_unsupported_dtype_in_foreign_file_is_reported(tmp_path):
     path.write_bytes(struct.pack("<Q", len(header)) + header + b"\x00\x00")
     with pytest.raises(RuntimeError, match="unsupported dtype \\(tensor 'x'"):
         ag.load(path)
+
+
+def test_module_checkpoint_resume_is_bit_identical(tmp_path):
+    import nn
+
+    def make():
+        ag.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+        opt = optim.AdamW(model.parameters(), lr=0.01)
+        sched = optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+        return model, opt, sched
+
+    def run(model, opt, sched, steps, start=0):
+        for step in range(start, start + steps):
+            x = ag.tensor(np.random.default_rng(step).normal(size=(8, 4)), dtype=ag.float32)
+            opt.zero_grad()
+            (model(x) ** 2).mean().backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+            opt.step()
+            sched.step()
+
+    model, opt, sched = make()
+    run(model, opt, sched, 12)
+    expected = {k: v.data.copy() for k, v in model.state_dict().items()}
+
+    model, opt, sched = make()
+    run(model, opt, sched, 5)
+    path = tmp_path / "run.safetensors"
+    ag.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+             "scheduler": sched.state_dict(), "epoch": 5}, path)  # fmt: skip
+    ag.manual_seed(99)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    opt = optim.AdamW(model.parameters(), lr=0.01)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+    checkpoint = ag.load(path)
+    model.load_state_dict(checkpoint["model"])
+    opt.load_state_dict(checkpoint["optimizer"])
+    sched.load_state_dict(checkpoint["scheduler"])
+    run(model, opt, sched, 12 - checkpoint["epoch"], start=checkpoint["epoch"])
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value.data, expected[name], err_msg=name)

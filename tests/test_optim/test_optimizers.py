@@ -415,3 +415,32 @@ def test_adamw_default_weight_decay_and_lr():
     group = opt.param_groups[0]
     assert group["weight_decay"] == 0.01 and group["lr"] == 1e-3 and group["decoupled_weight_decay"]
     assert math.isclose(group["eps"], 1e-8) and group["betas"] == (0.9, 0.999)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.01)), ("RMSprop", dict(lr=0.01))],
+)
+def test_training_an_nn_module_matches_torch(name, kwargs):
+    import nn
+
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2)).double()
+    reference = torch.nn.Sequential(
+        torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2)
+    ).double()
+    with torch.no_grad():
+        for (_, ours), (_, theirs) in zip(model.named_parameters(), reference.named_parameters()):
+            theirs.copy_(torch.from_numpy(ours.data.copy()))
+    opt = getattr(optim, name)(model.parameters(), **kwargs)
+    their_opt = getattr(torch.optim, name)(reference.parameters(), **kwargs)
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        x, y = rng.normal(size=(16, 4)), rng.normal(size=(16, 2))
+        opt.zero_grad()
+        ((model(ag.tensor(x)) - ag.tensor(y)) ** 2).mean().backward()
+        opt.step()
+        their_opt.zero_grad()
+        ((reference(torch.from_numpy(x)) - torch.from_numpy(y)) ** 2).mean().backward()
+        their_opt.step()
+    for (_, ours), (_, theirs) in zip(model.named_parameters(), reference.named_parameters()):
+        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
