@@ -17,6 +17,8 @@ import numpy as np
 
 from . import anomaly
 from .dtypes import infer_dtype, result_type
+from .anomaly import _state as _anomaly_state
+from .grad_mode import _state as _grad_state
 from .grad_mode import is_grad_enabled, set_grad_enabled
 from . import tensor as _tensor_module
 from .tensor import Tensor
@@ -75,10 +77,17 @@ class OpSpec:
     test: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def is_view(self) -> bool:
-        """Whether the forward may return a view of its first input (shares the version counter)."""
-        return bool(self.extra.get("view"))
+    def __post_init__(self) -> None:
+        # Cached facts for the dispatch fast path.
+        self.is_view = bool(self.extra.get("view"))
+        self.variadic = bool(self.tensor_params) and self.tensor_params[0].startswith("*")
+        self.simple_arity = (
+            -1
+            if self.variadic or len(self.option_defaults) != len(self.option_params)
+            else len(self.tensor_params)
+        )
+        # Shape and indexing ops cannot overflow or divide: skip the errstate context for them.
+        self.quiet_numpy = not (self.is_view or self.extra.get("exact"))
 
     def __str__(self) -> str:
         return self.name
@@ -284,31 +293,40 @@ def _bind_options(spec: OpSpec, args: tuple, kwargs: dict) -> tuple[list, dict]:
 
 
 def _call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
-    tensor_args, options = _bind_options(spec, args, kwargs)
+    if not kwargs and len(args) == spec.simple_arity:
+        tensor_args, options = args, spec.option_defaults
+    else:
+        tensor_args, options = _bind_options(spec, args, kwargs)
     inputs = []
-    priorities = []
-    for value in tensor_args:
+    converted = None
+    for position, value in enumerate(tensor_args):
         if isinstance(value, Tensor):
             inputs.append(value)
-            priorities.append(2 if value._data.ndim else 1)
         else:
             tensor_value, priority = _to_input(value, spec.name)
             inputs.append(tensor_value)
-            priorities.append(priority)
+            if converted is None:
+                converted = {}
+            converted[position] = priority
     arrays = [t._data for t in inputs]
     if spec.promote and len(inputs) > 1:
         which = _promoted_positions(spec, len(inputs))
         first = arrays[which[0]].dtype if which else None
         if any(arrays[i].dtype != first for i in which):
-            dtype = result_type(*[(arrays[i].dtype, priorities[i]) for i in which])
+            dtype = result_type(
+                *[(arrays[i].dtype, _priority(arrays[i], converted, i)) for i in which]
+            )
             for i in which:
                 if arrays[i].dtype != dtype:
                     arrays[i] = arrays[i].astype(dtype)
     if spec.validate is not None:
         spec.validate(spec.name, *arrays, **options)
     try:
-        # inf and nan are values, as in PyTorch: no NumPy warnings (detect_anomaly reports them).
-        with np.errstate(all="ignore"):
+        if spec.quiet_numpy:
+            # inf and nan are values, as in PyTorch: no NumPy warnings (detect_anomaly reports them).
+            with np.errstate(all="ignore"):
+                out_array = spec.forward(*arrays, **options)
+        else:
             out_array = spec.forward(*arrays, **options)
     except (RuntimeError, IndexError, TypeError, ValueError) as error:
         if str(error).startswith(spec.name + ":"):
@@ -320,16 +338,34 @@ def _call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
     out = Tensor._from_array(out_array)
     if spec.is_view and arrays[0] is inputs[0]._data and np.may_share_memory(out_array, arrays[0]):
         out._version_counter = inputs[0]._version_counter  # a view sees its base's in-place changes
-    if anomaly.is_anomaly_enabled():
+    if _anomaly_state.enabled:
         anomaly.check_forward(spec.name, out_array)
-    if spec.differentiable and is_grad_enabled():
+    if spec.differentiable and _grad_state.enabled:
         needs = tuple([t._requires_grad or t._grad_fn is not None for t in inputs])
         if True in needs and out_array.dtype.kind == "f":
             out._grad_fn = PrimitiveNode(spec, inputs, arrays, options, out, needs)
     return out
 
 
+def _priority(array: np.ndarray, converted: dict | None, position: int) -> int:
+    """Promotion priority: 2 for tensors with dims, 1 for 0-d tensors, 0 for Python scalars."""
+    if converted is not None and position in converted:
+        return converted[position]
+    return 2 if array.ndim else 1
+
+
+_PROMOTED: dict[tuple[int, int], list[int]] = {}
+
+
 def _promoted_positions(spec: OpSpec, count: int) -> list[int]:
+    key = (id(spec), count)
+    cached = _PROMOTED.get(key)
+    if cached is None:
+        cached = _PROMOTED[key] = _compute_promoted_positions(spec, count)
+    return cached
+
+
+def _compute_promoted_positions(spec: OpSpec, count: int) -> list[int]:
     if spec.promote is True:
         return list(range(count))
     if spec.tensor_params and spec.tensor_params[0].startswith("*"):
