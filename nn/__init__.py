@@ -8,9 +8,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path as _Path
-
-from . import functional, init
+from . import functional, init, utils
 from .activation import (
     ELU,
     GELU,
@@ -24,39 +22,38 @@ from .activation import (
     Tanh,
 )
 from .containers import Identity, ModuleDict, ModuleList, Sequential
+from .conv import Conv1d, Conv2d
 from .dropout import Dropout
 from .linear import Flatten, Linear, Unflatten
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from .sparse import Embedding
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear",
     "Flatten", "Unflatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
     "ReLU", "LeakyReLU", "GELU", "SiLU", "ELU", "Tanh", "Sigmoid", "Softplus", "Softmax",
-    "LogSoftmax", "functional", "init",
+    "LogSoftmax", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
+    "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "functional",
+    "init", "utils",
 ]  # fmt: skip
-
-_HERE = _Path(__file__).parent
-
-
-def _export_parallel(module: str) -> None:
-    """Export the public classes of a family written in parallel, once its file exists."""
-    if not (_HERE / f"{module}.py").exists():
-        return
-    import importlib
-
-    family = importlib.import_module(f".{module}", __name__)
-    for name in getattr(family, "__all__", ()):
-        if name[:1].isupper():
-            globals()[name] = getattr(family, name)
-            __all__.append(name)
-
-
-for _family in ("conv", "pooling", "loss"):
-    _export_parallel(_family)
-
-if (_HERE / "utils.py").exists():
-    from . import utils  # noqa: F401
-
-    __all__.append("utils")

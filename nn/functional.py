@@ -5,8 +5,6 @@ There is no second implementation here: ``F.linear`` is ``nn.linear.linear``, an
 
 from __future__ import annotations
 
-from pathlib import Path as _Path
-
 from .activation import (
     elu,
     gelu,
@@ -19,33 +17,37 @@ from .activation import (
     softplus,
     tanh,
 )
+from .conv import conv1d, conv2d
 from .dropout import dropout
 from .linear import linear
+from .loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
 from .normalization import batch_norm, layer_norm
 from .padding import one_hot, pad
+from .pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 from .sparse import embedding
 
 __all__ = [
     "linear", "relu", "leaky_relu", "gelu", "silu", "elu", "tanh", "sigmoid", "softplus",
     "softmax", "log_softmax", "dropout", "batch_norm", "layer_norm", "embedding", "pad",
-    "one_hot",
+    "one_hot", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "mse_loss", "l1_loss", "smooth_l1_loss",
+    "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "kl_div",
 ]  # fmt: skip
-
-_HERE = _Path(__file__).parent
-
-
-def _export_parallel(module: str) -> None:
-    """Export the public functions of a family written in parallel, once its file exists."""
-    if not (_HERE / f"{module}.py").exists():
-        return
-    import importlib
-
-    family = importlib.import_module(f".{module}", __name__.rpartition(".")[0])
-    for name in getattr(family, "__all__", ()):
-        if name[:1].islower():
-            globals()[name] = getattr(family, name)
-            __all__.append(name)
-
-
-for _family in ("conv", "pooling", "loss"):
-    _export_parallel(_family)
