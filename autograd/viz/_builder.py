@@ -15,7 +15,12 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
     from ._graph import _Drawing, _Naming, _Walk
 
-METRIC_LABEL = {"norm": "‖grad‖", "rms": "rms grad", "absmax": "max|grad|", "absmean": "mean|grad|"}
+METRIC_LABEL = {
+    "norm": "grad norm",
+    "rms": "grad rms",
+    "absmax": "max |grad|",
+    "absmean": "mean |grad|",
+}
 FLAG_TEXT = {"grad-vanishing": "vanishing", "grad-exploding": "EXPLODING", "grad-nonfinite": "NaN/inf"}
 
 
@@ -82,11 +87,14 @@ class _Builder:
         self.owner_key: dict[int, tuple] = {}
         self.drawn: set[str] = set()
         self.values_missing = False
+        self.entries: dict[tuple, str] = {}
+        self.leaf_uses: dict[str, int] = {}
 
     def build(self) -> None:
         """Place every node, then draw edges (creating tensors on first use), roots, ops, groups."""
         self._place_nodes()
         self._draw_edges()
+        self._anchor_parameters()
         for key, root in self.root_outputs.items():
             self._tensor(self.walk.index[root._grad_fn], root._output_nr)
         for leaf in self.walk.leaves:
@@ -165,11 +173,32 @@ class _Builder:
                             src = self._tensor(p, k)
                         else:
                             src = self.elem_of[p]
-                        drawing.edge(src, consumer, stats)
+                        drawing.edge(src, consumer, stats, weight="3")
+                        self._entry(src, key)
                 elif group is not None and self._absorbed(target, group):
                     group.params[id(target)] = target
                 else:
-                    drawing.edge(self._leaf(target), consumer, self.leaf_stats.get(id(target)))
+                    lid = self._leaf(target)
+                    drawing.edge(lid, consumer, self.leaf_stats.get(id(target)))
+                    self.leaf_uses[lid] = self.leaf_uses.get(lid, 0) + 1
+                    self._entry(lid, key)
+
+    def _entry(self, src: str, key: tuple) -> None:
+        if key and self.key_of.get(src) != key:
+            self.entries.setdefault(key, src)
+
+    def _anchor_parameters(self) -> None:
+        """Rank each module's parameters below the module's input (invisible edges).
+
+        Without this, Graphviz ranks a weight beside the previous layers, the clusters overlap
+        in height and are laid out as a staircase. Shared parameters (several uses, e.g. an
+        RNN cell) are left alone: anchoring them to a later step's input would make a cycle.
+        """
+        for lid, uses in self.leaf_uses.items():
+            key = self.key_of.get(lid, ())
+            entry = self.entries.get(key)
+            if uses == 1 and key and entry is not None and entry != lid:
+                self.drawing.edge(entry, lid, style="invis")
 
     def _absorbed(self, leaf: Tensor, group: _Group) -> bool:
         owner = self.naming.param_owner.get(id(leaf))
@@ -243,8 +272,9 @@ class _Builder:
         label = _html(self._rows(name, shape, dtype, value, stats))
         producer = self.elem_of[p]
         kind = "output" if root is not None else "intermediate"
+        self.key_of[eid] = self.key_of[producer]
         self.drawing.node(self.key_of[producer], eid, kind, label, stats)
-        self.drawing.edge(producer, eid, stats)
+        self.drawing.edge(producer, eid, stats, weight="3")
         self._note(eid, name, stats)
         return eid
 
@@ -265,6 +295,7 @@ class _Builder:
         name = self.naming.leaf_names.get(id(leaf))
         stats = self.leaf_stats.get(id(leaf))
         label = _html(self._rows(name, leaf._data.shape, leaf._data.dtype, leaf._data, stats))
+        self.key_of[eid] = key
         self.drawing.node(key, eid, kind, label, stats)
         self._note(eid, name, stats)
         return eid
@@ -291,7 +322,8 @@ class _Builder:
             if extra:
                 rows.append(_small(extra))
             count = sum(int(p._data.size) for p in group.params.values())
-            rows.append(_small(f"{len(group.nodes)} ops · {count:,} params"))
+            counts = f"{len(group.nodes)} op" + ("s" if len(group.nodes) != 1 else "")
+            rows.append(_small(counts + (f" · {count:,} params" if count else "")))
             parts = [self.leaf_stats[i] for i in group.params if i in self.leaf_stats]
             if not parts:
                 parts = [

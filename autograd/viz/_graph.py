@@ -203,6 +203,7 @@ class _Drawing:
         self.cluster_order: list[tuple] = []
         self.edges: list[str] = []
         self.edge_set: set[tuple[str, str]] = set()
+        self.hidden_edges = 0
         self.kinds: Counter[str] = Counter()
         self.classes: dict[str, str] = {}
         self.grad_flow = grad_flow
@@ -225,7 +226,8 @@ class _Drawing:
             if kind in ("op", "module"):
                 style.update(color=color, penwidth="2.5")
             else:
-                style.update(fillcolor=color, fontcolor=S.text_color(color))
+                # The fill shows the gradient, so the kind shows in a thick border.
+                style.update(fillcolor=color, fontcolor=S.text_color(color), penwidth="2.5")
                 if klass == "grad-vanishing":
                     style["style"] = style["style"].replace("filled", "filled,dashed")
             self.classes[eid] = klass
@@ -252,6 +254,8 @@ class _Drawing:
             if klass in ("grad-vanishing", "grad-none"):
                 style["style"] = "dashed"
         style.update(extra)
+        if style.get("style") == "invis":
+            self.hidden_edges += 1
         self.edges.append(f"\t{src} -> {dst}{S.attrs(**style)}\n")
 
     def body(self, cluster_labels: dict[tuple, str]) -> list[str]:
@@ -411,7 +415,7 @@ def draw_graph(
     graph.meta = {
         "nodes": sum(drawing.kinds.values()) - drawing.kinds.get("legend", 0),
         "kinds": dict(drawing.kinds),
-        "edges": len(drawing.edges),
+        "edges": len(drawing.edges) - drawing.hidden_edges,
         "clusters": dict(builder.cluster_labels_text),
         "grad_classes": dict(builder.tensor_classes) if grad_flow else {},
         "names": dict(builder.drawn_names),

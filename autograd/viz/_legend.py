@@ -30,7 +30,8 @@ def add_legend(
             continue
         style = dict(S.KIND_STYLE[kind])
         if grad_flow and kind not in ("op", "module", "constant"):
-            style["fillcolor"] = "#ffffff"  # in this view the fill is the gradient's colour
+            # In this view the fill is the gradient's colour and the border tells the kind.
+            style.update(fillcolor="#ffffff", penwidth="2.5")
         label = S.KIND_DESCRIPTION[kind]
         lines.append(f"\tlegend_{kind}{S.attrs(label=label, fontsize='9', **style)}\n")
     if grad_flow:
