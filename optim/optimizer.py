@@ -7,7 +7,7 @@ loop over groups and parameters, grad mode, lazy state creation and the PyTorch-
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Any
@@ -71,7 +71,8 @@ class Optimizer:
                 "optimizer parameters need to be organized in ordered collections, but the "
                 "ordering of tensors in sets will change between runs; use a list instead"
             )
-        self.state: dict[Tensor, dict[str, Any]] = {}
+        # a defaultdict, as PyTorch's: ``opt.state[p]["key"] = value`` works for any parameter
+        self.state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         param_groups = list(params)
         if len(param_groups) == 0:
@@ -311,7 +312,7 @@ class Optimizer:
                 chain.from_iterable(g["params"] for g in groups),
             )
         )
-        state: dict[Any, dict[str, Any]] = {}
+        state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
         for key, value in state_dict["state"].items():
             param = id_map.get(key)
             if param is None:
