@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+
 class _State(threading.local):
     enabled = False
     in_backward = False  # gradient arithmetic is checked by check_backward, not check_forward

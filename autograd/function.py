@@ -16,11 +16,11 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from . import anomaly
-from .dtypes import infer_dtype, result_type
+from . import tensor as _tensor_module
 from .anomaly import _state as _anomaly_state
+from .dtypes import infer_dtype, result_type
 from .grad_mode import _state as _grad_state
 from .grad_mode import is_grad_enabled, set_grad_enabled
-from . import tensor as _tensor_module
 from .tensor import Tensor
 
 

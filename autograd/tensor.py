@@ -7,8 +7,9 @@ reflected and in-place forms need argument swapping and version bumps.
 
 from __future__ import annotations
 
+import builtins
 import weakref
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
@@ -65,7 +66,37 @@ class Tensor:
     )
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+    if TYPE_CHECKING:
+        # Op methods (exp, sum, reshape, ...) are attached by the op registry at import time.
+        def __getattr__(self, name: str) -> Any: ...
+        def __add__(self, other: Any) -> Tensor: ...
+        def __radd__(self, other: Any) -> Tensor: ...
+        def __iadd__(self, other: Any) -> Tensor: ...
+        def __sub__(self, other: Any) -> Tensor: ...
+        def __rsub__(self, other: Any) -> Tensor: ...
+        def __isub__(self, other: Any) -> Tensor: ...
+        def __mul__(self, other: Any) -> Tensor: ...
+        def __rmul__(self, other: Any) -> Tensor: ...
+        def __imul__(self, other: Any) -> Tensor: ...
+        def __truediv__(self, other: Any) -> Tensor: ...
+        def __rtruediv__(self, other: Any) -> Tensor: ...
+        def __itruediv__(self, other: Any) -> Tensor: ...
+        def __pow__(self, other: Any) -> Tensor: ...
+        def __rpow__(self, other: Any) -> Tensor: ...
+        def __matmul__(self, other: Any) -> Tensor: ...
+        def __rmatmul__(self, other: Any) -> Tensor: ...
+        def __neg__(self) -> Tensor: ...
+        def __lt__(self, other: Any) -> Tensor: ...
+        def __le__(self, other: Any) -> Tensor: ...
+        def __gt__(self, other: Any) -> Tensor: ...
+        def __ge__(self, other: Any) -> Tensor: ...
+        def __eq__(self, other: Any) -> Tensor: ...  # type: ignore[override]
+        def __ne__(self, other: Any) -> Tensor: ...  # type: ignore[override]
+        def __and__(self, other: Any) -> Tensor: ...
+        def __or__(self, other: Any) -> Tensor: ...
+        def __invert__(self) -> Tensor: ...
+
+    def __init__(self, data: Any, requires_grad: builtins.bool = False, dtype: Any = None) -> None:
         from .creation import _as_array
 
         array = _as_array(data, dtype)
@@ -113,7 +144,7 @@ class Tensor:
         return self._data.shape
 
     @property
-    def ndim(self) -> int:
+    def ndim(self) -> builtins.int:
         return self._data.ndim
 
     @property
@@ -126,14 +157,14 @@ class Tensor:
         return "cpu"
 
     @property
-    def requires_grad(self) -> bool:
+    def requires_grad(self) -> builtins.bool:
         return self._requires_grad or self._grad_fn is not None
 
     @requires_grad.setter
-    def requires_grad(self, flag: bool) -> None:
+    def requires_grad(self, flag: builtins.bool) -> None:
         self.requires_grad_(flag)
 
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+    def requires_grad_(self, requires_grad: builtins.bool = True) -> Tensor:
         """Set whether this leaf records operations for gradients; returns self."""
         if self._grad_fn is not None:
             if not requires_grad:
@@ -175,11 +206,11 @@ class Tensor:
         return self._grad_fn
 
     @property
-    def is_leaf(self) -> bool:
+    def is_leaf(self) -> builtins.bool:
         return self._grad_fn is None
 
     @property
-    def _version(self) -> int:
+    def _version(self) -> builtins.int:
         return self._version_counter[0]
 
     @property
@@ -203,11 +234,11 @@ class Tensor:
 
         return self._data.shape[normalize_dim(dim, self.ndim, op="size")]
 
-    def dim(self) -> int:
+    def dim(self) -> builtins.int:
         """The number of dims."""
         return self._data.ndim
 
-    def numel(self) -> int:
+    def numel(self) -> builtins.int:
         """The number of elements."""
         return int(self._data.size)
 
@@ -260,7 +291,7 @@ class Tensor:
         self._retains_grad = True
 
     @property
-    def retains_grad(self) -> bool:
+    def retains_grad(self) -> builtins.bool:
         return self._retains_grad
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
@@ -293,7 +324,7 @@ class Tensor:
         self,
         gradient: Any = None,
         retain_graph: bool | None = None,
-        create_graph: bool = False,
+        create_graph: builtins.bool = False,
         inputs: Any = None,
     ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
@@ -369,11 +400,11 @@ class Tensor:
         """Return self (everything is on the CPU)."""
         return self
 
-    def is_floating_point(self) -> bool:
+    def is_floating_point(self) -> builtins.bool:
         """Whether the dtype is floating-point."""
         return _dtypes.is_floating(self._data.dtype)
 
-    def element_size(self) -> int:
+    def element_size(self) -> builtins.int:
         """Bytes per element."""
         return int(self._data.itemsize)
 
@@ -426,13 +457,13 @@ class Tensor:
         self._version_counter = result._version_counter
         return self
 
-    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+    def add_(self, other: Any, alpha: builtins.float = 1) -> Tensor:
         """In place: ``self += alpha * other``."""
         if alpha == 1:
             return self._inplace("add_", lambda s: s + other, other)
         return self._inplace("add_", lambda s: s + alpha * other, other)
 
-    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+    def sub_(self, other: Any, alpha: builtins.float = 1) -> Tensor:
         """In place: ``self -= alpha * other``."""
         if alpha == 1:
             return self._inplace("sub_", lambda s: s - other, other)
@@ -501,19 +532,19 @@ class Tensor:
         self._version_counter[0] += 1
         return self
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+    def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0) -> Tensor:
         """Fill in place from U(a, b), drawn from the generator ``manual_seed`` seeds."""
         from .random import default_generator
 
         return self._fill_random("uniform_", default_generator().uniform(a, b, self.shape))
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0) -> Tensor:
         """Fill in place from N(mean, std^2), drawn from the generator ``manual_seed`` seeds."""
         from .random import default_generator
 
         return self._fill_random("normal_", default_generator().normal(mean, std, self.shape))
 
-    def bernoulli_(self, p: float = 0.5) -> Tensor:
+    def bernoulli_(self, p: builtins.float = 0.5) -> Tensor:
         """Fill in place with 1 (probability p) or 0."""
         from .random import default_generator
 
@@ -558,10 +589,10 @@ class Tensor:
 
         return format_tensor(self)
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> builtins.int:
         return id(self)
 
-    def __len__(self) -> int:
+    def __len__(self) -> builtins.int:
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
@@ -571,7 +602,7 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> builtins.bool:
         if self._data.size != 1:
             raise RuntimeError(
                 f"Boolean value of Tensor with {self._data.size} elements is ambiguous (shape "
@@ -579,13 +610,13 @@ class Tensor:
             )
         return bool(self._data)
 
-    def __float__(self) -> float:
+    def __float__(self) -> builtins.float:
         return float(self.item())
 
-    def __int__(self) -> int:
+    def __int__(self) -> builtins.int:
         return int(self.item())
 
-    def __index__(self) -> int:
+    def __index__(self) -> builtins.int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
