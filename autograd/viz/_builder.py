@@ -21,7 +21,11 @@ METRIC_LABEL = {
     "absmax": "max |grad|",
     "absmean": "mean |grad|",
 }
-FLAG_TEXT = {"grad-vanishing": "vanishing", "grad-exploding": "EXPLODING", "grad-nonfinite": "NaN/inf"}
+FLAG_TEXT = {
+    "grad-vanishing": "vanishing",
+    "grad-exploding": "EXPLODING",
+    "grad-nonfinite": "NaN/inf",
+}
 
 
 def _small(text: str) -> str:
@@ -74,7 +78,9 @@ class _Builder:
         self.show_values, self.show_grads = show_values, show_grads
         self.show_intermediates, self.show_constants = show_intermediates, show_constants
         self.group_modules, self.collapse_at, self.max_depth = group_modules, collapse_at, max_depth
-        self.root_outputs = {(id(r._grad_fn), r._output_nr): r for r in roots if r._grad_fn is not None}
+        self.root_outputs = {
+            (id(r._grad_fn), r._output_nr): r for r in roots if r._grad_fn is not None
+        }
         self.root_leaves = {id(r) for r in roots if r._grad_fn is None}
         self.cluster_labels: dict[tuple, str] = {}
         self.cluster_labels_text: dict[str, str] = {}
@@ -95,7 +101,7 @@ class _Builder:
         self._place_nodes()
         self._draw_edges()
         self._anchor_parameters()
-        for key, root in self.root_outputs.items():
+        for root in self.root_outputs.values():
             self._tensor(self.walk.index[root._grad_fn], root._output_nr)
         for leaf in self.walk.leaves:
             if id(leaf) in self.root_leaves:
@@ -317,7 +323,10 @@ class _Builder:
     def _draw_groups(self) -> None:
         for group in self.groups.values():
             name, type_name = self.naming.module_title(group.module)
-            rows = [f"<B>{S.escape(name or type_name)}</B>" + (f"  {S.escape(type_name)}" if name else "")]
+            rows = [
+                f"<B>{S.escape(name or type_name)}</B>"
+                + (f"  {S.escape(type_name)}" if name else "")
+            ]
             extra = _extra_repr(group.module)
             if extra:
                 rows.append(_small(extra))
@@ -334,7 +343,8 @@ class _Builder:
                 ]
             stats = GradStats.combine(parts) if parts else None
             if self.drawing.grad_flow and stats is not None:
-                klass, value = self.drawing.grad_class(stats)
+                klass, _ = self.drawing.grad_class(stats)
+                value = stats.metric(self.drawing.metric)
                 rows.append(_small(f"{METRIC_LABEL[self.drawing.metric]} {S.fmt_number(value)}"))
                 if klass in FLAG_TEXT:
                     rows.append(f"<B>{FLAG_TEXT[klass]}</B>")

@@ -35,7 +35,9 @@ def add_legend(
         label = S.KIND_DESCRIPTION[kind]
         lines.append(f"\tlegend_{kind}{S.attrs(label=label, fontsize='9', **style)}\n")
     if grad_flow:
-        lines.append(f"\tlegend_scale{S.attrs(label=_scale_table(vanishing, exploding, metric_label), shape='plaintext', margin='0')}\n")
+        lines.append(
+            f"\tlegend_scale{S.attrs(label=_scale_table(vanishing, exploding, metric_label), shape='plaintext', margin='0')}\n"
+        )
 
 
 def _scale_table(vanishing: float, exploding: float, metric_label: str) -> str:

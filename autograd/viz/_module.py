@@ -140,7 +140,9 @@ def draw_module(
         extra = _extra(module)
         if extra:
             rows.append(_row(extra, color="#555555"))
-        own = [(n, p) for n, p in (getattr(module, "_parameters", None) or {}).items() if p is not None]
+        own = [
+            (n, p) for n, p in (getattr(module, "_parameters", None) or {}).items() if p is not None
+        ]
         if show_params:
             for pname, param in own:
                 frozen = "" if param.requires_grad else "  (frozen)"
@@ -166,9 +168,11 @@ def draw_module(
                 f" ({trainable:,} trainable)" if trainable != total else ""
             )
             rows.append(_row(note, bold=True))
-        label = '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(
-            f"<TR><TD ALIGN=\"LEFT\">{row}</TD></TR>" for row in rows
-        ) + "</TABLE>>"
+        label = (
+            '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+            + "".join(f'<TR><TD ALIGN="LEFT">{row}</TD></TR>' for row in rows)
+            + "</TABLE>>"
+        )
         graph.body.append(
             f"\t{ids[id(module)]}{S.attrs(label=label, fillcolor=_fill(module, bool(children)))}\n"
         )

@@ -70,7 +70,9 @@ def plot_grad_flow(
             maxes.append(np.nan)
             state.append("none")
             continue
-        values = np.abs(np.asarray(grad._data if hasattr(grad, "_data") else grad, dtype=np.float64))
+        values = np.abs(
+            np.asarray(grad._data if hasattr(grad, "_data") else grad, dtype=np.float64)
+        )
         if not np.isfinite(values).all():
             means.append(np.nan)
             maxes.append(np.nan)
@@ -99,17 +101,45 @@ def plot_grad_flow(
     ax.bar(x[ok], shown_mean[ok], width=0.45, color="#08519c", label="mean |grad|", zorder=3)
     bad = np.array([s == "nonfinite" for s in state])
     if bad.any():
-        ax.bar(x[bad], np.full(bad.sum(), high / 3), width=0.8, color=S.NONFINITE_COLOR, label="NaN/inf", zorder=2)
+        ax.bar(
+            x[bad],
+            np.full(bad.sum(), high / 3),
+            width=0.8,
+            color=S.NONFINITE_COLOR,
+            label="NaN/inf",
+            zorder=2,
+        )
     missing = np.array([s == "none" for s in state])
     if missing.any():
-        ax.scatter(x[missing], np.full(missing.sum(), floor), marker="x", color="#777777", label="no grad", zorder=4)
+        ax.scatter(
+            x[missing],
+            np.full(missing.sum(), floor),
+            marker="x",
+            color="#777777",
+            label="no grad",
+            zorder=4,
+        )
     ax.set_yscale("log")
     ax.set_ylim(low, high)
     ax.axhspan(low, vanishing, color="#dddddd", alpha=0.6, zorder=1, lw=0)
-    ax.axhline(vanishing, color="#777777", ls="--", lw=1, zorder=1, label=f"vanishing < {vanishing:g}")
-    ax.axhline(exploding, color=S.EXPLODING_COLOR, ls="--", lw=1, zorder=1, label=f"exploding > {exploding:g}")
+    ax.axhline(
+        vanishing, color="#777777", ls="--", lw=1, zorder=1, label=f"vanishing < {vanishing:g}"
+    )
+    ax.axhline(
+        exploding,
+        color=S.EXPLODING_COLOR,
+        ls="--",
+        lw=1,
+        zorder=1,
+        label=f"exploding > {exploding:g}",
+    )
     ax.set_xticks(x)
-    ax.set_xticklabels(names, rotation=90 if n > 8 else 45, ha="center" if n > 8 else "right", fontsize=8 if n > 20 else 9)
+    ax.set_xticklabels(
+        names,
+        rotation=90 if n > 8 else 45,
+        ha="center" if n > 8 else "right",
+        fontsize=8 if n > 20 else 9,
+    )
     ax.set_xlim(-0.7, n - 0.3)
     ax.set_ylabel("|grad| (log scale)")
     ax.set_title(title)

@@ -91,7 +91,9 @@ class VizGraph(graphviz.Digraph):
         return duplicate
 
 
-def save(graph: graphviz.Digraph, path: str | os.PathLike, format: str | None = None) -> pathlib.Path:
+def save(
+    graph: graphviz.Digraph, path: str | os.PathLike, format: str | None = None
+) -> pathlib.Path:
     """Render ``graph`` to ``path``, the format taken from the extension (or ``format``).
 
     ``.svg``, ``.png``, ``.pdf``, ``.jpg``, ``.gif``, ``.ps``, ``.eps`` need the Graphviz

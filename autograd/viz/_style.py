@@ -13,7 +13,12 @@ FONT = "Helvetica"
 # Fill colours per kind of drawn element (normal view).
 KIND_STYLE: dict[str, dict[str, str]] = {
     "op": {"shape": "ellipse", "style": "filled", "fillcolor": "#eeeeee", "color": "#888888"},
-    "input": {"shape": "box", "style": "rounded,filled", "fillcolor": "#cfe5fb", "color": "#4a7fb5"},
+    "input": {
+        "shape": "box",
+        "style": "rounded,filled",
+        "fillcolor": "#cfe5fb",
+        "color": "#4a7fb5",
+    },
     "parameter": {"shape": "box", "style": "filled", "fillcolor": "#d4f0d0", "color": "#3f8f3a"},
     "intermediate": {"shape": "box", "style": "filled", "fillcolor": "#ffffff", "color": "#9e9e9e"},
     "output": {
@@ -71,7 +76,9 @@ def quote(value: Any) -> str:
 
 def attrs(**values: Any) -> str:
     """Format ``key=value`` pairs for a DOT statement (``None`` values are dropped)."""
-    parts = [f"{key.rstrip('_')}={quote(value)}" for key, value in values.items() if value is not None]
+    parts = [
+        f"{key.rstrip('_')}={quote(value)}" for key, value in values.items() if value is not None
+    ]
     return f" [{' '.join(parts)}]" if parts else ""
 
 
@@ -85,7 +92,8 @@ def fmt_number(value: float) -> str:
         return "nan"
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
-    return f"{value:.4g}"
+    text = f"{value:.4g}"
+    return text if any(c in text for c in ".en") else text + ".0"  # 2.0, not 2: it is a float
 
 
 def fmt_shape(shape: tuple | None) -> str:
@@ -135,12 +143,14 @@ def _option_text(value: Any) -> str:
         return "..."
     if isinstance(value, np.ndarray):
         return f"array{fmt_shape(value.shape)}"
-    if hasattr(value, "_data") and isinstance(getattr(value, "_data"), np.ndarray):
+    if hasattr(value, "_data") and isinstance(value._data, np.ndarray):
         return f"tensor{fmt_shape(value._data.shape)}"
     if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
         return fmt_dtype(value)
     if isinstance(value, tuple):
-        return "(" + ", ".join(_option_text(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        return (
+            "(" + ", ".join(_option_text(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        )
     if isinstance(value, list):
         return "[" + ", ".join(_option_text(v) for v in value) + "]"
     if isinstance(value, float):

@@ -139,7 +139,7 @@ class record:
                 TRACE.grad_observer = _observe
             else:
 
-                def chained(target: Any, grads: Sequence[Any]) -> None:
+                def chained(target: Any, grads: list) -> None:
                     _observe(target, grads)
                     previous(target, grads)
 
@@ -172,4 +172,6 @@ def compute_gradients(roots: Sequence[Tensor], leaves: Sequence[Tensor]) -> dict
         return {}
     with record():
         results = grad(list(roots), wanted, retain_graph=True, allow_unused=True)
-    return {id(leaf): stats for leaf, g in zip(wanted, results) if (stats := stats_of(g)) is not None}
+    return {
+        id(leaf): stats for leaf, g in zip(wanted, results) if (stats := stats_of(g)) is not None
+    }
