@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from .._typing import Dim, Shape
 
 
-def normalize_dim(dim: Dim | Sequence[int], ndim: int, op: str) -> Any:
-    """Turn ``dim`` (int, tuple or None) into non-negative axes, with a clear IndexError."""
+def normalize_dim(dim: Dim | Sequence[int], ndim: int | Sequence[int], op: str) -> Any:
+    """Turn ``dim`` (int, tuple or None) into non-negative axes, with a clear IndexError.
+
+    ``ndim`` may be the tensor's shape instead, so that the error message can show it.
+    """
     if dim is None:
         return None
     if isinstance(dim, (list, tuple)):
@@ -22,20 +26,21 @@ def normalize_dim(dim: Dim | Sequence[int], ndim: int, op: str) -> Any:
     return _one_dim(dim, ndim, op)
 
 
-def _one_dim(dim: Any, ndim: int, op: str) -> int:
+def _one_dim(dim: Any, ndim: int | Sequence[int], op: str) -> int:
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
-    bound = builtins.max(ndim, 1)
+    rank = ndim if isinstance(ndim, (int, np.integer)) else len(ndim)
+    bound = builtins.max(rank, 1)
     if not -bound <= dim < bound:
+        where = (
+            f"a tensor with {rank} dims"
+            if isinstance(ndim, (int, np.integer))
+            else f"a tensor of shape {shape_str(ndim)}"
+        )
         raise IndexError(
-            f"{op}: dim {dim} is out of range for a tensor of shape {_fmt(ndim)} "
-            f"(expected {-bound}..{bound - 1})"
+            f"{op}: dim {dim} is out of range for {where} (expected {-bound}..{bound - 1})"
         )
     return int(dim) % bound
-
-
-def _fmt(ndim_or_shape: Any) -> str:
-    return str(ndim_or_shape) if isinstance(ndim_or_shape, tuple) else f"with {ndim_or_shape} dims"
 
 
 def shape_str(shape: Sequence[int]) -> str:
@@ -72,7 +77,9 @@ def check_broadcastable(op: str, *arrays: np.ndarray, **options: Any) -> None:
                             f"{op}: shapes {shape_str(a)} and {shape_str(b)} are not broadcastable "
                             f"(dim -{k}: {a[-k]} vs {b[-k]})"
                         ) from None
-        raise RuntimeError(f"{op}: shapes {', '.join(map(shape_str, shapes))} are not broadcastable") from None
+        raise RuntimeError(
+            f"{op}: shapes {', '.join(map(shape_str, shapes))} are not broadcastable"
+        ) from None
 
 
 def _broadcast_quick(shapes: list[tuple]) -> None:

@@ -10,7 +10,6 @@ from ..dtypes import get_default_dtype
 from ..function import (
     AWAY_FROM_KINKS,
     DISTINCT,
-    NONZERO,
     POSITIVE,
     SAME,
     Domain,
@@ -101,15 +100,21 @@ def pow(x: np.ndarray, exponent: np.ndarray) -> np.ndarray:  # noqa: A001
 
 
 @pow.vjp
-def _pow_vjp(grad: Tensor, x: Tensor, exponent: Tensor, out: Tensor, needs_input_grad: tuple) -> tuple:
+def _pow_vjp(grad: Tensor, x: Tensor, exponent: Tensor, needs_input_grad: tuple) -> tuple:
     grad_x = grad_exponent = None
     if needs_input_grad[0]:
-        # x ** (e - 1) rather than out / x, so x = 0 gives the right (finite) slope.
-        grad_x = grad * exponent * x ** (exponent - 1)
+        # x ** (e - 1) rather than out / x, so x = 0 gives the right (finite) slope; e = 0 gives
+        # 0 even at x = 0 (not 0 * 0**-1 = nan), as PyTorch. Masking only x == 0 keeps the
+        # second derivative with respect to e right at e = 0 elsewhere.
+        zero_power = (exponent == 0) & (x == 0)
+        grad_x = where(zero_power, 0.0, grad * exponent * x ** (exponent - 1))
     if needs_input_grad[1]:
-        # d/de x**e = x**e log x; defined as 0 where x == 0 (as PyTorch does).
-        safe_log = where(x > 0, x, 1.0).log()
-        grad_exponent = grad * out * safe_log
+        # d/de x**e = x**e log x: 0 where x == 0 and e >= 0, nan for a negative base, as
+        # PyTorch. x**e is recomputed, not saved, so that an in-place change of the result
+        # (y = x.pow_(2); y.add_(1)) doesn't invalidate the graph.
+        zero_base = (x == 0) & (exponent >= 0)
+        base = where(zero_base, 1.0, x)
+        grad_exponent = where(zero_base, 0.0, grad * base**exponent * base.log())
     return grad_x, grad_exponent
 
 
@@ -378,37 +383,77 @@ def _clamp_domain() -> Domain:
     return Domain(away_from=(-0.5, 0.5))
 
 
-@primitive("clamp", domain=_clamp_domain(), kwargs="clamp")
-def clamp(x: np.ndarray, *, min: Any = None, max: Any = None) -> np.ndarray:  # noqa: A002
+@primitive("clamp", domain=_clamp_domain(), kwargs="clamp", method=False)
+def _clamp(x: np.ndarray, *, min: Any = None, max: Any = None) -> np.ndarray:  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-    low = min._data if isinstance(min, Tensor) else min
-    high = max._data if isinstance(max, Tensor) else max
     out = x
-    if low is not None:
-        out = np.maximum(out, low)
-    if high is not None:
-        out = np.minimum(out, high)
+    if min is not None:
+        out = np.maximum(out, min)
+    if max is not None:
+        out = np.minimum(out, max)
     return out.astype(x.dtype, copy=False)
 
 
-@clamp.vjp
+@_clamp.vjp
 def _clamp_vjp(grad: Tensor, x: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A002
     # The gradient passes at the boundary itself (x == min or x == max), as in PyTorch.
-    low = min._data if isinstance(min, Tensor) else min
-    high = max._data if isinstance(max, Tensor) else max
     inside = np.ones(x.shape, dtype=bool)
-    if low is not None:
-        inside &= x._data >= low
-    if high is not None:
-        inside &= x._data <= high
+    if min is not None:
+        inside &= x._data >= min
+    if max is not None:
+        inside &= x._data <= max
     return grad * Tensor._from_array(inside)
 
 
-@composite("clip", domain=_clamp_domain(), kwargs="clamp")
-def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+# Bounds drawn near -1 and 1, inputs kept 0.05 away from both: no ties within a finite difference.
+_CLAMP_TENSOR_DOMAINS = (Domain(away_from=(-1.0, 1.0)), Domain(-1.02, -0.98), Domain(0.98, 1.02))
+
+
+@primitive("clamp_tensor", method=False, validate=check_broadcastable, domain=_CLAMP_TENSOR_DOMAINS)
+def _clamp_tensor(x: np.ndarray, min: np.ndarray, max: np.ndarray) -> np.ndarray:  # noqa: A002
+    return np.minimum(np.maximum(x, min), max)
+
+
+@_clamp_tensor.vjp
+def _clamp_tensor_vjp(
+    grad: Tensor, x: Tensor, min: Tensor, max: Tensor, needs_input_grad: tuple
+) -> tuple:  # noqa: A002
+    # PyTorch's rule: x gets the gradient inside [min, max] (boundary included); min where
+    # x < min; max where x > max, or everywhere when max < min (the result is max there).
+    zero = Tensor._from_array(np.zeros((), grad.dtype))
+    grad_x = where((x >= min) & (x <= max), grad, zero) if needs_input_grad[0] else None
+    grad_min = where((x < min) & (min < max), grad, zero) if needs_input_grad[1] else None
+    grad_max = where((x > max) | (max < min), grad, zero) if needs_input_grad[2] else None
+    return grad_x, grad_min, grad_max
+
+
+def clamp(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Limit values to ``[min, max]``; tensor bounds broadcast and get gradients too.
+
+    Example:
+        >>> import autograd as ag
+        >>> ag.tensor([-2.0, 0.5, 3.0]).clamp(-1, 1)
+        tensor([-1.0000,  0.5000,  1.0000])
+    """
+    if not isinstance(min, Tensor) and not isinstance(max, Tensor):
+        return _clamp(x, min=min, max=max)
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    dtype = x.dtype if x.dtype.kind == "f" else get_default_dtype()
+    low = min if min is not None else Tensor._from_array(np.asarray(-np.inf, dtype))
+    high = max if max is not None else Tensor._from_array(np.asarray(np.inf, dtype))
+    return _clamp_tensor(x, low, high)
+
+
+def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Alias of ``clamp``."""
-    return clamp(x, min=min, max=max)
+    return clamp(x, min, max)
+
+
+Tensor.clamp = clamp  # type: ignore[attr-defined]
+Tensor.clip = clip  # type: ignore[attr-defined]
 
 
 @primitive("maximum", validate=check_broadcastable, domain=DISTINCT)
@@ -442,7 +487,9 @@ def _check_where(op: str, condition: np.ndarray, x: np.ndarray, y: np.ndarray) -
     check_broadcastable(op, condition, x, y)
 
 
-@primitive("where", validate=_check_where, promote=("x", "y"), method=False, extra={"inputs": "where"})
+@primitive(
+    "where", validate=_check_where, promote=("x", "y"), method=False, extra={"inputs": "where"}
+)
 def where(condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where(condition, x, y)
 
@@ -470,7 +517,9 @@ def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
     """Replace the elements where ``mask`` is True by ``value``."""
     mask_tensor = mask if isinstance(mask, Tensor) else Tensor._from_array(np.asarray(mask))
     if mask_tensor.dtype != np.bool_:
-        raise RuntimeError(f"masked_fill: mask must be a bool tensor, got dtype {mask_tensor.dtype}")
+        raise RuntimeError(
+            f"masked_fill: mask must be a bool tensor, got dtype {mask_tensor.dtype}"
+        )
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(
             f"masked_fill: value must be a 0-d tensor or a number, got shape {tuple(value.shape)}"
@@ -505,8 +554,12 @@ def _to_dtype_vjp(grad: Tensor, x_shape: tuple, needs_input_grad: tuple) -> Tens
 
 @composite("lerp", shapes=SAME, test=False)
 def lerp(x: Tensor, end: Any, weight: Any) -> Tensor:
-    """``x + weight * (end - x)``."""
-    return x + weight * (end - x)
+    """``x + weight * (end - x)``, computed from the nearer end as PyTorch does."""
+    if not isinstance(weight, Tensor):
+        # In x's dtype: the engine would round a Python float weight to float32 first.
+        weight = Tensor._from_array(np.asarray(weight, dtype=x.dtype))
+    diff = end - x
+    return where(weight < 0.5, x + weight * diff, end - diff * (1 - weight))
 
 
 def _comparison(name: str, ufunc: np.ufunc) -> Any:

@@ -6,13 +6,21 @@ from typing import Any
 
 import numpy as np
 
+from .. import tensor as _tensor_module
 from .._typing import Shape
 from ..function import composite, primitive
-from .. import tensor as _tensor_module
 from ..tensor import Tensor
 from ._shapes import normalize_dim
 
-__all__ = ["getitem", "index_put", "gather", "scatter_add", "index_select", "masked_select", "take_along_dim"]
+__all__ = [
+    "getitem",
+    "index_put",
+    "gather",
+    "scatter_add",
+    "index_select",
+    "masked_select",
+    "take_along_dim",
+]
 
 
 def _normalize_index(index: Any) -> Any:
@@ -41,6 +49,42 @@ def _normalize_one(item: Any) -> Any:
     return item
 
 
+def _is_int(item: Any) -> bool:
+    if isinstance(item, np.ndarray):
+        return item.ndim == 0 and item.dtype.kind in "iu"
+    return isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_))
+
+
+def _split_ints(index: Any) -> tuple[tuple, tuple] | None:
+    """Split an index mixing ints and arrays into (ints, the rest), applied one after the other.
+
+    PyTorch selects with the ints first and then indexes with the arrays, so ``x[0, :, [1, 2]]``
+    is ``x[0][:, [1, 2]]``; NumPy counts the ints as advanced indices too and, when they are
+    not next to the arrays, moves the indexed dims to the front.
+    """
+    if not isinstance(index, tuple) or not any(_is_int(i) for i in index):
+        return None
+    if not any(isinstance(i, np.ndarray) and not _is_int(i) for i in index):
+        return None
+    first: list[Any] = []
+    for item in index:
+        if _is_int(item) or item is Ellipsis:
+            first.append(item)
+        elif isinstance(item, np.ndarray) and item.dtype == np.bool_:
+            first.extend([slice(None)] * item.ndim)  # a mask spans as many dims as it has
+        elif item is not None:
+            first.append(slice(None))
+    return tuple(first), tuple(i for i in index if not _is_int(i))
+
+
+def _indexed(array: np.ndarray, index: Any) -> tuple[np.ndarray, Any]:
+    """A view of ``array`` and the index to apply to it, with PyTorch's order for ints."""
+    split = _split_ints(index)
+    if split is None:
+        return array, index
+    return array[split[0]], split[1]
+
+
 def _is_basic(index: Any) -> bool:
     items = index if isinstance(index, tuple) else (index,)
     return not any(isinstance(i, np.ndarray) for i in items)
@@ -49,7 +93,8 @@ def _is_basic(index: Any) -> bool:
 @primitive("getitem", method=False, extra={"view": True, "inputs": "getitem"})
 def _getitem(x: np.ndarray, *, index: Any) -> np.ndarray:
     try:
-        return x[index]
+        view, index = _indexed(x, index)
+        return view[index]
     except IndexError as error:
         raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
 
@@ -62,11 +107,12 @@ def _getitem_vjp(grad: Tensor, x_shape: Shape, index: Any) -> Tensor:
 @primitive("index_add_into_zeros", method=False, test=False)
 def _index_add_into_zeros(grad: np.ndarray, *, shape: Shape, index: Any) -> np.ndarray:
     out = np.zeros(shape, dtype=grad.dtype)
+    view, index = _indexed(out, index)
     if _is_basic(index):
-        out[index] = grad
+        view[index] = grad
     else:
         # Repeated indices must add up their gradients: np.add.at does not buffer.
-        np.add.at(out, index, grad)
+        np.add.at(view, index, grad)
     return out
 
 
@@ -84,9 +130,12 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 def index_put(x: np.ndarray, values: np.ndarray, *, index: Any) -> np.ndarray:
     out = np.array(x, copy=True)
     try:
-        out[index] = values
+        view, index = _indexed(out, index)
+        view[index] = values
     except (IndexError, ValueError) as error:
-        raise IndexError(f"setitem: {error} (tensor shape {x.shape}, values {values.shape})") from None
+        raise IndexError(
+            f"setitem: {error} (tensor shape {x.shape}, values {values.shape})"
+        ) from None
     return out
 
 
@@ -95,7 +144,8 @@ def _index_put_vjp(grad: Tensor, x_shape: Shape, index: Any, needs_input_grad: t
     grad_x = grad_values = None
     if needs_input_grad[0]:
         keep = np.ones(x_shape, dtype=grad.dtype)
-        keep[index] = 0
+        view, rest = _indexed(keep, index)
+        view[rest] = 0
         grad_x = grad * Tensor._from_array(keep)
     if needs_input_grad[1]:
         grad_values = _getitem(grad, index=index)
@@ -105,7 +155,7 @@ def _index_put_vjp(grad: Tensor, x_shape: Shape, index: Any, needs_input_grad: t
 def _check_index_tensor(op: str, x: np.ndarray, index: np.ndarray, dim: int) -> int:
     if index.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: expected an int64 index tensor, got dtype {index.dtype}")
-    axis = normalize_dim(dim, x.ndim, op)
+    axis = normalize_dim(dim, x.shape, op)
     if index.ndim != x.ndim and not (x.ndim == 0 and index.ndim <= 1):
         raise RuntimeError(
             f"{op}: index tensor must have the same number of dims as input ({index.shape} vs "
@@ -157,7 +207,9 @@ def _gather_function(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa:
 def _scatter_add(x: np.ndarray, index: np.ndarray, src: np.ndarray, *, dim: int) -> np.ndarray:
     axis = _check_index_tensor("scatter_add", x, index, dim)
     if any(i > s for i, s in zip(index.shape, src.shape)):
-        raise RuntimeError(f"scatter_add: index {index.shape} must not be larger than src {src.shape}")
+        raise RuntimeError(
+            f"scatter_add: index {index.shape} must not be larger than src {src.shape}"
+        )
     out = np.array(x, copy=True)
     region = src[tuple(slice(0, s) for s in index.shape)]
     np.add.at(out, _full_index(index, axis), region.astype(out.dtype, copy=False))
@@ -183,7 +235,9 @@ def _scatter_add_inplace(self: Tensor, dim: int, index: Tensor, src: Tensor) -> 
     return self._inplace("scatter_add_", lambda s: _scatter_add(s, index, src, dim=dim), src)
 
 
-def scatter_add(input: Tensor, dim: Any, index: Tensor, src: Tensor | None = None, **kw: Any) -> Tensor:  # noqa: A002
+def scatter_add(
+    input: Tensor, dim: Any, index: Tensor, src: Tensor | None = None, **kw: Any
+) -> Tensor:  # noqa: A002
     """``torch.scatter_add(input, dim, index, src)``; also ``scatter_add(x, index, src, dim=d)``."""
     if "dim" in kw:
         return _scatter_add(input, dim, index, dim=kw["dim"])
@@ -192,7 +246,7 @@ def scatter_add(input: Tensor, dim: Any, index: Tensor, src: Tensor | None = Non
 
 def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
     """The entries at ``index`` (1-D int tensor) along ``dim``."""
-    axis = normalize_dim(dim, x.ndim, "index_select")
+    axis = normalize_dim(dim, x.shape, "index_select")
     array = index._data if isinstance(index, Tensor) else np.asarray(index)
     if array.ndim > 1:
         raise IndexError(f"index_select: index must be 0-d or 1-d, got shape {array.shape}")
@@ -203,7 +257,9 @@ def masked_select(x: Tensor, mask: Any) -> Tensor:
     """The elements where ``mask`` is True, as a 1-D tensor."""
     mask_array = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if mask_array.dtype != np.bool_:
-        raise RuntimeError(f"masked_select: mask must be a bool tensor, got dtype {mask_array.dtype}")
+        raise RuntimeError(
+            f"masked_select: mask must be a bool tensor, got dtype {mask_array.dtype}"
+        )
     if mask_array.shape != x.shape:
         x = x.expand(np.broadcast_shapes(x.shape, mask_array.shape))
         mask_array = np.broadcast_to(mask_array, x.shape)

@@ -46,7 +46,10 @@ def matmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def _matmul_vjp(grad: Tensor, x: Tensor, y: Tensor, needs_input_grad: tuple) -> tuple:
     grad_x = grad_y = None
     if x.ndim == 1 and y.ndim == 1:
-        return (grad * y if needs_input_grad[0] else None, grad * x if needs_input_grad[1] else None)
+        return (
+            grad * y if needs_input_grad[0] else None,
+            grad * x if needs_input_grad[1] else None,
+        )
     if x.ndim == 1:
         if needs_input_grad[0]:
             grad_x = (grad.unsqueeze(-2) @ y.mT).squeeze(-2)
@@ -77,6 +80,7 @@ def mm(x: Tensor, y: Tensor) -> Tensor:
     """Matrix product of two 2-D tensors."""
     _require("mm", x, 2, "self")
     _require("mm", y, 2, "mat2")
+    _check_matmul("mm", x._data, y._data)
     return matmul(x, y)
 
 
@@ -85,6 +89,7 @@ def bmm(x: Tensor, y: Tensor) -> Tensor:
     """Batched matrix product of two 3-D tensors with the same batch size."""
     _require("bmm", x, 3, "self")
     _require("bmm", y, 3, "mat2")
+    _check_matmul("bmm", x._data, y._data)
     if x.shape[0] != y.shape[0]:
         raise RuntimeError(f"bmm: batch sizes differ: {shape_str(x.shape)} vs {shape_str(y.shape)}")
     return matmul(x, y)
@@ -95,6 +100,7 @@ def dot(x: Tensor, y: Tensor) -> Tensor:
     """Inner product of two 1-D tensors of equal length."""
     _require("dot", x, 1, "self")
     _require("dot", y, 1, "tensor")
+    _check_matmul("dot", x._data, y._data)
     return matmul(x, y)
 
 
@@ -103,6 +109,7 @@ def mv(x: Tensor, y: Tensor) -> Tensor:
     """Matrix-vector product."""
     _require("mv", x, 2, "self")
     _require("mv", y, 1, "vec")
+    _check_matmul("mv", x._data, y._data)
     return matmul(x, y)
 
 
@@ -147,7 +154,9 @@ def _parse_equation(equation: str, shapes: list[tuple]) -> tuple[list[str], str]
         for sub in expanded:
             for c in sub:
                 counts[c] = counts.get(c, 0) + 1
-        output = ellipsis + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ellipsis))
+        output = ellipsis + "".join(
+            sorted(c for c, n in counts.items() if n == 1 and c not in ellipsis)
+        )
     return expanded, output
 
 
@@ -165,24 +174,49 @@ def _einsum_vjp(grad: Tensor, operands: list, equation: str, needs_input_grad: t
         if not needs_input_grad[i]:
             grads.append(None)
             continue
-        if len(set(sub)) != len(sub):
-            raise RuntimeError(
-                f"einsum: backward through repeated subscripts in one operand ({sub!r}) is not "
-                "supported; take the diagonal with indexing instead"
-            )
+        shape = tuple(operands[i].shape)
+        sizes = {c: shape[sub.index(c)] for c in sub}
+        unique = "".join(dict.fromkeys(sub))
         others = [s for j, s in enumerate(subscripts) if j != i]
         available = set(output).union(*others) if others else set(output)
-        kept = "".join(c for c in sub if c in available)
+        kept = "".join(c for c in unique if c in available)
         terms = [output] + others
         tensors = [grad] + [o for j, o in enumerate(operands) if j != i]
         partial = _einsum(*tensors, equation=",".join(terms) + "->" + kept)
-        if kept != sub:
+        # Size-1 dims of this operand broadcast against the others: the gradient keeps the
+        # full size and the engine sums it back.
+        sizes.update({c: max(sizes[c], partial.shape[k]) for k, c in enumerate(kept)})
+        if kept != unique:
             # Letters summed away inside this operand alone: the gradient is constant along them.
-            shape = tuple(operands[i].shape)
-            view = tuple(shape[k] if c in kept else 1 for k, c in enumerate(sub))
-            partial = partial.reshape(view).expand(shape)
+            view = tuple(sizes[c] if c in kept else 1 for c in unique)
+            partial = partial.reshape(view)
+        target = tuple(sizes[c] for c in unique)
+        if tuple(partial.shape) != target:
+            partial = partial.expand(target)  # size-1 dims of the others broadcast to this one
+        if unique != sub:
+            partial = _embed_diagonals(partial, unique, sub, sizes)
         grads.append(partial)
     return tuple(grads)
+
+
+def _embed_diagonals(partial: Tensor, unique: str, sub: str, sizes: dict) -> Tensor:
+    """Place the gradient of ``einsum('ii->i')``-style diagonals back on the diagonal.
+
+    Each repeated letter gets a fresh name joined to the first by an identity matrix, so this
+    is one more einsum and stays twice differentiable.
+    """
+    spare = iter(c for c in string.ascii_letters if c not in sub)
+    renamed, eyes, terms, seen = "", [], [unique], set()
+    for c in sub:
+        if c in seen:
+            fresh = next(spare)
+            renamed += fresh
+            terms.append(c + fresh)
+            eyes.append(Tensor._from_array(np.eye(sizes[c], dtype=partial.dtype)))
+        else:
+            renamed += c
+            seen.add(c)
+    return _einsum(partial, *eyes, equation=",".join(terms) + "->" + renamed)
 
 
 def einsum(equation: str, *operands: Any) -> Tensor:

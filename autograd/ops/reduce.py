@@ -27,9 +27,9 @@ class MaxResult(NamedTuple):
     indices: Tensor
 
 
-def _axes(dim: Dim, ndim: int, op: str) -> Any:
-    axes = normalize_dim(dim, ndim, op=op)
-    if ndim == 0 and axes is not None:
+def _axes(dim: Dim, shape: Shape, op: str) -> Any:
+    axes = normalize_dim(dim, shape, op=op)
+    if len(shape) == 0 and axes is not None:
         return None  # a 0-d tensor accepts dim 0 / -1 and reduces nothing
     if isinstance(axes, tuple) and len(axes) == 0:
         return None  # PyTorch: dim=() reduces over everything
@@ -40,7 +40,7 @@ def _axes(dim: Dim, ndim: int, op: str) -> Any:
 def sum(x: np.ndarray, *, dim: Dim = None, keepdim: bool = False, dtype: Any = None) -> np.ndarray:  # noqa: A001
     if dtype is None and x.dtype.kind in "biu":
         dtype = np.int64
-    return np.sum(x, axis=_axes(dim, x.ndim, "sum"), keepdims=keepdim, dtype=dtype)
+    return np.sum(x, axis=_axes(dim, x.shape, "sum"), keepdims=keepdim, dtype=dtype)
 
 
 @sum.vjp
@@ -51,7 +51,7 @@ def _sum_vjp(grad: Tensor, x_shape: Shape, dim: Dim, keepdim: bool) -> Tensor:
 
 
 def _count(shape: Shape, dim: Dim) -> int:
-    axes = normalize_dim(dim, len(shape), op="mean")
+    axes = normalize_dim(dim, shape, op="mean")
     if axes is None or (isinstance(axes, tuple) and not axes) or len(shape) == 0:
         return int(np.prod(shape, dtype=np.int64))
     axes = axes if isinstance(axes, tuple) else (axes,)
@@ -61,6 +61,7 @@ def _count(shape: Shape, dim: Dim) -> int:
 @composite("mean", kwargs="reduce")
 def mean(x: Tensor, dim: Dim = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
     """Average over ``dim`` (all dims by default)."""
+    normalize_dim(dim, x.shape, "mean")  # name this op, not sum, in a dim error
     if dtype is not None:
         x = x.to(dtype)
     if x.dtype.kind != "f":
@@ -88,8 +89,11 @@ def var(
     correction: float | None = None,
 ) -> Tensor:
     """Variance over ``dim``; divides by ``N - correction`` (``unbiased=True``: N - 1)."""
-    if isinstance(unbiased, (tuple, list)) or (isinstance(unbiased, int) and not isinstance(unbiased, bool)):
+    if isinstance(unbiased, (tuple, list)) or (
+        isinstance(unbiased, int) and not isinstance(unbiased, bool)
+    ):
         raise TypeError("var: unbiased must be a bool; pass dims as dim=")
+    normalize_dim(dim, x.shape, "var")
     x = x if x.dtype.kind == "f" else x.to(get_default_dtype())
     n = _count(x.shape, dim)
     centered = x - x.mean(dim=dim, keepdim=True)
@@ -130,12 +134,14 @@ Tensor.std_mean = std_mean  # type: ignore[attr-defined]
 
 
 @primitive("prod", kwargs="one_dim", domain=Domain(0.5, 1.5))
-def prod(x: np.ndarray, *, dim: int | None = None, keepdim: bool = False, dtype: Any = None) -> np.ndarray:
+def prod(
+    x: np.ndarray, *, dim: int | None = None, keepdim: bool = False, dtype: Any = None
+) -> np.ndarray:
     if dtype is None and x.dtype.kind in "biu":
         dtype = np.int64
     if isinstance(dim, (tuple, list)):
         raise TypeError("prod: dim must be a single int (PyTorch's prod takes one dim)")
-    return np.prod(x, axis=_axes(dim, x.ndim, "prod"), keepdims=keepdim, dtype=dtype)
+    return np.prod(x, axis=_axes(dim, x.shape, "prod"), keepdims=keepdim, dtype=dtype)
 
 
 @prod.vjp
@@ -147,7 +153,7 @@ def _prod_vjp(grad: Tensor, x: Tensor, out: Tensor, dim: int | None, keepdim: bo
     if (x._data != 0).all():
         return grad * out / x
     # With zeros, out / x is 0/0: use the product of all the other elements instead.
-    axis = None if dim is None else normalize_dim(dim, x.ndim, "prod")
+    axis = None if dim is None else normalize_dim(dim, x.shape, "prod")
     flat = x._data.reshape(-1) if axis is None else np.moveaxis(x._data, axis, -1)
     left = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :-1]], -1), -1)
     right = np.flip(np.cumprod(np.concatenate(
@@ -177,7 +183,7 @@ def _check_nonempty(op: str, x: np.ndarray, dim: Dim) -> None:
 def amax(x: np.ndarray, *, dim: Dim = (), keepdim: bool = False) -> np.ndarray:
     dim = None if dim == () else dim
     _check_nonempty("amax", x, dim)
-    return np.amax(x, axis=_axes(dim, x.ndim, "amax"), keepdims=keepdim)
+    return np.amax(x, axis=_axes(dim, x.shape, "amax"), keepdims=keepdim)
 
 
 @amax.vjp
@@ -189,7 +195,7 @@ def _amax_vjp(grad: Tensor, x: Tensor, out: Tensor, dim: Dim, keepdim: bool) -> 
 def amin(x: np.ndarray, *, dim: Dim = (), keepdim: bool = False) -> np.ndarray:
     dim = None if dim == () else dim
     _check_nonempty("amin", x, dim)
-    return np.amin(x, axis=_axes(dim, x.ndim, "amin"), keepdims=keepdim)
+    return np.amin(x, axis=_axes(dim, x.shape, "amin"), keepdims=keepdim)
 
 
 @amin.vjp
@@ -203,7 +209,9 @@ def argmax(x: np.ndarray, *, dim: int | None = None, keepdim: bool = False) -> n
     if dim is None:
         out = np.argmax(x)
         return np.asarray(out, np.int64).reshape((1,) * x.ndim if keepdim else ())
-    return np.argmax(x, axis=normalize_dim(dim, x.ndim, "argmax"), keepdims=keepdim).astype(np.int64)
+    return np.argmax(x, axis=normalize_dim(dim, x.shape, "argmax"), keepdims=keepdim).astype(
+        np.int64
+    )
 
 
 @primitive("argmin", differentiable=False)
@@ -212,7 +220,9 @@ def argmin(x: np.ndarray, *, dim: int | None = None, keepdim: bool = False) -> n
     if dim is None:
         out = np.argmin(x)
         return np.asarray(out, np.int64).reshape((1,) * x.ndim if keepdim else ())
-    return np.argmin(x, axis=normalize_dim(dim, x.ndim, "argmin"), keepdims=keepdim).astype(np.int64)
+    return np.argmin(x, axis=normalize_dim(dim, x.shape, "argmin"), keepdims=keepdim).astype(
+        np.int64
+    )
 
 
 def _extreme(x: Tensor, dim: Any, keepdim: bool, other: Any, op: str) -> Any:
@@ -224,6 +234,7 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, other: Any, op: str) -> Any:
         return maximum(x, other) if op == "max" else minimum(x, other)
     if dim is None:
         return amax(x) if op == "max" else amin(x)
+    normalize_dim(dim, x.shape, op)
     index = (argmax if op == "max" else argmin)(x, dim=dim, keepdim=True)
     values = x.gather(dim, index)
     if not keepdim:
@@ -249,6 +260,7 @@ def logsumexp(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, shifted by the max for stability."""
     if dim is None:
         dim = tuple(range(x.ndim))
+    normalize_dim(dim, x.shape, "logsumexp")
     x = x if x.dtype.kind == "f" else x.to(get_default_dtype())
     shift = amax(x, dim=dim, keepdim=True).detach()
     # An all -inf slice has max -inf; shifting by 0 there keeps the result -inf, not nan.
@@ -260,9 +272,13 @@ def logsumexp(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
     return out
 
 
-@composite("norm", kwargs="norm", domain=NONZERO)
-def norm(x: Tensor, p: Any = "fro", dim: Dim = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+# Positive and distinct: p = inf/-inf ties in |x| (a and -a too) have no finite-difference slope.
+@composite("norm", kwargs="norm", domain=Domain(0.1, 3.0, distinct=True))
+def norm(
+    x: Tensor, p: Any = "fro", dim: Dim = None, keepdim: bool = False, dtype: Any = None
+) -> Tensor:
     """The vector p-norm over ``dim`` (``'fro'`` = 2, ``inf``, ``-inf``, 0 or any real p)."""
+    normalize_dim(dim, x.shape, "norm")
     if dtype is not None:
         x = x.to(dtype)
     x = x if x.dtype.kind == "f" else x.to(get_default_dtype())
@@ -279,12 +295,13 @@ def norm(x: Tensor, p: Any = "fro", dim: Dim = None, keepdim: bool = False, dtyp
         return sum((x != 0).to(x.dtype), dim=dim, keepdim=keepdim)
     if p == 1:
         return sum(magnitude, dim=dim, keepdim=keepdim)
-    return sum(magnitude**p, dim=dim, keepdim=keepdim) ** (1.0 / p)
+    # np.float64 exponents: the engine rounds Python floats to float32 before promoting.
+    return sum(magnitude ** np.float64(p), dim=dim, keepdim=keepdim) ** np.float64(1.0 / p)
 
 
 @primitive("norm2", method=False, domain=NONZERO, kwargs="reduce")
 def _norm2(x: np.ndarray, *, dim: Dim = None, keepdim: bool = False) -> np.ndarray:
-    return np.sqrt(np.sum(x * x, axis=_axes(dim, x.ndim, "norm"), keepdims=keepdim))
+    return np.sqrt(np.sum(x * x, axis=_axes(dim, x.shape, "norm"), keepdims=keepdim))
 
 
 @_norm2.vjp
@@ -299,27 +316,28 @@ def _norm2_vjp(grad: Tensor, x: Tensor, out: Tensor, dim: Dim, keepdim: bool) ->
 
 @primitive("all", differentiable=False)
 def all(x: np.ndarray, *, dim: Dim = None, keepdim: bool = False) -> np.ndarray:  # noqa: A001
-    return np.all(x, axis=_axes(dim, x.ndim, "all"), keepdims=keepdim)
+    return np.all(x, axis=_axes(dim, x.shape, "all"), keepdims=keepdim)
 
 
 @primitive("any", differentiable=False)
 def any(x: np.ndarray, *, dim: Dim = None, keepdim: bool = False) -> np.ndarray:  # noqa: A001
-    return np.any(x, axis=_axes(dim, x.ndim, "any"), keepdims=keepdim)
+    return np.any(x, axis=_axes(dim, x.shape, "any"), keepdims=keepdim)
 
 
 @primitive("count_nonzero", differentiable=False)
 def count_nonzero(x: np.ndarray, *, dim: Dim = None) -> np.ndarray:
-    return np.asarray(np.count_nonzero(x, axis=_axes(dim, x.ndim, "count_nonzero")), np.int64)
+    return np.asarray(np.count_nonzero(x, axis=_axes(dim, x.shape, "count_nonzero")), np.int64)
 
 
 @primitive("cumsum", kwargs="one_dim_required")
 def cumsum(x: np.ndarray, *, dim: int) -> np.ndarray:
     x = x if x.dtype.kind == "f" else x.astype(np.int64)
-    return np.cumsum(x, axis=normalize_dim(dim, x.ndim, "cumsum") if x.ndim else None).reshape(x.shape)
+    return np.cumsum(x, axis=normalize_dim(dim, x.shape, "cumsum") if x.ndim else None).reshape(
+        x.shape
+    )
 
 
 @cumsum.vjp
 def _cumsum_vjp(grad: Tensor, dim: int) -> Tensor:
     # The reverse cumulative sum: flip, cumsum, flip.
     return grad.flip(dim).cumsum(dim=dim).flip(dim) if grad.ndim else grad
-

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -87,8 +88,8 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims ``start_dim..end_dim`` into one."""
     if x.ndim == 0:
         return reshape(x, 1)
-    start = normalize_dim(start_dim, x.ndim, "flatten")
-    end = normalize_dim(end_dim, x.ndim, "flatten")
+    start = normalize_dim(start_dim, x.shape, "flatten")
+    end = normalize_dim(end_dim, x.shape, "flatten")
     if start > end:
         raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     shape = x.shape
@@ -98,7 +99,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     """Split dim ``dim`` into ``sizes``."""
-    axis = normalize_dim(dim, x.ndim, "unflatten")
+    axis = normalize_dim(dim, x.shape, "unflatten")
     sizes = tuple(sizes)
     resolved = _resolve_shape("unflatten", (x.shape[axis],), sizes)
     return reshape(x, x.shape[:axis] + resolved + x.shape[axis + 1 :])
@@ -106,7 +107,7 @@ def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
 
 @primitive("permute", method=False, kwargs="permute", extra={"view": True})
 def _permute(x: np.ndarray, *, dims: Shape) -> np.ndarray:
-    axes = normalize_dim(tuple(dims), x.ndim, "permute")
+    axes = normalize_dim(tuple(dims), x.shape, "permute")
     if len(axes) != x.ndim:
         raise RuntimeError(
             f"permute: number of dims {len(axes)} doesn't match the tensor's {x.ndim} dims "
@@ -130,7 +131,7 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dims."""
     if x.ndim == 0:
         return x
-    a, b = normalize_dim(dim0, x.ndim, "transpose"), normalize_dim(dim1, x.ndim, "transpose")
+    a, b = normalize_dim(dim0, x.shape, "transpose"), normalize_dim(dim1, x.shape, "transpose")
     if a == b:
         return x
     order = list(range(x.ndim))
@@ -147,8 +148,8 @@ def movedim(x: Tensor, source: int, destination: int) -> Tensor:
         normalize_dim(source, 0, "movedim")
         return x
     order = list(range(x.ndim))
-    src = normalize_dim(source, x.ndim, "movedim")
-    dst = normalize_dim(destination, x.ndim, "movedim")
+    src = normalize_dim(source, x.shape, "movedim")
+    dst = normalize_dim(destination, x.shape, "movedim")
     order.pop(src)
     order.insert(dst, src)
     return _permute(x, dims=tuple(order))
@@ -159,7 +160,7 @@ def squeeze(x: Tensor, dim: Any = None) -> Tensor:
     if dim is None:
         shape = tuple(s for s in x.shape if s != 1)
     else:
-        axes = normalize_dim(dim, x.ndim, "squeeze") if x.ndim else ()
+        axes = normalize_dim(dim, x.shape, "squeeze") if x.ndim else ()
         axes = axes if isinstance(axes, tuple) else (axes,)
         shape = tuple(s for i, s in enumerate(x.shape) if not (i in axes and s == 1))
     return reshape(x, shape)
@@ -179,9 +180,7 @@ def _expand(x: np.ndarray, *, shape: Shape) -> np.ndarray:
             f"{x.ndim} (shape {x.shape})"
         )
     lead = len(shape) - x.ndim
-    target = tuple(
-        x.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(shape)
-    )
+    target = tuple(x.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(shape))
     for i in range(x.ndim):
         if x.shape[i] != 1 and x.shape[i] != target[i + lead]:
             raise RuntimeError(
@@ -262,9 +261,11 @@ def _check_cat(op: str, *arrays: np.ndarray, dim: int) -> None:
     ndim = arrays[0].ndim
     if ndim == 0:
         raise RuntimeError(f"{op}: zero-dimensional tensor (at position 0) cannot be concatenated")
-    axis = normalize_dim(dim, ndim, op)
+    axis = normalize_dim(dim, arrays[0].shape, op)
     for i, a in enumerate(arrays):
-        if a.ndim != ndim or any(a.shape[k] != arrays[0].shape[k] for k in range(ndim) if k != axis):
+        if a.ndim != ndim or any(
+            a.shape[k] != arrays[0].shape[k] for k in range(ndim) if k != axis
+        ):
             raise RuntimeError(
                 f"{op}: sizes of tensors must match except in dim {dim}; tensor 0 has shape "
                 f"{arrays[0].shape} and tensor {i} has shape {a.shape}"
@@ -318,7 +319,7 @@ def _narrow_index(ndim: int, axis: int, start: int, stop: int) -> tuple:
 
 def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into pieces of a given size (the last may be smaller) or of the given sizes."""
-    axis = normalize_dim(dim, x.ndim, "split")
+    axis = normalize_dim(dim, x.shape, "split")
     length = x.shape[axis]
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
@@ -343,20 +344,20 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into ``chunks`` pieces of (nearly) equal size, as PyTorch does."""
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
-    axis = normalize_dim(dim, x.ndim, "chunk")
+    axis = normalize_dim(dim, x.shape, "chunk")
     size = -(-x.shape[axis] // chunks) if x.shape[axis] else 1
     return split(x, builtins.max(size, 1), dim=axis)
 
 
 def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """Remove a dim, returning the slices along it."""
-    axis = normalize_dim(dim, x.ndim, "unbind")
+    axis = normalize_dim(dim, x.shape, "unbind")
     return tuple(x[(slice(None),) * axis + (i,)] for i in range(x.shape[axis]))
 
 
 def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The slice ``start:start+length`` along ``dim``."""
-    axis = normalize_dim(dim, x.ndim, "narrow")
+    axis = normalize_dim(dim, x.shape, "narrow")
     if start < 0:
         start += x.shape[axis]
     if not 0 <= start <= start + length <= x.shape[axis]:
@@ -368,7 +369,7 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 @primitive("flip", method=False, kwargs="flip")
 def _flip(x: np.ndarray, *, dims: Shape) -> np.ndarray:
-    return np.flip(x, axis=normalize_dim(tuple(dims), x.ndim, "flip")).copy()
+    return np.flip(x, axis=normalize_dim(tuple(dims), x.shape, "flip")).copy()
 
 
 @_flip.vjp

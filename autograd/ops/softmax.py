@@ -7,12 +7,14 @@ from typing import Any
 from ..dtypes import get_default_dtype, to_dtype
 from ..function import composite
 from ..tensor import Tensor
+from ._shapes import normalize_dim
 from .reduce import amax, logsumexp
 
 __all__ = ["softmax", "log_softmax"]
 
 
-def _prepare(x: Tensor, dtype: Any) -> Tensor:
+def _prepare(x: Tensor, dim: int, dtype: Any, op: str) -> Tensor:
+    normalize_dim(dim, x.shape, op)  # name this op, not amax, in a dim error
     if dtype is not None:
         return x.to(to_dtype(dtype))
     return x if x.dtype.kind == "f" else x.to(get_default_dtype())
@@ -27,7 +29,7 @@ def softmax(x: Tensor, dim: int = -1, dtype: Any = None) -> Tensor:
         >>> ag.softmax(ag.tensor([0.0, 1e4]), dim=0)
         tensor([0., 1.])
     """
-    x = _prepare(x, dtype)
+    x = _prepare(x, dim, dtype, "softmax")
     shifted = x - amax(x, dim=dim, keepdim=True).detach()  # the shift cancels in the gradient
     e = shifted.exp()
     return e / e.sum(dim=dim, keepdim=True)
@@ -36,5 +38,5 @@ def softmax(x: Tensor, dim: int = -1, dtype: Any = None) -> Tensor:
 @composite("log_softmax", kwargs="one_dim_required")
 def log_softmax(x: Tensor, dim: int = -1, dtype: Any = None) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``: stable, and exact where softmax underflows."""
-    x = _prepare(x, dtype)
+    x = _prepare(x, dim, dtype, "log_softmax")
     return x - logsumexp(x, dim=dim, keepdim=True)
