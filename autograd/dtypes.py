@@ -62,6 +62,14 @@ def _category(dtype: np.dtype) -> builtins.int:
     return {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}[dtype.kind]
 
 
+def _promote(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's pairwise rule: a higher category wins outright (float32 * int64 -> float32)."""
+    category_a, category_b = _category(a), _category(b)
+    if category_a != category_b:
+        return a if category_a > category_b else b
+    return np.promote_types(a, b)
+
+
 def infer_dtype(data: Any) -> np.dtype:
     """Return the dtype PyTorch would give ``torch.tensor(data)``."""
     if isinstance(data, np.ndarray):
@@ -99,7 +107,7 @@ def result_type(*operands: Any) -> np.dtype:
     best: dict[builtins.int, np.dtype] = {}
     for dtype, priority in operands:
         current = best.get(priority)
-        best[priority] = dtype if current is None else np.promote_types(current, dtype)
+        best[priority] = dtype if current is None else _promote(current, dtype)
     result = None
     for priority in (2, 1, 0):
         dtype = best.get(priority)
