@@ -127,7 +127,11 @@ class NumpyCNN:
         gxp = np.zeros((n, c, h + 2, width + 2), dtype=g.dtype)
         rows = np.arange(h)[:, None, None, None] + np.arange(3)[None, None, :, None]
         columns = np.arange(width)[None, :, None, None] + np.arange(3)[None, None, None, :]
-        np.add.at(gxp.transpose(0, 2, 3, 1), (slice(None), rows, columns), dcols.transpose(0, 1, 2, 4, 5, 3))
+        np.add.at(
+            gxp.transpose(0, 2, 3, 1),
+            (slice(None), rows, columns),
+            dcols.transpose(0, 1, 2, 4, 5, 3),
+        )
         return gxp[:, :, 1:-1, 1:-1], gw, gb
 
     @staticmethod
@@ -151,7 +155,11 @@ class NumpyCNN:
     @staticmethod
     def pool_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n, c, h, w = x.shape
-        windows = x.reshape(n, c, h // 2, 2, w // 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h // 2, w // 2, 4)
+        windows = (
+            x.reshape(n, c, h // 2, 2, w // 2, 2)
+            .transpose(0, 1, 2, 4, 3, 5)
+            .reshape(n, c, h // 2, w // 2, 4)
+        )
         arg = windows.argmax(axis=-1)
         return np.take_along_axis(windows, arg[..., None], axis=-1)[..., 0], arg
 
@@ -160,7 +168,11 @@ class NumpyCNN:
         n, c, h, w = g.shape
         windows = np.zeros((n, c, h, w, 4), dtype=g.dtype)
         np.put_along_axis(windows, arg[..., None], g[..., None], axis=-1)
-        return windows.reshape(n, c, h, w, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, 2 * h, 2 * w)
+        return (
+            windows.reshape(n, c, h, w, 2, 2)
+            .transpose(0, 1, 2, 4, 3, 5)
+            .reshape(n, c, 2 * h, 2 * w)
+        )
 
     def step(self, x: np.ndarray, y: np.ndarray, lr: float = 0.01) -> float:
         p, bn = self.params, self.cfg["batch_norm"]
@@ -177,7 +189,9 @@ class NumpyCNN:
             h = pooled
         keep = None
         if self.cfg["dropout"]:
-            keep = (self.rng.random(h.shape) >= self.cfg["dropout"]).astype(np.float32) / (1 - self.cfg["dropout"])
+            keep = (self.rng.random(h.shape) >= self.cfg["dropout"]).astype(np.float32) / (
+                1 - self.cfg["dropout"]
+            )
             h = h * keep
         flat = h.reshape(len(x), -1)
         logits = flat @ p["w3"].T + p["b3"]

@@ -44,9 +44,12 @@ class Window:
     def offsets(self) -> Iterator[tuple[int, tuple[slice, ...]]]:
         """Yield ``(k, slices)``: the flat kernel position and the strided slices it reads."""
         for k, position in enumerate(np.ndindex(*self.kernel)):
-            yield k, tuple(
-                slice(p * d, p * d + s * (o - 1) + 1, s)
-                for p, d, s, o in zip(position, self.dilation, self.stride, self.out_size)
+            yield (
+                k,
+                tuple(
+                    slice(p * d, p * d + s * (o - 1) + 1, s)
+                    for p, d, s, o in zip(position, self.dilation, self.stride, self.out_size)
+                ),
             )
 
 

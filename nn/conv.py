@@ -9,7 +9,7 @@ convolution is bilinear, so second-order gradients are exact.
 from __future__ import annotations
 
 import math
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from .module import Module, Parameter
 
 __all__ = ["conv1d", "conv2d", "Conv1d", "Conv2d"]
 
-PaddingArg = Union[int, tuple, str]
+PaddingArg = int | tuple | str
 
 
 def _window_for(x_shape: tuple, weight_shape: tuple, stride: tuple, padding: tuple,
@@ -89,7 +89,9 @@ def _convolution_input_grad_vjp(grad: Tensor, grad_out: Tensor, weight: Tensor, 
     if needs_input_grad[0]:
         d_grad = _convolution(grad, weight, **options)
     if needs_input_grad[1]:
-        d_weight = _convolution_weight_grad(grad, grad_out, weight_shape=tuple(weight.shape), **options)
+        d_weight = _convolution_weight_grad(
+            grad, grad_out, weight_shape=tuple(weight.shape), **options
+        )
     return d_grad, d_weight
 
 
@@ -177,7 +179,9 @@ def _conv(op: str, dims: int, input: Tensor, weight: Tensor, bias: Tensor | None
                 f"is smaller than the dilated kernel {tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation_))} "
                 f"(input {tuple(input.shape)}, weight {tuple(weight.shape)})"
             )
-    out = _convolution(x, weight, stride=stride_, padding=pads, dilation=dilation_, groups=int(groups))
+    out = _convolution(
+        x, weight, stride=stride_, padding=pads, dilation=dilation_, groups=int(groups)
+    )
     if bias is not None:
         if tuple(bias.shape) != (out_channels,):
             raise RuntimeError(f"{op}: expected bias of shape ({out_channels},), got "
@@ -280,9 +284,13 @@ class _ConvNd(Module):
         if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
             raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
         if in_channels % groups:
-            raise ValueError(f"{name}: in_channels ({in_channels}) must be divisible by groups ({groups})")
+            raise ValueError(
+                f"{name}: in_channels ({in_channels}) must be divisible by groups ({groups})"
+            )
         if out_channels % groups:
-            raise ValueError(f"{name}: out_channels ({out_channels}) must be divisible by groups ({groups})")
+            raise ValueError(
+                f"{name}: out_channels ({out_channels}) must be divisible by groups ({groups})"
+            )
         if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
             raise ValueError(f"{name}: padding_mode must be one of 'zeros', 'reflect', 'replicate' "
                              f"or 'circular', got {padding_mode!r}")  # fmt: skip
@@ -295,7 +303,9 @@ class _ConvNd(Module):
                 raise ValueError(f"{name}: invalid padding string {padding!r}, should be one of "
                                  "{'valid', 'same'}")  # fmt: skip
             if padding == "same" and any(s != 1 for s in self.stride):
-                raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
+                raise ValueError(
+                    f"{name}: padding='same' is not supported for strided convolutions"
+                )
             self.padding: Any = padding
         else:
             self.padding = as_tuple(padding, dims, "padding", name, minimum=0)
@@ -353,7 +363,9 @@ class _ConvNd(Module):
         self._check_input(input)
         options = dict(stride=self.stride, dilation=self.dilation, groups=self.groups)
         if self.padding_mode == "zeros":
-            return type(self)._function(input, self.weight, self.bias, padding=self.padding, **options)
+            return type(self)._function(
+                input, self.weight, self.bias, padding=self.padding, **options
+            )
         from . import functional
 
         pad = getattr(functional, "pad", None)

@@ -8,7 +8,7 @@ Every loss supports ``reduction='mean'|'sum'|'none'``. Class-index losses work o
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -31,7 +31,9 @@ _REDUCTIONS = ("mean", "sum", "none")
 def _check_reduction(op: str, reduction: str, allowed: tuple = _REDUCTIONS) -> None:
     if reduction not in allowed:
         choices = ", ".join(repr(r) for r in allowed)
-        raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction; use one of {choices}")
+        raise ValueError(
+            f"{op}: {reduction!r} is not a valid value for reduction; use one of {choices}"
+        )
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
@@ -111,7 +113,9 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  
     return _reduce((input - target).abs(), reduction)
 
 
-def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0) -> Tensor:  # noqa: A002
+def smooth_l1_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0
+) -> Tensor:  # noqa: A002
     """Quadratic ``0.5 d^2 / beta`` for ``|d| < beta``, else linear ``|d| - 0.5 beta``.
 
     ``beta=0`` is the L1 loss, as in PyTorch.
@@ -134,7 +138,9 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta:
     return _reduce(loss, reduction)
 
 
-def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:  # noqa: A002
+def huber_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0
+) -> Tensor:  # noqa: A002
     """Quadratic ``0.5 d^2`` for ``|d| < delta``, else ``delta (|d| - 0.5 delta)``.
 
     Shape: input and target ``(*)``; output scalar, or ``(*)`` for ``'none'``.
@@ -193,7 +199,9 @@ def _class_targets(op: str, input: Tensor, target: Tensor, weight: Tensor | None
     return np.where(ignored, 0, labels), ignored
 
 
-def _target_weights(weight: Tensor | None, safe: np.ndarray, ignored: np.ndarray, dtype: Any) -> Tensor:
+def _target_weights(
+    weight: Tensor | None, safe: np.ndarray, ignored: np.ndarray, dtype: Any
+) -> Tensor:
     """Each target's class weight (0 where ignored): the numerators' and the mean's weights."""
     keep = Tensor._from_array((~ignored).astype(dtype))
     if weight is None:
@@ -269,7 +277,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
     input, target = _as_tensor(op, "input", input), _as_tensor(op, "target", target)
     _check_float(op, "input", input)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+        raise ValueError(
+            f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
+        )
     class_dim = _class_dim(op, input)
     classes = input.shape[class_dim]
     log_probs = input.log_softmax(dim=class_dim)
@@ -281,7 +291,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
                 f"{tuple(input.shape)}, got {tuple(target.shape)}; class indices must be int64"
             )
         if weight is not None and tuple(weight.shape) != (classes,):
-            raise RuntimeError(f"{op}: weight must have shape ({classes},), got {tuple(weight.shape)}")
+            raise RuntimeError(
+                f"{op}: weight must have shape ({classes},), got {tuple(weight.shape)}"
+            )
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / classes
         terms = log_probs * target
@@ -406,7 +418,9 @@ def _xlogx(t: Tensor) -> Tensor:
     return ag.where(positive, t * ag.where(positive, t, 1.0).log(), 0.0)
 
 
-def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: bool = False) -> Tensor:  # noqa: A002
+def kl_div(
+    input: Tensor, target: Tensor, reduction: str = "mean", log_target: bool = False
+) -> Tensor:  # noqa: A002
     """Kullback-Leibler divergence ``target * (log target - input)``; ``input`` is log-probabilities.
 
     ``log_target=True`` takes ``target`` as log-probabilities too. ``'batchmean'`` (the true KL
@@ -452,6 +466,8 @@ def _loss_sample(kind: str) -> Any:
         if kind in ("cross_entropy", "nll_loss"):
             classes = draw(st.integers(2, 4))
             layout = draw(st.sampled_from(["N", "unbatched", "spatial"]))
+            shape: tuple[int, ...]
+            target_shape: tuple[int, ...]
             batch = draw(st.integers(1, 3))
             if layout == "unbatched":
                 shape, target_shape = (classes,), ()
@@ -497,7 +513,9 @@ def _loss_sample(kind: str) -> Any:
             return [x, target], {"reduction": reduction, "log_target": log_target}
         # Regression losses: keep |input - target| away from the kinks (0, beta, delta).
         x = tensor(draw, shape)
-        offsets = tensor(draw, shape, Domain(-3.0, 3.0, away_from=(-1.0, 0.0, 1.0)), requires_grad=False)
+        offsets = tensor(
+            draw, shape, Domain(-3.0, 3.0, away_from=(-1.0, 0.0, 1.0)), requires_grad=False
+        )
         target = (x.detach() - offsets).requires_grad_(True)
         options = {"reduction": reduction}
         if kind == "smooth_l1_loss":
@@ -509,12 +527,13 @@ def _loss_sample(kind: str) -> Any:
     return draw_inputs()
 
 
-for _name, _function in [
+_LOSSES: list[tuple[str, Callable[..., Any]]] = [
     ("mse_loss", mse_loss), ("l1_loss", l1_loss), ("smooth_l1_loss", smooth_l1_loss),
     ("huber_loss", huber_loss), ("cross_entropy", cross_entropy), ("nll_loss", nll_loss),
     ("binary_cross_entropy", binary_cross_entropy),
     ("binary_cross_entropy_with_logits", binary_cross_entropy_with_logits), ("kl_div", kl_div),
-]:  # fmt: skip
+]  # fmt: skip
+for _name, _function in _LOSSES:
     composite(_name, method=False, sample=lambda kind=_name: _loss_sample(kind))(_function)
 
 

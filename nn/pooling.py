@@ -27,23 +27,24 @@ __all__ = [
 
 
 def _pool_window(op: str, shape: tuple, dims: int, kernel_size: Any, stride: Any, padding: Any,
-                 dilation: Any, ceil_mode: bool, max_pool: bool) -> Window:  # fmt: skip
+                 dilation: Any, ceil_mode: bool) -> Window:  # fmt: skip
     """PyTorch's pooling geometry, with its checks (pad at most half the kernel, output >= 1)."""
     layout = "(N, C, L)" if dims == 1 else "(N, C, H, W)"
     if len(shape) not in (dims + 1, dims + 2):
         raise RuntimeError(f"{op}: expected a {dims + 1}-D (unbatched) or {dims + 2}-D (batched) "
                            f"input {layout}, got shape {tuple(shape)}")  # fmt: skip
     kernel = as_tuple(kernel_size, dims, "kernel_size", op)
-    strides = kernel if stride is None or stride == [] or stride == () else as_tuple(stride, dims, "stride", op)
+    strides = (
+        kernel
+        if stride is None or stride == [] or stride == ()
+        else as_tuple(stride, dims, "stride", op)
+    )
     pads = as_tuple(padding, dims, "padding", op, minimum=0)
     dilations = as_tuple(dilation, dims, "dilation", op)
     spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilations))
-    for p, k, span in zip(pads, kernel, spans):
-        limit = span // 2 if max_pool else k // 2
-        if p > limit:
-            raise RuntimeError(f"{op}: padding {pads} must be at most half of the "
-                               f"{'effective ' if max_pool else ''}kernel size "
-                               f"{spans if max_pool else kernel}")  # fmt: skip
+    # PyTorch bounds the padding by the kernel size, not the dilated span.
+    if any(p > k // 2 for p, k in zip(pads, kernel)):
+        raise RuntimeError(f"{op}: padding {pads} must be at most half of the kernel size {kernel}")
     in_size = tuple(shape[-dims:])
     out_size = []
     for n, p, s, span in zip(in_size, pads, strides, spans):
@@ -74,17 +75,14 @@ def _max_pool_forward(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.nda
     padded = pad_array(x, window, fill=-np.inf)
     lead = (slice(None),) * (x.ndim - len(window.kernel))
     index_dtype = np.int8 if math.prod(window.kernel) <= 127 else np.int64
-    best = arg = None
-    for k, slices in window.offsets():
+    offsets = window.offsets()
+    _, first = next(offsets)
+    best = padded[lead + first].copy()
+    arg = np.zeros(best.shape, dtype=index_dtype)
+    for k, slices in offsets:
         values = padded[lead + slices]
-        if best is None:
-            best = values.copy()
-            arg = np.zeros(best.shape, dtype=index_dtype)
-            continue
-        better = values > best
-        np.copyto(arg, k, where=better)
+        np.copyto(arg, k, where=values > best)  # strictly greater: the first maximum wins
         np.maximum(best, values, out=best)  # also propagates NaN, as PyTorch
-    assert best is not None and arg is not None, "a pooling window has at least one position"
     return best, arg
 
 
@@ -96,7 +94,9 @@ def _flat_indices(arg: np.ndarray, window: Window) -> np.ndarray:
     for axis in range(dims):
         shape = [1] * dims
         shape[axis] = window.out_size[axis]
-        starts = (np.arange(window.out_size[axis]) * window.stride[axis] - window.pad[axis]).reshape(shape)
+        starts = (
+            np.arange(window.out_size[axis]) * window.stride[axis] - window.pad[axis]
+        ).reshape(shape)
         coordinate = starts + positions[axis] * window.dilation[axis]
         flat = flat * window.in_size[axis] + coordinate
     return flat
@@ -141,8 +141,8 @@ class _MaxPool(Function):
     @staticmethod
     def forward(ctx: FunctionCtx, x: Tensor, window: Window, return_indices: bool) -> Any:
         values, arg = _max_pool_forward(x._data, window)
-        ctx.window = window
-        ctx.arg = Tensor._from_array(arg)
+        ctx.window = window  # type: ignore[attr-defined]
+        ctx.arg = Tensor._from_array(arg)  # type: ignore[attr-defined]
         out = Tensor._from_array(values)
         if not return_indices:
             return out
@@ -152,14 +152,14 @@ class _MaxPool(Function):
 
     @staticmethod
     def backward(ctx: FunctionCtx, grad: Tensor, *unused: Tensor) -> tuple:
-        return _max_pool_scatter(grad, ctx.arg, window=ctx.window), None, None
+        return _max_pool_scatter(grad, ctx.arg, window=ctx.window), None, None  # type: ignore[attr-defined]
 
 
 def _max_pool(op: str, dims: int, input: Tensor, kernel_size: Any, stride: Any, padding: Any,  # noqa: A002
               dilation: Any, ceil_mode: bool, return_indices: bool) -> Any:  # fmt: skip
     _check_tensor(op, input)
     window = _pool_window(op, tuple(input.shape), dims, kernel_size, stride, padding, dilation,
-                          ceil_mode, max_pool=True)  # fmt: skip
+                          ceil_mode)  # fmt: skip
     x, unbatched = _batched(input, dims)
     result = _MaxPool.apply(x, window, return_indices)
     if return_indices:
@@ -258,11 +258,16 @@ def _avg_divisor(window: Window, count_include_pad: bool) -> np.ndarray:
 def _avg_pool(op: str, dims: int, input: Tensor, kernel_size: Any, stride: Any, padding: Any,  # noqa: A002
               ceil_mode: bool, count_include_pad: bool, divisor_override: int | None) -> Tensor:  # fmt: skip
     _check_tensor(op, input)
-    window = _pool_window(op, tuple(input.shape), dims, kernel_size, stride, padding, 1, ceil_mode,
-                          max_pool=False)  # fmt: skip
+    window = _pool_window(op, tuple(input.shape), dims, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None:
-        if isinstance(divisor_override, bool) or not isinstance(divisor_override, int) or divisor_override == 0:
-            raise ValueError(f"{op}: divisor_override must be a non-zero int, got {divisor_override!r}")
+        if (
+            isinstance(divisor_override, bool)
+            or not isinstance(divisor_override, int)
+            or divisor_override == 0
+        ):
+            raise ValueError(
+                f"{op}: divisor_override must be a non-zero int, got {divisor_override!r}"
+            )
         divisor = np.full(window.out_size, float(divisor_override))
     else:
         divisor = _avg_divisor(window, count_include_pad)
@@ -324,7 +329,9 @@ def _adaptive_sizes(op: str, output_size: Any, in_size: tuple) -> tuple[int, ...
     if output_size is None or isinstance(output_size, (int, np.integer)):
         output_size = (output_size,) * dims
     if not isinstance(output_size, (tuple, list)) or len(output_size) != dims:
-        raise TypeError(f"{op}: output_size must be an int or a tuple of {dims}, got {output_size!r}")
+        raise TypeError(
+            f"{op}: output_size must be an int or a tuple of {dims}, got {output_size!r}"
+        )
     sizes = tuple(n if o is None else int(o) for o, n in zip(output_size, in_size))
     if any(o < 1 for o in sizes):
         raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
@@ -382,7 +389,7 @@ def _pool_sample(dims: int, kind: str) -> Any:
 
     @st.composite
     def draw_inputs(draw: Any) -> tuple[list, dict]:
-        lead = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+        lead: tuple[int, ...] = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
         if draw(st.booleans()):
             lead = lead[1:]
         if kind == "adaptive":
@@ -392,10 +399,11 @@ def _pool_sample(dims: int, kind: str) -> Any:
             return [x], {"output_size": out if dims > 1 else out[0]}
         kernel = tuple(draw(st.integers(1, 3)) for _ in range(dims))
         stride = tuple(draw(st.integers(1, 3)) for _ in range(dims))
-        dilation = tuple(draw(st.integers(1, 2)) for _ in range(dims)) if kind == "max" else (1,) * dims
+        dilation = (
+            tuple(draw(st.integers(1, 2)) for _ in range(dims)) if kind == "max" else (1,) * dims
+        )
         spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
-        limits = [s // 2 if kind == "max" else k // 2 for s, k in zip(spans, kernel)]
-        padding = tuple(draw(st.integers(0, limit)) for limit in limits)
+        padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
         size = tuple(max(1, s - 2 * p + draw(st.integers(0, 3))) for s, p in zip(spans, padding))
         x = tensor(draw, lead + size, Domain(distinct=True) if kind == "max" else Domain())
         options: dict = dict(kernel_size=kernel, stride=stride, padding=padding,
@@ -404,7 +412,7 @@ def _pool_sample(dims: int, kind: str) -> Any:
             options["dilation"] = dilation
             # A dilated window can fall wholly into the padding (-inf output, no gradient).
             window = _pool_window("max_pool", lead + size, dims, kernel, stride, padding,
-                                  dilation, options["ceil_mode"], max_pool=True)  # fmt: skip
+                                  dilation, options["ceil_mode"])  # fmt: skip
             assume(np.isfinite(_max_pool_forward(np.zeros(lead + size), window)[0]).all())
         else:
             options["count_include_pad"] = draw(st.booleans())
@@ -494,7 +502,9 @@ class AvgPool1d(Module):
         super().__init__()
         # PyTorch stores 1-tuples here (and prints them).
         self.kernel_size = as_tuple(kernel_size, 1, "kernel_size", "AvgPool1d")
-        self.stride = as_tuple(stride if stride is not None else kernel_size, 1, "stride", "AvgPool1d")
+        self.stride = as_tuple(
+            stride if stride is not None else kernel_size, 1, "stride", "AvgPool1d"
+        )
         self.padding = as_tuple(padding, 1, "padding", "AvgPool1d", minimum=0)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad

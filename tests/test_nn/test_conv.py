@@ -34,7 +34,12 @@ CONV2D_CASES = [
     ("valid", (2, 2, 5, 5), (3, 2, 3, 3), dict(padding="valid")),
     ("groups2", (2, 4, 6, 6), (6, 2, 3, 3), dict(groups=2, padding=1)),
     ("depthwise", (2, 3, 7, 6), (6, 1, 3, 3), dict(groups=3, stride=2, padding=1)),
-    ("groups_dilation_stride", (1, 6, 11, 9), (4, 3, 2, 3), dict(groups=2, dilation=2, stride=(1, 2))),
+    (
+        "groups_dilation_stride",
+        (1, 6, 11, 9),
+        (4, 3, 2, 3),
+        dict(groups=2, dilation=2, stride=(1, 2)),
+    ),
     ("1x1", (3, 5, 4, 4), (2, 5, 1, 1), {}),
     ("kernel_equals_input", (2, 2, 3, 3), (2, 2, 3, 3), {}),
     ("unbatched", (3, 6, 5), (4, 3, 3, 3), dict(padding=1)),
@@ -52,38 +57,60 @@ CONV1D_CASES = [
 
 
 def _run_both(ours_fn, torch_fn, x, w, b, options):
-    g = RNG.standard_normal(torch_fn(torch.tensor(x), torch.tensor(w), None if b is None else torch.tensor(b), **options).shape)
+    g = RNG.standard_normal(
+        torch_fn(
+            torch.tensor(x), torch.tensor(w), None if b is None else torch.tensor(b), **options
+        ).shape
+    )
     xs = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     ws = ag.tensor(w, requires_grad=True), torch.tensor(w, requires_grad=True)
-    bs = (None, None) if b is None else (ag.tensor(b, requires_grad=True), torch.tensor(b, requires_grad=True))
+    bs = (
+        (None, None)
+        if b is None
+        else (ag.tensor(b, requires_grad=True), torch.tensor(b, requires_grad=True))
+    )
     ours = ours_fn(xs[0], ws[0], bs[0], **options)
     theirs = torch_fn(xs[1], ws[1], bs[1], **options)
     (ours * ag.tensor(g)).sum().backward()
     (theirs * torch.tensor(g)).sum().backward()
-    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10, atol=1e-12
+    )
     for a, t in zip((xs, ws, bs), ("input", "weight", "bias")):
         if a[0] is not None:
-            np.testing.assert_allclose(a[0].grad.numpy(), a[1].grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=t)
+            np.testing.assert_allclose(
+                a[0].grad.numpy(), a[1].grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=t
+            )
 
 
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
-@pytest.mark.parametrize("x_shape, w_shape, options", [c[1:] for c in CONV2D_CASES], ids=[c[0] for c in CONV2D_CASES])
+@pytest.mark.parametrize(
+    "x_shape, w_shape, options", [c[1:] for c in CONV2D_CASES], ids=[c[0] for c in CONV2D_CASES]
+)
 def test_conv2d_matches_torch_values_and_gradients(x_shape, w_shape, options, bias):
     b = RNG.standard_normal(w_shape[0]) if bias else None
-    _run_both(F.conv2d, TF.conv2d, RNG.standard_normal(x_shape), RNG.standard_normal(w_shape), b, options)
+    _run_both(
+        F.conv2d, TF.conv2d, RNG.standard_normal(x_shape), RNG.standard_normal(w_shape), b, options
+    )
 
 
-@pytest.mark.parametrize("x_shape, w_shape, options", [c[1:] for c in CONV1D_CASES], ids=[c[0] for c in CONV1D_CASES])
+@pytest.mark.parametrize(
+    "x_shape, w_shape, options", [c[1:] for c in CONV1D_CASES], ids=[c[0] for c in CONV1D_CASES]
+)
 def test_conv1d_matches_torch_values_and_gradients(x_shape, w_shape, options):
     b = RNG.standard_normal(w_shape[0])
-    _run_both(F.conv1d, TF.conv1d, RNG.standard_normal(x_shape), RNG.standard_normal(w_shape), b, options)
+    _run_both(
+        F.conv1d, TF.conv1d, RNG.standard_normal(x_shape), RNG.standard_normal(w_shape), b, options
+    )
 
 
 def test_conv2d_against_a_direct_numpy_loop():
     # An independent reference for padding, stride, dilation and groups together.
     x, w = RNG.standard_normal((2, 4, 7, 6)), RNG.standard_normal((6, 2, 2, 3))
     stride, pad, dil, groups = (2, 1), (1, 2), (2, 1), 2
-    out = F.conv2d(ag.tensor(x), ag.tensor(w), stride=stride, padding=pad, dilation=dil, groups=groups).numpy()
+    out = F.conv2d(
+        ag.tensor(x), ag.tensor(w), stride=stride, padding=pad, dilation=dil, groups=groups
+    ).numpy()
     xp = np.pad(x, ((0, 0), (0, 0), (pad[0], pad[0]), (pad[1], pad[1])))
     expected = np.zeros(out.shape)
     for n in range(2):
@@ -94,7 +121,15 @@ def test_conv2d_against_a_direct_numpy_loop():
                     for c in range(2):
                         for p in range(2):
                             for q in range(3):
-                                expected[n, o, i, j] += w[o, c, p, q] * xp[n, g * 2 + c, i * stride[0] + p * dil[0], j * stride[1] + q * dil[1]]
+                                expected[n, o, i, j] += (
+                                    w[o, c, p, q]
+                                    * xp[
+                                        n,
+                                        g * 2 + c,
+                                        i * stride[0] + p * dil[0],
+                                        j * stride[1] + q * dil[1],
+                                    ]
+                                )
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
 
 
@@ -103,7 +138,11 @@ def test_float32_stays_float32():
     conv = nn.Conv2d(3, 4, 3, padding=1)
     out = conv(x)
     out.sum().backward()
-    assert out.dtype == ag.float32 and x.grad.dtype == ag.float32 and conv.weight.grad.dtype == ag.float32
+    assert (
+        out.dtype == ag.float32
+        and x.grad.dtype == ag.float32
+        and conv.weight.grad.dtype == ag.float32
+    )
 
 
 def test_backward_primitives_are_differentiable_in_every_input():
@@ -114,8 +153,12 @@ def test_backward_primitives_are_differentiable_in_every_input():
     w = ag.tensor(RNG.standard_normal(w_shape), requires_grad=True)
     out_shape = _convolution(x, w, **options).shape  # asymmetric W padding, as 'same' makes
     g = ag.tensor(RNG.standard_normal(out_shape), requires_grad=True)
-    assert ag.gradcheck(lambda g_, w_: _convolution_input_grad(g_, w_, input_shape=x_shape, **options), (g, w))
-    assert ag.gradcheck(lambda x_, g_: _convolution_weight_grad(x_, g_, weight_shape=w_shape, **options), (x, g))
+    assert ag.gradcheck(
+        lambda g_, w_: _convolution_input_grad(g_, w_, input_shape=x_shape, **options), (g, w)
+    )
+    assert ag.gradcheck(
+        lambda x_, g_: _convolution_weight_grad(x_, g_, weight_shape=w_shape, **options), (x, g)
+    )
     assert ag.gradgradcheck(lambda x_, w_: _convolution(x_, w_, **options), (x, w))
 
 
@@ -124,7 +167,15 @@ def test_backward_primitives_are_differentiable_in_every_input():
     [
         dict(in_channels=1, out_channels=32, kernel_size=3, padding=1),
         dict(in_channels=2, out_channels=4, kernel_size=(3, 2), stride=2),
-        dict(in_channels=4, out_channels=8, kernel_size=3, padding="same", dilation=2, groups=2, bias=False),
+        dict(
+            in_channels=4,
+            out_channels=8,
+            kernel_size=3,
+            padding="same",
+            dilation=2,
+            groups=2,
+            bias=False,
+        ),
         dict(in_channels=3, out_channels=6, kernel_size=3, padding="valid"),
         dict(in_channels=3, out_channels=6, kernel_size=3, padding=1, padding_mode="reflect"),
     ],
@@ -135,30 +186,52 @@ def test_conv2d_module_repr_and_parameters_match_torch(kwargs):
     assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == [
         (k, tuple(v.shape)) for k, v in theirs.state_dict().items()
     ]
-    for name in ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "padding_mode"):
+    for name in (
+        "in_channels",
+        "out_channels",
+        "kernel_size",
+        "stride",
+        "padding",
+        "dilation",
+        "groups",
+        "padding_mode",
+    ):
         assert getattr(ours, name) == getattr(theirs, name), name
 
 
 def test_conv1d_module_repr_matches_torch():
-    for kwargs in [dict(in_channels=2, out_channels=3, kernel_size=5), dict(in_channels=2, out_channels=4, kernel_size=3, stride=2, padding=1, groups=2)]:
+    for kwargs in [
+        dict(in_channels=2, out_channels=3, kernel_size=5),
+        dict(in_channels=2, out_channels=4, kernel_size=3, stride=2, padding=1, groups=2),
+    ]:
         assert repr(nn.Conv1d(**kwargs)) == repr(torch.nn.Conv1d(**kwargs))
 
 
 @pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "replicate", "circular"])
 @pytest.mark.parametrize("cls, x_shape", [("Conv2d", (2, 3, 6, 5)), ("Conv1d", (2, 3, 7))])
 def test_conv_module_with_weights_loaded_from_torch(cls, x_shape, padding_mode):
-    theirs = getattr(torch.nn, cls)(3, 4, 3, stride=1, padding=2 if padding_mode == "zeros" else 1, padding_mode=padding_mode).double()
-    ours = getattr(nn, cls)(3, 4, 3, stride=1, padding=2 if padding_mode == "zeros" else 1, padding_mode=padding_mode).double()
+    theirs = getattr(torch.nn, cls)(
+        3, 4, 3, stride=1, padding=2 if padding_mode == "zeros" else 1, padding_mode=padding_mode
+    ).double()
+    ours = getattr(nn, cls)(
+        3, 4, 3, stride=1, padding=2 if padding_mode == "zeros" else 1, padding_mode=padding_mode
+    ).double()
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
     x = RNG.standard_normal(x_shape)
     xo, xt = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out_o, out_t = ours(xo), theirs(xt)
-    np.testing.assert_allclose(out_o.detach().numpy(), out_t.detach().numpy(), rtol=1e-10, atol=1e-12)
-    (out_o ** 2).sum().backward()
-    (out_t ** 2).sum().backward()
+    np.testing.assert_allclose(
+        out_o.detach().numpy(), out_t.detach().numpy(), rtol=1e-10, atol=1e-12
+    )
+    (out_o**2).sum().backward()
+    (out_t**2).sum().backward()
     np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(ours.bias.grad.numpy(), theirs.bias.grad.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-10, atol=1e-10
+    )
+    np.testing.assert_allclose(
+        ours.bias.grad.numpy(), theirs.bias.grad.numpy(), rtol=1e-10, atol=1e-10
+    )
 
 
 def test_default_init_follows_torch_bounds_and_seed():
@@ -181,37 +254,102 @@ def test_conv_unbatched_input_and_shape():
 
 
 ERRORS = [
-    ("wrong_channels", lambda: F.conv2d(ag.randn(2, 4, 5, 5), ag.randn(3, 3, 3, 3)),
-     RuntimeError, r"conv2d: expected input with 3 channels \(weight \(3, 3, 3, 3\), groups=1\), got input of shape \(2, 4, 5, 5\)"),
-    ("wrong_ndim", lambda: F.conv2d(ag.randn(5, 5), ag.randn(3, 3, 3, 3)),
-     RuntimeError, r"conv2d: expected a 3-D \(unbatched\) or 4-D \(batched\) input \(N, C, H, W\), got shape \(5, 5\)"),
-    ("weight_ndim", lambda: F.conv1d(ag.randn(2, 3, 5), ag.randn(3, 3)),
-     RuntimeError, r"conv1d: expected a 3-D weight"),
-    ("same_strided", lambda: F.conv2d(ag.randn(1, 1, 5, 5), ag.randn(1, 1, 3, 3), stride=2, padding="same"),
-     RuntimeError, r"padding='same' is not supported for strided convolutions"),
-    ("bad_padding_string", lambda: F.conv2d(ag.randn(1, 1, 5, 5), ag.randn(1, 1, 3, 3), padding="full"),
-     RuntimeError, r"invalid padding string 'full'"),
-    ("kernel_too_big", lambda: F.conv2d(ag.randn(1, 1, 2, 2), ag.randn(1, 1, 3, 3)),
-     RuntimeError, r"padded input size \(2, 2\) is smaller than the dilated kernel \(3, 3\)"),
-    ("groups_out", lambda: F.conv2d(ag.randn(1, 4, 5, 5), ag.randn(3, 2, 3, 3), groups=2),
-     RuntimeError, r"out_channels 3 .* must be divisible by groups=2"),
-    ("bias_shape", lambda: F.conv2d(ag.randn(1, 1, 5, 5), ag.randn(2, 1, 3, 3), ag.randn(3)),
-     RuntimeError, r"expected bias of shape \(2,\), got \(3,\)"),
-    ("negative_padding", lambda: F.conv2d(ag.randn(1, 1, 5, 5), ag.randn(1, 1, 3, 3), padding=-1),
-     ValueError, r"padding must be ints >= 0"),
-    ("int_input", lambda: F.conv2d(ag.ones(1, 1, 5, 5, dtype=ag.int64), ag.randn(1, 1, 3, 3)),
-     RuntimeError, r"expected floating-point input and weight"),
-    ("module_channels", lambda: nn.Conv2d(1, 32, 3, padding=1)(ag.randn(8, 3, 28, 28)),
-     RuntimeError, r"Conv2d\(1, 32, kernel_size=\(3, 3\), stride=\(1, 1\), padding=\(1, 1\)\): expected input of shape \(N, 1, H, W\) or \(1, H, W\) with 1 channels, got \(8, 3, 28, 28\)"),
-    ("module_ndim", lambda: nn.Conv1d(2, 3, 3)(ag.randn(2)),
-     RuntimeError, r"Conv1d\(2, 3, kernel_size=\(3,\), stride=\(1,\)\): expected input of shape \(N, 2, L\)"),
-    ("module_groups", lambda: nn.Conv2d(3, 4, 3, groups=2), ValueError, r"in_channels \(3\) must be divisible by groups \(2\)"),
-    ("module_same_strided", lambda: nn.Conv2d(3, 4, 3, stride=2, padding="same"), ValueError, r"not supported for strided"),
-    ("module_bad_padding_mode", lambda: nn.Conv2d(3, 4, 3, padding_mode="mirror"), ValueError, r"padding_mode must be one of"),
+    (
+        "wrong_channels",
+        lambda: F.conv2d(ag.randn(2, 4, 5, 5), ag.randn(3, 3, 3, 3)),
+        RuntimeError,
+        r"conv2d: expected input with 3 channels \(weight \(3, 3, 3, 3\), groups=1\), got input of shape \(2, 4, 5, 5\)",
+    ),
+    (
+        "wrong_ndim",
+        lambda: F.conv2d(ag.randn(5, 5), ag.randn(3, 3, 3, 3)),
+        RuntimeError,
+        r"conv2d: expected a 3-D \(unbatched\) or 4-D \(batched\) input \(N, C, H, W\), got shape \(5, 5\)",
+    ),
+    (
+        "weight_ndim",
+        lambda: F.conv1d(ag.randn(2, 3, 5), ag.randn(3, 3)),
+        RuntimeError,
+        r"conv1d: expected a 3-D weight",
+    ),
+    (
+        "same_strided",
+        lambda: F.conv2d(ag.randn(1, 1, 5, 5), ag.randn(1, 1, 3, 3), stride=2, padding="same"),
+        RuntimeError,
+        r"padding='same' is not supported for strided convolutions",
+    ),
+    (
+        "bad_padding_string",
+        lambda: F.conv2d(ag.randn(1, 1, 5, 5), ag.randn(1, 1, 3, 3), padding="full"),
+        RuntimeError,
+        r"invalid padding string 'full'",
+    ),
+    (
+        "kernel_too_big",
+        lambda: F.conv2d(ag.randn(1, 1, 2, 2), ag.randn(1, 1, 3, 3)),
+        RuntimeError,
+        r"padded input size \(2, 2\) is smaller than the dilated kernel \(3, 3\)",
+    ),
+    (
+        "groups_out",
+        lambda: F.conv2d(ag.randn(1, 4, 5, 5), ag.randn(3, 2, 3, 3), groups=2),
+        RuntimeError,
+        r"out_channels 3 .* must be divisible by groups=2",
+    ),
+    (
+        "bias_shape",
+        lambda: F.conv2d(ag.randn(1, 1, 5, 5), ag.randn(2, 1, 3, 3), ag.randn(3)),
+        RuntimeError,
+        r"expected bias of shape \(2,\), got \(3,\)",
+    ),
+    (
+        "negative_padding",
+        lambda: F.conv2d(ag.randn(1, 1, 5, 5), ag.randn(1, 1, 3, 3), padding=-1),
+        ValueError,
+        r"padding must be ints >= 0",
+    ),
+    (
+        "int_input",
+        lambda: F.conv2d(ag.ones(1, 1, 5, 5, dtype=ag.int64), ag.randn(1, 1, 3, 3)),
+        RuntimeError,
+        r"expected floating-point input and weight",
+    ),
+    (
+        "module_channels",
+        lambda: nn.Conv2d(1, 32, 3, padding=1)(ag.randn(8, 3, 28, 28)),
+        RuntimeError,
+        r"Conv2d\(1, 32, kernel_size=\(3, 3\), stride=\(1, 1\), padding=\(1, 1\)\): expected input of shape \(N, 1, H, W\) or \(1, H, W\) with 1 channels, got \(8, 3, 28, 28\)",
+    ),
+    (
+        "module_ndim",
+        lambda: nn.Conv1d(2, 3, 3)(ag.randn(2)),
+        RuntimeError,
+        r"Conv1d\(2, 3, kernel_size=\(3,\), stride=\(1,\)\): expected input of shape \(N, 2, L\)",
+    ),
+    (
+        "module_groups",
+        lambda: nn.Conv2d(3, 4, 3, groups=2),
+        ValueError,
+        r"in_channels \(3\) must be divisible by groups \(2\)",
+    ),
+    (
+        "module_same_strided",
+        lambda: nn.Conv2d(3, 4, 3, stride=2, padding="same"),
+        ValueError,
+        r"not supported for strided",
+    ),
+    (
+        "module_bad_padding_mode",
+        lambda: nn.Conv2d(3, 4, 3, padding_mode="mirror"),
+        ValueError,
+        r"padding_mode must be one of",
+    ),
 ]
 
 
-@pytest.mark.parametrize("call, error, pattern", [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS])
+@pytest.mark.parametrize(
+    "call, error, pattern", [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS]
+)
 def test_errors_name_the_problem(call, error, pattern):
     with pytest.raises(error, match=pattern):
         call()
@@ -222,7 +360,9 @@ def test_conv_second_order_matches_torch():
     xo, wo = ag.tensor(x, requires_grad=True), ag.tensor(w, requires_grad=True)
     xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
     (go,) = ag.grad(F.conv2d(xo, wo, stride=2, padding=1).pow(2).sum(), [xo], create_graph=True)
-    (gt,) = torch.autograd.grad(TF.conv2d(xt, wt, stride=2, padding=1).pow(2).sum(), [xt], create_graph=True)
+    (gt,) = torch.autograd.grad(
+        TF.conv2d(xt, wt, stride=2, padding=1).pow(2).sum(), [xt], create_graph=True
+    )
     go.pow(2).sum().backward()
     gt.pow(2).sum().backward()
     np.testing.assert_allclose(wo.grad.numpy(), wt.grad.numpy(), rtol=1e-9, atol=1e-10)
