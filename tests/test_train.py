@@ -1,0 +1,199 @@
+"""graphgrad-train end to end on a tiny synthetic IDX dataset: artifacts, exact resume, Ctrl-C,
+argument and data errors."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import autograd as ag
+from autograd import datasets, train
+from autograd.datasets import write_idx
+
+REPO = Path(__file__).resolve().parents[1]
+TIME_KEYS = {"epoch_time", "samples_per_s", "eval_time"}
+
+
+def _write_dataset(root: Path, n_train: int = 192, n_test: int = 96) -> Path:
+    """Fashion-MNIST-shaped IDX files whose classes are learnable: a bright bar per class."""
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        rng.shuffle(labels)
+        images = rng.integers(0, 60, size=(n, 28, 28), dtype=np.uint8)
+        for c in range(10):
+            images[labels == c, 2 + 2 * c : 4 + 2 * c, 4:24] = 250
+        write_idx(root / f"{prefix}-images-idx3-ubyte.gz", images)
+        write_idx(root / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    return root
+
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory):
+    return _write_dataset(tmp_path_factory.mktemp("fashion"))
+
+
+def _run(data_root, out, *extra):
+    argv = ["--data-root", str(data_root), "--out", str(out), "--no-progress", *extra]
+    return train.main(argv)
+
+
+def _without_times(history):
+    return [{k: v for k, v in row.items() if k not in TIME_KEYS} for row in history]
+
+
+def _state(out):
+    return {k: v.numpy() for k, v in ag.load(out / "model.safetensors").items()}
+
+
+def test_smoke_run_writes_every_artifact(data_root, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _run(data_root, out, "--model", "cnn", "--epochs", "2", "--batch-size", "64") == 0
+    err = capsys.readouterr().err
+    assert "epoch 2/2" in err and "done: test accuracy" in err
+
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"] == "cnn" and config["epochs"] == 2 and config["optimizer"] == "adamw"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["status"] == "finished" and metrics["train_samples"] == 192
+    assert [row["epoch"] for row in metrics["epochs"]] == [1, 2]
+    for row in metrics["epochs"]:
+        assert set(row) == set(train._METRIC_FIELDS)
+        assert 0 <= row["test_acc"] <= 1 and row["train_loss"] > 0 and row["samples_per_s"] > 0
+    # the synthetic classes are easy: two epochs must already beat chance clearly
+    assert metrics["final_test_acc"] > 0.3
+    with open(out / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and float(rows[1]["test_acc"]) == metrics["epochs"][1]["test_acc"]
+
+    for name in ("curves.png", "grad_flow.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    for name in ("graph.svg", "grad_flow.svg"):
+        text = (out / name).read_text()
+        assert "<svg" in text and "</svg>" in text, name
+    assert "features.0.weight" in (out / "graph.svg").read_text()  # grouped/named by module
+
+    checkpoint = ag.load(out / "checkpoint.safetensors")
+    assert checkpoint["epoch"] == 2 and checkpoint["step_in_epoch"] == 0
+    assert {"model", "optimizer", "scheduler", "rng_state", "metrics"} <= set(checkpoint)
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    weights = safetensors_numpy.load_file(str(out / "model.safetensors"))
+    assert weights["classifier.2.weight"].shape == (10, 64 * 7 * 7)
+
+
+def test_resume_mid_epoch_continues_bit_for_bit(data_root, tmp_path):
+    args = ("--model", "mlp", "--epochs", "3", "--batch-size", "32", "--no-viz")
+    straight, stopped = tmp_path / "straight", tmp_path / "stopped"
+    assert _run(data_root, straight, *args) == 0
+    # 192 / 32 = 6 steps per epoch: stop in the middle of epoch 2, then continue
+    assert _run(data_root, stopped, *args, "--max-steps", "9") == 0
+    partial = ag.load(stopped / "checkpoint.safetensors")
+    assert (partial["epoch"], partial["step_in_epoch"]) == (1, 3)
+    assert json.loads((stopped / "metrics.json").read_text())["status"] == "stopped"
+    assert train.main(["--out", str(stopped), "--resume", "--no-progress", "--data-root",
+                       str(data_root)]) == 0  # fmt: skip
+
+    a, b = _state(straight), _state(stopped)
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    history_a = json.loads((straight / "metrics.json").read_text())["epochs"]
+    history_b = json.loads((stopped / "metrics.json").read_text())["epochs"]
+    assert _without_times(history_a) == _without_times(history_b)
+
+
+def test_resume_can_extend_a_finished_run(data_root, tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ("--model", "mlp", "--batch-size", "64", "--no-viz", "--scheduler", "none")
+    assert _run(data_root, out, *args, "--epochs", "1") == 0
+    assert train.main(["--out", str(out), "--resume", "--epochs", "2", "--no-progress",
+                       "--data-root", str(data_root)]) == 0  # fmt: skip
+    assert "resumed at epoch 2, step 0" in capsys.readouterr().err
+    assert len(json.loads((out / "metrics.json").read_text())["epochs"]) == 2
+
+
+def test_sigint_saves_a_resumable_checkpoint(data_root, tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OPENBLAS_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "autograd.train", "--model", "mlp", "--epochs", "10000",
+               "--batch-size", "16", "--no-viz", "--no-progress", "--data-root", str(data_root),
+               "--out", str(out)]  # fmt: skip
+    process = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in process.stderr:  # the banner is printed once the handler is installed
+            if line.startswith("graphgrad-train: mlp"):
+                break
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "interrupted at epoch" in err and "--resume" in err
+    checkpoint = ag.load(out / "checkpoint.safetensors")
+    assert checkpoint["total_steps"] > 0
+    assert json.loads((out / "metrics.json").read_text())["status"] == "stopped"
+    # the checkpoint is resumable: continue for a few steps
+    assert train.main(["--out", str(out), "--resume", "--no-progress", "--data-root",
+                       str(data_root), "--max-steps", str(checkpoint["total_steps"] + 2)]) == 0  # fmt: skip
+    assert ag.load(out / "checkpoint.safetensors")["total_steps"] == checkpoint["total_steps"] + 2
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--epochs", "0"], "--epochs: expected a positive integer, got 0"),
+        (["--lr", "-1"], "--lr: expected a positive finite number, got -1"),
+        (["--batch-size", "many"], "--batch-size: expected a positive integer, got 'many'"),
+        (["--model", "resnet"], "--model: invalid choice: 'resnet'"),
+        (["--optimizer", "lbfgs"], "--optimizer: invalid choice: 'lbfgs'"),
+        (["--resume"], "--resume needs --out"),
+        (["--subset", "1"], "--subset must be at least 2"),
+    ],
+)
+def test_bad_arguments_exit_with_a_clear_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as excinfo:
+        train.main(argv)
+    assert excinfo.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_existing_run_needs_resume_and_keeps_its_recipe(data_root, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _run(data_root, out, "--model", "mlp", "--epochs", "1", "--no-viz") == 0
+    with pytest.raises(SystemExit):
+        _run(data_root, out, "--model", "mlp")
+    assert "already holds a run" in capsys.readouterr().err
+    assert train.main(["--out", str(out), "--resume", "--lr", "0.5"]) == 1
+    assert "--lr 0.5 differs from the checkpoint's 0.002" in capsys.readouterr().err
+
+
+def test_resume_without_checkpoint_is_an_error(tmp_path, capsys):
+    assert train.main(["--out", str(tmp_path / "nothing"), "--resume"]) == 1
+    assert "no checkpoint at" in capsys.readouterr().err
+
+
+def test_missing_data_points_to_download_and_debian(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(datasets.FashionMNIST, "system_dirs", ())
+    monkeypatch.setenv("GRAPHGRAD_DATA", str(tmp_path / "cache"))
+    assert _run(tmp_path / "empty", tmp_path / "run", "--epochs", "1") == 1
+    err = capsys.readouterr().err
+    assert "the train split was not found" in err
+    assert "--download" in err and "apt-get install dataset-fashion-mnist" in err
+
+
+def test_module_and_console_script_entry_points():
+    help_text = subprocess.run(
+        [sys.executable, "-m", "autograd.train", "--help"], cwd=REPO, capture_output=True,
+        text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, check=True,
+    ).stdout  # fmt: skip
+    assert "--resume" in help_text and "--subset" in help_text and "recipe" in help_text
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert 'graphgrad-train = "autograd.train:main"' in pyproject
