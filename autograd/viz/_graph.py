@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
 
 RANKDIRS = ("TB", "LR", "BT", "RL")
+NA = object()  # "no gradient applies" (constants, placeholders), unlike None: "no gradient came"
 LARGE_GRAPH = 5000  # drawn nodes above which a layout takes long: suggest collapse/max_depth
 Collapse = int | str | type | Sequence[str | type] | None
 
@@ -102,8 +103,10 @@ class _Naming:
     def _add_module_tree(self, root: Any, prefix: str) -> None:
         named = root.named_modules() if hasattr(root, "named_modules") else [("", root)]
         for name, module in named:
+            # Module titles stay relative to their root (drawn inside the root's cluster);
+            # parameter names of a second model get its type as prefix, to stay unique.
+            self.module_names.setdefault(id(module), name)
             path = ".".join(p for p in (prefix, name) if p)
-            self.module_names.setdefault(id(module), path)
             for pname, param in (getattr(module, "_parameters", None) or {}).items():
                 if param is None:
                     continue
@@ -219,15 +222,23 @@ class _Drawing:
         return S.grad_class(value, nonfinite, self.vanishing, self.exploding), value
 
     def node(
-        self, key: tuple, eid: str, kind: str, label: str, stats: Any = "n/a", **extra: Any
+        self, key: tuple, eid: str, kind: str, label: str, stats: Any = NA, **extra: Any
     ) -> None:
         """Add a node; in grad-flow view ``stats`` (a GradStats or None) colours it."""
+        if key not in self.lines:
+            self.lines[key] = []
+            self.cluster_order.append(key)
+        self.kinds[kind] += 1
+        if not extra and not (self.grad_flow and stats is not NA):
+            # The common case, kept fast for graphs of 10^5 nodes: the style text is fixed.
+            self.lines[key].append(f"\t{eid} [label={S.quote(label)} {S.KIND_ATTRS[kind]}]\n")
+            return
         style = dict(S.KIND_STYLE[kind])
         klass = None
-        if self.grad_flow and stats != "n/a":
+        if self.grad_flow and stats is not NA:
             klass, value = self.grad_class(stats)
             color = S.class_color(klass, value, self.vanishing, self.exploding)
-            if kind in ("op", "module"):
+            if kind == "op":
                 style.update(color=color, penwidth="2.5")
             else:
                 # The fill shows the gradient, so the kind shows in a thick border.
@@ -236,19 +247,18 @@ class _Drawing:
                     style["style"] = style["style"].replace("filled", "filled,dashed")
             self.classes[eid] = klass
         style.update(extra)
-        if key not in self.lines:
-            self.lines[key] = []
-            self.cluster_order.append(key)
         self.lines[key].append(f"\t{eid}{S.attrs(label=label, class_=klass, **style)}\n")
-        self.kinds[kind] += 1
 
-    def edge(self, src: str, dst: str, stats: Any = "n/a", **extra: Any) -> None:
+    def edge(self, src: str, dst: str, stats: Any = NA, **extra: Any) -> None:
         """Add an edge once; in grad-flow view coloured by the gradient of the tensor it carries."""
         if (src, dst) in self.edge_set:
             return
         self.edge_set.add((src, dst))
+        if not extra and not (self.grad_flow and stats is not NA):
+            self.edges.append(f"\t{src} -> {dst}\n")
+            return
         style: dict[str, Any] = {}
-        if self.grad_flow and stats != "n/a":
+        if self.grad_flow and stats is not NA:
             klass, value = self.grad_class(stats)
             style.update(
                 color=S.class_color(klass, value, self.vanishing, self.exploding),

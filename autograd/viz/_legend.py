@@ -29,7 +29,7 @@ def add_legend(
         if kind not in kinds:
             continue
         style = dict(S.KIND_STYLE[kind])
-        if grad_flow and kind not in ("op", "module", "constant"):
+        if grad_flow and kind not in ("op", "constant"):
             # In this view the fill is the gradient's colour and the border tells the kind.
             style.update(fillcolor="#ffffff", penwidth="2.5")
         label = S.KIND_DESCRIPTION[kind]

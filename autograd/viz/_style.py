@@ -39,6 +39,11 @@ KIND_STYLE: dict[str, dict[str, str]] = {
     "truncated": {"shape": "plaintext", "fontcolor": "#888888"},
 }
 
+KIND_ATTRS = {
+    kind: " ".join(f'{key}="{value}"' for key, value in style.items())
+    for kind, style in KIND_STYLE.items()
+}
+
 KIND_DESCRIPTION = {
     "input": "input (leaf)",
     "parameter": "parameter",
@@ -69,9 +74,11 @@ def escape(text: Any) -> str:
 def quote(value: Any) -> str:
     """Quote an attribute value for DOT (HTML-like labels ``<...>`` pass through)."""
     text = str(value)
-    if text.startswith("<") and text.endswith(">"):
+    if text[:1] == "<" and text[-1:] == ">":
         return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if "\\" in text or '"' in text or "\n" in text:
+        text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{text}"'
 
 
 def attrs(**values: Any) -> str:

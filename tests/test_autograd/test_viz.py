@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pathlib
 import re
+import runpy
+import shutil
 import sys
 import time
 
@@ -14,6 +17,8 @@ import nn
 from autograd.function import TRACE
 
 viz = ag.viz
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def node_lines(source: str) -> dict[str, str]:
@@ -442,6 +447,7 @@ def test_ten_thousand_node_graph_draws_in_seconds():
     assert elapsed < 5.0, elapsed
 
 
+@needs_dot
 def test_render_svg_png_pdf_and_jupyter(tmp_path):
     model = Net()
     out = model(ag.randn(2, 4)).sum()
@@ -517,3 +523,23 @@ def test_plot_grad_flow_writes_a_png(tmp_path):
     assert path.read_bytes()[:4] == b"\x89PNG"
     fig = viz.plot_grad_flow(model.named_parameters(), skip_bias=True)
     assert all(not t.get_text().endswith("bias") for t in fig.axes[0].get_xticklabels())
+
+
+def test_two_models_in_one_drawing_get_distinct_parameter_names():
+    first, second = nn.Linear(3, 2), nn.Linear(2, 1)
+    loss = second(first(ag.randn(4, 3))).sum()
+    src = viz.draw_graph(loss).source
+    assert "<B>weight</B>" in src and "<B>Linear.weight</B>" in src
+
+
+@needs_dot
+def test_grad_flow_example_renders_both_networks(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("matplotlib")
+    script = ROOT / "examples" / "grad_flow.py"
+    monkeypatch.setattr(sys, "argv", [str(script), "--out", str(tmp_path), "--depth", "2"])
+    runpy.run_path(str(script), run_name="__main__")
+    for name in ("grad_flow.svg", "grad_flow.png", "sigmoid_graph.svg", "relu_bn_graph.svg",
+                 "sigmoid_grad_flow.png", "relu_bn_module.svg"):  # fmt: skip
+        assert (tmp_path / name).stat().st_size > 1000, name
+    svg = (tmp_path / "grad_flow.svg").read_text()
+    assert "SigmoidNet" in svg and "ReluBNNet" in svg and "grad norm (log scale)" in svg
