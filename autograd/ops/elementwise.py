@@ -387,6 +387,8 @@ def _clamp_domain() -> Domain:
 def _clamp(x: np.ndarray, *, min: Any = None, max: Any = None) -> np.ndarray:  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    if x.dtype.kind != "f" and any(isinstance(b, (float, np.floating)) for b in (min, max)):
+        x = x.astype(get_default_dtype())  # PyTorch: int tensor clamped to a float bound is float
     out = x
     if min is not None:
         out = np.maximum(out, min)

@@ -11,7 +11,7 @@ from .._typing import Dim, Shape
 from ..dtypes import get_default_dtype
 from ..function import DISTINCT, NONZERO, Domain, composite, primitive
 from ..tensor import Tensor
-from ._shapes import kept_shape, normalize_dim
+from ._shapes import kept_shape, normalize_dim, shape_str
 from .elementwise import sqrt, where
 
 __all__ = [
@@ -177,6 +177,14 @@ def _tie_split(grad: Tensor, x: Tensor, out: Tensor, dim: Dim, keepdim: bool) ->
 def _check_nonempty(op: str, x: np.ndarray, dim: Dim) -> None:
     if x.size == 0 and dim is None:
         raise RuntimeError(f"{op}: expected a non-empty tensor (got shape {x.shape}); specify dim")
+    if x.size == 0:
+        axes = normalize_dim(dim, x.shape, op)
+        for axis in axes if isinstance(axes, tuple) else (axes,):
+            if x.ndim and x.shape[axis] == 0:
+                raise IndexError(
+                    f"{op}: expected reduction dim {axis} to have non-zero size (tensor shape "
+                    f"{shape_str(x.shape)})"
+                )
 
 
 @primitive("amax", kwargs="reduce", domain=DISTINCT)
@@ -262,6 +270,9 @@ def logsumexp(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
         dim = tuple(range(x.ndim))
     normalize_dim(dim, x.shape, "logsumexp")
     x = x if x.dtype.kind == "f" else x.to(get_default_dtype())
+    if x.numel() == 0:
+        with np.errstate(divide="ignore"):
+            return sum(x.exp(), dim=dim, keepdim=keepdim).log()  # log(0) = -inf, as PyTorch
     shift = amax(x, dim=dim, keepdim=True).detach()
     # An all -inf slice has max -inf; shifting by 0 there keeps the result -inf, not nan.
     shift = where(shift.isfinite(), shift, 0.0)

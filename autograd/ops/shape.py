@@ -293,6 +293,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         (3, 3)
     """
     items = _as_tensors(tensors, "cat")
+    if builtins.any(t.ndim != 1 for t in items):
+        # PyTorch still skips legacy empty 1-D tensors next to tensors of other ranks.
+        items = [t for t in items if tuple(t.shape) != (0,)] or items[:1]
     return _cat(*items, dim=dim)
 
 

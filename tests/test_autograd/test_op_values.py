@@ -17,6 +17,9 @@ import autograd as ag
 
 torch = pytest.importorskip("torch")
 
+# torch warns where it returns nan for N - correction <= 0; we return the same nan silently.
+pytestmark = pytest.mark.filterwarnings("ignore:.*degrees of freedom:UserWarning")
+
 ATOL = 1e-10
 RTOL = 1e-8
 
@@ -344,6 +347,56 @@ DTYPES = [
     ("long_cast", lambda m: _t32([1.5, -1.5])(m).long()),
     ("to_f64", lambda m: _t32([1.5])(m).to(m.float64)),
     ("arange_i64", lambda m: m.arange(4) * 1.5),
+    ("f32_times_i64_tensor", lambda m: _t32([1.5, 2.0])(m) * _ti([2, 3])(m)),
+    ("i64_tensor_plus_f16", lambda m: _ti([2, 3])(m) + m.tensor([1.5, 2.0], dtype=m.float16)),
+    ("i64_times_f64_tensor", lambda m: _ti([2, 3])(m) * _t64([1.5, 2.0])(m)),
+    ("bool_times_i64", lambda m: m.tensor([True, False]) * _ti([2, 3])(m)),
+    ("u8_plus_i8", lambda m: m.tensor([1], dtype=m.uint8) + m.tensor([-1], dtype=m.int8)),
+    ("f32_pow_i64_tensor", lambda m: _t32([2.0, 3.0])(m) ** _ti([3, 2])(m)),
+    ("where_f32_i64", lambda m: m.where(m.tensor([True, False]), _t32([1.5, 2.0])(m), _ti([3, 4])(m))),
+    ("clamp_i64_float_bound", lambda m: _ti([1, 5])(m).clamp(min=2.5)),
+    ("floor_i64", lambda m: m.floor(_ti([1, -2])(m))),
+    ("round_half_even", lambda m: m.round(_t32([0.5, 1.5, 2.5, -0.5])(m))),
+    ("div_by_zero", lambda m: _t32([1.0, 0.0, -1.0])(m) / 0),
+    ("int_div_by_zero", lambda m: _ti([1, 0])(m) / 0),
+    ("mod_negative_divisor", lambda m: _t32([-3.5, 3.5])(m) % -2),
+    ("sum_dtype_arg", lambda m: _t32([1.5, 2.5])(m).sum(dtype=m.float64)),
+    ("sum_empty_tuple_dim", lambda m: _t32([[1.0, 2.0]])(m).sum(())),
+    ("std_single_is_nan", lambda m: _t32([1.0])(m).std(correction=1)),
+    ("argmax_ties_first", lambda m: _t32([[1.0, 3.0, 3.0]])(m).argmax(1)),
+    ("max_dim_ties_index", lambda m: _t32([[3.0, 1.0, 3.0]])(m).max(1).indices),
+    ("max_nan_propagates", lambda m: _t32([1.0, float("nan"), 2.0])(m).max()),
+    ("maximum_nan_propagates", lambda m: m.maximum(_t32([1.0, float("nan")])(m), _t32([float("nan"), 0.0])(m))),
+    ("logsumexp_0d", lambda m: _t32(2.0)(m).logsumexp(0)),
+    ("logsumexp_empty", lambda m: m.logsumexp(m.zeros(0), 0)),
+    ("sum_empty", lambda m: m.zeros(0).sum()),
+    ("mean_empty_is_nan", lambda m: m.zeros(0).mean()),
+    ("prod_empty", lambda m: m.zeros(0).prod()),
+    ("norm_p0", lambda m: _t32([0.0, 1.0, -2.0])(m).norm(0)),
+    ("norm_neg_inf", lambda m: _t32([0.5, 1.0, -2.0])(m).norm(float("-inf"))),
+    ("softmax_0d", lambda m: m.softmax(_t32(2.0)(m), 0)),
+    ("sigmoid_f32_saturates", lambda m: m.sigmoid(_t32([100.0, -100.0])(m))),
+    ("squeeze_tuple", lambda m: m.zeros(1, 2, 1).squeeze((0, 2))),
+    ("squeeze_0d", lambda m: _t32(1.0)(m).squeeze(0)),
+    ("expand_new_leading_dims", lambda m: m.zeros(3, 1).expand(2, -1, 4)),
+    ("cat_empty_rows", lambda m: m.cat([m.zeros(0, 3), m.ones(2, 3)])),
+    ("cat_legacy_empty_1d", lambda m: m.cat([m.zeros(0), m.ones(2, 3)])),
+    ("view_empty", lambda m: m.zeros(0, 3).view(-1, 3)),
+    ("repeat_0d", lambda m: _t32(1.0)(m).repeat(2, 3)),
+    ("narrow_neg_start", lambda m: m.arange(5).narrow(0, -2, 2)),
+    ("index_list_of_bools", lambda m: m.arange(3)[[True, False, True]]),
+    ("index_two_lists_apart", lambda m: m.arange(24).reshape(2, 3, 4)[[0, 1], :, [1, 2]]),
+    ("index_0d_tensor_and_list", lambda m: m.arange(24).reshape(2, 3, 4)[m.tensor(1), :, [0, 2]]),
+    ("index_2d_mask", lambda m: m.arange(6).reshape(2, 3)[m.tensor([[True, False, True], [False, True, False]])]),
+    ("index_select_0d_index", lambda m: m.arange(6).reshape(2, 3).index_select(1, m.tensor(2))),
+    ("masked_select_broadcast", lambda m: m.arange(6).reshape(2, 3).masked_select(m.tensor([True, False, True]))),
+    ("masked_fill_broadcast", lambda m: m.zeros(2, 3).masked_fill(m.tensor([True, False, True]), 2.0)),
+    ("where_both_scalars", lambda m: m.where(m.tensor([True, False]), 1.0, 0.0)),
+    ("compare_int_float", lambda m: _ti([1, 2])(m) < _t32([1.5, 1.5])(m)),
+    ("einsum_middle_ellipsis", lambda m: m.einsum("i...j->j...i", m.arange(24.0).reshape(2, 3, 4))),
+    ("einsum_capital_letters", lambda m: m.einsum("Ab,bC->AC", m.ones(2, 3), m.ones(3, 4))),
+    ("matmul_i64", lambda m: _ti([[1, 2]])(m) @ _ti([[3], [4]])(m)),
+    ("outer_i64", lambda m: m.outer(_ti([1, 2])(m), _ti([3])(m))),
 ]  # fmt: skip
 
 
@@ -780,6 +833,12 @@ ERRORS = [
      ["where", "int64"]),
     ("inplace_leaf", lambda m: m.zeros(2, requires_grad=True).add_(1), RuntimeError, ["leaf"]),
     ("iadd_leaf", lambda m: _iadd(m.zeros(2, requires_grad=True)), RuntimeError, ["leaf"]),
+    ("amax_empty_dim", lambda m: m.zeros(0, 3).amax(0), IndexError, ["amax", "(0, 3)"]),
+    ("max_empty", lambda m: m.zeros(0).max(), RuntimeError, ["(0,)", "dim"]),
+    ("sum_repeated_dim", lambda m: m.ones(2, 3).sum((1, -1)), RuntimeError, ["sum", "multiple times"]),
+    ("neg_bool", lambda m: -m.tensor([True]), RuntimeError, ["neg", "bool"]),
+    ("pow_int_negative", lambda m: m.tensor([2]) ** -1, RuntimeError, ["pow", "negative"]),
+    ("mT_1d", lambda m: m.zeros(3).mT, RuntimeError, ["mT", "(3,)"]),
 ]  # fmt: skip
 
 
