@@ -170,7 +170,7 @@ def _run(
                             result = hook(grads[index])
                             if result is not None:
                                 grads[index] = result
-            if node.retain_refs:
+            if node.retain_refs and inputs is None:  # ag.grad leaves every .grad untouched
                 for index, ref in node.retain_refs.items():
                     tensor = ref()
                     if tensor is not None and grads[index] is not None:
