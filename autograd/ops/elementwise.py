@@ -106,8 +106,10 @@ def _pow_vjp(grad: Tensor, x: Tensor, exponent: Tensor, needs_input_grad: tuple)
         # x ** (e - 1) rather than out / x, so x = 0 gives the right (finite) slope; e = 0 gives
         # 0 even at x = 0 (not 0 * 0**-1 = nan), as PyTorch. Masking only x == 0 keeps the
         # second derivative with respect to e right at e = 0 elsewhere.
+        # The masked branch sees x = 1, so its second derivative is not 0 * inf = nan.
         zero_power = (exponent == 0) & (x == 0)
-        grad_x = where(zero_power, 0.0, grad * exponent * x ** (exponent - 1))
+        base = where(zero_power, 1.0, x)
+        grad_x = where(zero_power, 0.0, grad * exponent * base ** (exponent - 1))
     if needs_input_grad[1]:
         # d/de x**e = x**e log x: 0 where x == 0 and e >= 0, nan for a negative base, as
         # PyTorch. x**e is recomputed, not saved, so that an in-place change of the result

@@ -152,15 +152,19 @@ def _prod_vjp(grad: Tensor, x: Tensor, out: Tensor, dim: int | None, keepdim: bo
         out = out.reshape(shape)
     if (x._data != 0).all():
         return grad * out / x
-    # With zeros, out / x is 0/0: use the product of all the other elements instead.
-    axis = None if dim is None else normalize_dim(dim, x.shape, "prod")
-    flat = x._data.reshape(-1) if axis is None else np.moveaxis(x._data, axis, -1)
-    left = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :-1]], -1), -1)
-    right = np.flip(np.cumprod(np.concatenate(
-        [np.ones_like(flat[..., :1]), np.flip(flat, -1)[..., :-1]], -1), -1), -1)  # fmt: skip
-    others = left * right
-    others = others.reshape(x.shape) if axis is None else np.moveaxis(others, -1, axis)
-    return grad * Tensor._from_array(others)
+    # With zeros, out / x is 0/0. The product of the other elements is P (the product of the
+    # nonzero ones) times the zeros other than this one; S, the sum of the zeros, is 0 in
+    # value but carries their gradient, so second derivatives stay right.
+    zeros = x == 0
+    count = zeros.to(x.dtype).sum(dim=dim, keepdim=True).reshape(shape)
+    safe = where(zeros, 1.0, x)
+    product = safe.prod(dim=dim, keepdim=True).reshape(shape)
+    total = where(zeros, x, 0.0).sum(dim=dim, keepdim=True).reshape(shape)
+    others_of_zero = where(count == 1, product, where(count == 2, (total - x) * product, 0.0))
+    others_of_nonzero = where(
+        count == 0, product / safe, where(count == 1, total * product / safe, 0.0)
+    )
+    return grad * where(zeros, others_of_zero, others_of_nonzero)
 
 
 def _tie_split(grad: Tensor, x: Tensor, out: Tensor, dim: Dim, keepdim: bool) -> Tensor:
