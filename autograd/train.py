@@ -162,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(/usr/share/datasets/fashion-mnist) and the user cache")  # fmt: skip
     parser.add_argument("--download", action="store_true",
                         help="download the dataset into the cache (or --data-root) if missing")  # fmt: skip
+    parser.add_argument("--check-data", action="store_true",
+                        help="only check that the dataset is available locally (exit status 0) "
+                        "or say where it was looked for (exit status 1)")  # fmt: skip
     parser.add_argument("--eval-batch-size", type=_positive_int, default=1000)
     parser.add_argument("--no-progress", dest="progress", action="store_false",
                         help="no progress bars (one line per epoch)")  # fmt: skip
@@ -183,7 +186,12 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
         if config[key] is None:
             config[key] = value
     if config["out"] is None:
-        config["out"] = Path("runs") / f"{config['dataset']}-{config['model']}"
+        # runs/fashion-mnist-cnn, then runs/fashion-mnist-cnn-2, ...: never clobber a run
+        base = Path("runs") / f"{config['dataset']}-{config['model']}"
+        config["out"], number = base, 1
+        while (config["out"] / CHECKPOINT).exists():
+            number += 1
+            config["out"] = base.with_name(f"{base.name}-{number}")
     return config
 
 
@@ -202,7 +210,7 @@ def _load_data(config: dict[str, Any]) -> tuple[TensorDataset, TensorDataset, tu
             ds = cls(root=config["data_root"], train=train, download=config["download"])
         except (RuntimeError, FileNotFoundError, OSError) as error:
             message = str(error).replace("pass download=True", "pass --download")
-            hint = "" if config["download"] else " (or run again with --download)"
+            hint = "" if config["download"] or "--download" in message else " (or pass --download)"
             raise TrainError(f"{message}{hint}") from None
         images, labels = ds.arrays()
         if config["subset"] is not None:
@@ -664,6 +672,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--resume needs --out (the run folder holding checkpoint.safetensors)")
     config = _resolve(args)
     config["_given"] = given
+    if config["check_data"]:
+        try:
+            train_set, test_set, _ = _load_data(config)
+        except TrainError as error:
+            print(f"{PROG}: {error}", file=sys.stderr)
+            return 1
+        print(f"{PROG}: {config['dataset']} found: {len(train_set):,} train / "
+              f"{len(test_set):,} test images", file=sys.stderr)  # fmt: skip
+        return 0
     if config["subset"] is not None and config["subset"] < 2:
         parser.error("--subset must be at least 2")
     out = config["out"]

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine (Python 3.11+): create .venv, install graphgrad with its
+# training extras, make Fashion-MNIST available, then train the CNN recipe (>= 91% test accuracy)
+# and write metrics, plots, graphs and a checkpoint to runs/.
+#   bash scripts/train.sh                                   # the CNN recipe (README numbers)
+#   bash scripts/train.sh --model mlp                       # the MLP recipe
+#   bash scripts/train.sh --model mlp --epochs 1 --subset 2000   # a quick smoke run
+#   bash scripts/train.sh --out runs/fashion-mnist-cnn --resume  # continue after Ctrl-C
+# Every argument goes to graphgrad-train (see `bash scripts/train.sh --help`).
+# Data: the local copy (--data-root, /usr/share/datasets/fashion-mnist, ~/.cache/graphgrad);
+# if there is none, as root on Debian/Ubuntu `apt-get install dataset-fashion-mnist`, else a
+# checked download (--download). PYTHON picks the interpreter (default python3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+        echo "train.sh: graphgrad needs Python 3.11 or newer; set PYTHON=/path/to/python3.11" >&2
+        exit 1
+    fi
+    echo "train.sh: creating .venv with $("$PYTHON" --version)" >&2
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
+echo "train.sh: installing graphgrad[train] into .venv" >&2
+.venv/bin/python -m pip install --quiet -e '.[train]'
+
+as_root_with_apt() { [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; }
+
+# Graphviz's `dot` renders graph.svg and grad_flow.svg (without it the run still trains).
+if ! command -v dot >/dev/null 2>&1; then
+    if as_root_with_apt; then
+        apt-get update -qq && apt-get install -y -qq graphviz >/dev/null || true
+    fi
+    command -v dot >/dev/null 2>&1 ||
+        echo "train.sh: warning: Graphviz 'dot' is missing, so no graph drawings (apt-get install graphviz / brew install graphviz)" >&2
+fi
+
+extra=()
+if ! .venv/bin/graphgrad-train --check-data "$@" 2>/dev/null; then
+    dataset=fashion-mnist
+    previous=""
+    for arg in "$@"; do
+        case "$previous" in --dataset) dataset=$arg ;; esac
+        case "$arg" in --dataset=*) dataset=${arg#--dataset=} ;; esac
+        previous=$arg
+    done
+    if [ "$dataset" = "fashion-mnist" ] && as_root_with_apt; then
+        echo "train.sh: installing Debian's dataset-fashion-mnist" >&2
+        { apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 ||
+            { apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null; }; } || true
+    fi
+    if ! .venv/bin/graphgrad-train --check-data "$@" 2>/dev/null; then
+        echo "train.sh: no local copy of $dataset; downloading it (checked against MD5 sums)" >&2
+        extra=(--download)
+    fi
+fi
+
+exec .venv/bin/graphgrad-train ${extra[@]+"${extra[@]}"} "$@"
