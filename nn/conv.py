@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.function import composite, primitive
+from autograd.function import Function, FunctionCtx, composite, primitive
 from autograd.tensor import Tensor
 
 from . import init
@@ -37,15 +37,21 @@ def _window_for(x_shape: tuple, weight_shape: tuple, stride: tuple, padding: tup
     return Window(kernel, stride, dilation, tuple(lo for lo, _ in padding), in_size, out_size)
 
 
-@primitive("convolution", method=False, test=False)
-def _convolution(x: np.ndarray, weight: np.ndarray, *, stride: tuple, padding: tuple,
-                 dilation: tuple, groups: int) -> np.ndarray:  # fmt: skip
+def _forward(x: np.ndarray, weight: np.ndarray, stride: tuple, padding: tuple, dilation: tuple,
+             groups: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The convolution and its im2col columns ``(G, C/G*K, N*L)`` (reused for the weight grad)."""
     window = _window_for(x.shape, weight.shape, stride, padding, dilation)
-    cols = im2col(pad_array(x, window), window, groups)  # (G, C/G*K, N*L)
+    cols = im2col(pad_array(x, window), window, groups)
     out_channels = weight.shape[0]
     kernels = weight.reshape(groups, out_channels // groups, -1)
     out = np.matmul(kernels, cols).reshape((out_channels, x.shape[0]) + window.out_size)
-    return np.ascontiguousarray(np.moveaxis(out, 0, 1))
+    return np.ascontiguousarray(np.moveaxis(out, 0, 1)), cols
+
+
+@primitive("convolution", method=False, test=False)
+def _convolution(x: np.ndarray, weight: np.ndarray, *, stride: tuple, padding: tuple,
+                 dilation: tuple, groups: int) -> np.ndarray:  # fmt: skip
+    return _forward(x, weight, stride, padding, dilation, groups)[0]
 
 
 @_convolution.vjp
@@ -97,11 +103,15 @@ def _convolution_input_grad_vjp(grad: Tensor, grad_out: Tensor, weight: Tensor, 
 
 @primitive("convolution_weight_grad", method=False, test=False)
 def _convolution_weight_grad(x: np.ndarray, grad_out: np.ndarray, *, weight_shape: tuple,
-                             stride: tuple, padding: tuple, dilation: tuple,
-                             groups: int) -> np.ndarray:  # fmt: skip
-    """Correlate the input with the output gradient: ``grad (G, O/G, N*L) @ cols^T``."""
-    window = _window_for(x.shape, weight_shape, stride, padding, dilation)
-    cols = im2col(pad_array(x, window), window, groups)
+                             stride: tuple, padding: tuple, dilation: tuple, groups: int,
+                             cols: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    """Correlate the input with the output gradient: ``grad (G, O/G, N*L) @ cols^T``.
+
+    ``cols`` are the forward's im2col columns of ``x`` when still at hand (saves one copy).
+    """
+    if cols is None:
+        window = _window_for(x.shape, weight_shape, stride, padding, dilation)
+        cols = im2col(pad_array(x, window), window, groups)
     out_channels = weight_shape[0]
     grads = np.moveaxis(grad_out, 1, 0).reshape(groups, out_channels // groups, -1)
     return np.matmul(grads, cols.transpose(0, 2, 1)).reshape(weight_shape)
@@ -118,6 +128,38 @@ def _convolution_weight_grad_vjp(grad: Tensor, x: Tensor, grad_out: Tensor, x_sh
     if needs_input_grad[1]:
         d_grad = _convolution(x, grad, **options)
     return d_x, d_grad
+
+
+class Convolution(Function):
+    """The convolution as recorded in training graphs (``grad_fn`` ``ConvolutionBackward``).
+
+    Same math as the ``convolution`` primitive, but forward keeps its im2col columns for the
+    weight gradient, so one training step builds them once per layer instead of twice (the
+    trade PyTorch's own im2col path makes). Backward calls the differentiable primitives, so
+    higher-order gradients still work.
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: Tensor, weight: Tensor, options: dict) -> Tensor:
+        out, cols = _forward(x._data, weight._data, **options)
+        ctx.save_for_backward(x, weight)
+        ctx.options = options  # type: ignore[attr-defined]
+        ctx.cols = cols if ctx.needs_input_grad[1] else None  # type: ignore[attr-defined]
+        return Tensor._from_array(out)
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple:
+        x, weight = ctx.saved_tensors
+        options = ctx.options  # type: ignore[attr-defined]
+        grad_x = grad_weight = None
+        if ctx.needs_input_grad[0]:
+            grad_x = _convolution_input_grad(grad, weight, input_shape=tuple(x.shape), **options)
+        if ctx.needs_input_grad[1]:
+            cols, ctx.cols = ctx.cols, None  # type: ignore[attr-defined]
+            grad_weight = _convolution_weight_grad(
+                x, grad, weight_shape=tuple(weight.shape), cols=cols, **options
+            )
+        return grad_x, grad_weight, None
 
 
 def _resolve_padding(op: str, padding: PaddingArg, kernel: tuple, stride: tuple,
@@ -179,9 +221,11 @@ def _conv(op: str, dims: int, input: Tensor, weight: Tensor, bias: Tensor | None
                 f"is smaller than the dilated kernel {tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation_))} "
                 f"(input {tuple(input.shape)}, weight {tuple(weight.shape)})"
             )
-    out = _convolution(
-        x, weight, stride=stride_, padding=pads, dilation=dilation_, groups=int(groups)
-    )
+    if x.dtype != weight.dtype:
+        dtype = np.promote_types(x.dtype, weight.dtype)
+        x, weight = x.to(dtype), weight.to(dtype)
+    options = dict(stride=stride_, padding=pads, dilation=dilation_, groups=int(groups))
+    out = Convolution.apply(x, weight, options)
     if bias is not None:
         if tuple(bias.shape) != (out_channels,):
             raise RuntimeError(f"{op}: expected bias of shape ({out_channels},), got "

@@ -367,3 +367,20 @@ def test_conv_second_order_matches_torch():
     gt.pow(2).sum().backward()
     np.testing.assert_allclose(wo.grad.numpy(), wt.grad.numpy(), rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-10)
+
+
+def test_backward_twice_with_retain_graph_recomputes_the_columns():
+    conv = nn.Conv2d(2, 3, 3, padding=1, bias=False)
+    x = ag.randn(2, 2, 5, 5, requires_grad=True)
+    out = conv(x)
+    assert out.grad_fn.type_name() == "ConvolutionBackward"
+    out.sum().backward(retain_graph=True)
+    first_w, first_x = conv.weight.grad.numpy().copy(), x.grad.numpy().copy()
+    out.sum().backward()
+    np.testing.assert_allclose(conv.weight.grad.numpy(), 2 * first_w, rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * first_x, rtol=1e-6)
+
+
+def test_mixed_float32_float64_inputs_promote():
+    out = F.conv2d(ag.randn(1, 2, 4, 4), ag.randn(3, 2, 3, 3, dtype=ag.float64))
+    assert out.dtype == ag.float64 and out.shape == (1, 3, 2, 2)
