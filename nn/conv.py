@@ -150,6 +150,7 @@ class Convolution(Function):
     @staticmethod
     def backward(ctx: FunctionCtx, grad: Tensor) -> tuple:
         x, weight = ctx.saved_tensors
+        assert x is not None and weight is not None, "conv saves both of its inputs"
         options = ctx.options  # type: ignore[attr-defined]
         grad_x = grad_weight = None
         if ctx.needs_input_grad[0]:
