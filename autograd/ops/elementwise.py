@@ -528,6 +528,7 @@ def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
         raise RuntimeError(
             f"masked_fill: value must be a 0-d tensor or a number, got shape {tuple(value.shape)}"
         )
+    check_broadcastable("masked_fill", mask_tensor._data, x._data)
     fill = value if isinstance(value, Tensor) else Tensor._from_array(np.asarray(value, x.dtype))
     out = where(mask_tensor, fill.to(x.dtype), x)
     if out.shape != x.shape:

@@ -250,6 +250,15 @@ def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
     array = index._data if isinstance(index, Tensor) else np.asarray(index)
     if array.ndim > 1:
         raise IndexError(f"index_select: index must be 0-d or 1-d, got shape {array.shape}")
+    if array.dtype.kind not in "iu":
+        raise RuntimeError(f"index_select: expected an int64 index tensor, got dtype {array.dtype}")
+    size = x.shape[axis] if x.ndim else 1
+    if array.size and (array.min() < -size or array.max() >= size):
+        bad = int(array.max()) if array.max() >= size else int(array.min())
+        raise IndexError(
+            f"index_select: index {bad} is out of range for dim {dim} of size {size} "
+            f"(tensor shape {x.shape})"
+        )
     return _getitem(x, index=(slice(None),) * axis + (array.reshape(-1),))
 
 

@@ -147,8 +147,14 @@ def _parse_equation(equation: str, shapes: list[tuple]) -> tuple[list[str], str]
                 f"einsum: subscripts {sub!r} do not match an operand of shape {shape_str(shape)}"
             )
         expanded.append(sub)
+    _check_sizes(expanded, shapes)
     if arrow:
         output = output.replace("...", ellipsis)
+        for c in output:
+            if not any(c in sub for sub in expanded):
+                raise RuntimeError(
+                    f"einsum: output subscript {c!r} does not appear in any input operand"
+                )
     else:
         counts: dict[str, int] = {}
         for sub in expanded:
@@ -158,6 +164,20 @@ def _parse_equation(equation: str, shapes: list[tuple]) -> tuple[list[str], str]
             sorted(c for c, n in counts.items() if n == 1 and c not in ellipsis)
         )
     return expanded, output
+
+
+def _check_sizes(subscripts: list[str], shapes: list[tuple]) -> None:
+    seen: dict[str, int] = {}
+    for i, (sub, shape) in enumerate(zip(subscripts, shapes)):
+        for c, size in zip(sub, shape):
+            known = seen.setdefault(c, size)
+            if known != size and 1 not in (known, size):
+                raise RuntimeError(
+                    f"einsum: subscript {c!r} has size {size} for operand {i} which does not "
+                    f"broadcast with size {known} seen before (shapes "
+                    f"{', '.join(shape_str(s) for s in shapes)})"
+                )
+            seen[c] = size if known == 1 else known
 
 
 @primitive("einsum", method=False, promote=True, extra={"inputs": "einsum"})

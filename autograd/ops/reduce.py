@@ -217,6 +217,8 @@ def _amin_vjp(grad: Tensor, x: Tensor, out: Tensor, dim: Dim, keepdim: bool) -> 
 
 @primitive("argmax", differentiable=False)
 def argmax(x: np.ndarray, *, dim: int | None = None, keepdim: bool = False) -> np.ndarray:
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"argmax: dim must be a single int, got {dim!r}")
     _check_nonempty("argmax", x, dim)
     if dim is None:
         out = np.argmax(x)
@@ -228,6 +230,8 @@ def argmax(x: np.ndarray, *, dim: int | None = None, keepdim: bool = False) -> n
 
 @primitive("argmin", differentiable=False)
 def argmin(x: np.ndarray, *, dim: int | None = None, keepdim: bool = False) -> np.ndarray:
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"argmin: dim must be a single int, got {dim!r}")
     _check_nonempty("argmin", x, dim)
     if dim is None:
         out = np.argmin(x)
@@ -246,6 +250,8 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, other: Any, op: str) -> Any:
         return maximum(x, other) if op == "max" else minimum(x, other)
     if dim is None:
         return amax(x) if op == "max" else amin(x)
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{op}: dim must be a single int, got {dim!r}; use amax/amin for several")
     normalize_dim(dim, x.shape, op)
     index = (argmax if op == "max" else argmin)(x, dim=dim, keepdim=True)
     values = x.gather(dim, index)

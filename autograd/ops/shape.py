@@ -180,6 +180,11 @@ def _expand(x: np.ndarray, *, shape: Shape) -> np.ndarray:
             f"{x.ndim} (shape {x.shape})"
         )
     lead = len(shape) - x.ndim
+    if -1 in shape[:lead]:
+        raise RuntimeError(
+            f"expand: size -1 isn't allowed in a new leading dim (tensor shape {x.shape}, "
+            f"requested {shape_str(shape)}); -1 keeps an existing size"
+        )
     target = tuple(x.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(shape))
     for i in range(x.ndim):
         if x.shape[i] != 1 and x.shape[i] != target[i + lead]:
@@ -253,7 +258,9 @@ def _as_tensors(tensors: Sequence[Any], op: str) -> list[Tensor]:
         raise TypeError(f"{op}: expected a sequence of tensors, got a single Tensor")
     items = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not items:
-        raise RuntimeError(f"{op}: expected a non-empty list of tensors")
+        # PyTorch's types: ValueError from cat, RuntimeError from stack.
+        error = ValueError if op == "cat" else RuntimeError
+        raise error(f"{op}: expected a non-empty list of tensors")
     return items
 
 
