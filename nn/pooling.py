@@ -115,11 +115,17 @@ def _flat_indices(arg: np.ndarray, window: Window) -> np.ndarray:
 def _max_pool_scatter(grad: np.ndarray, arg: np.ndarray, *, window: Window) -> np.ndarray:
     """Send each window's gradient to its argmax (summing where windows overlap)."""
     lead = grad.shape[: grad.ndim - len(window.kernel)]
-    padded = np.zeros(lead + window.need, dtype=grad.dtype)
     prefix = (slice(None),) * len(lead)
     finite = bool(np.isfinite(grad).all())
+    # Windows that tile the input exactly (the usual 2x2 stride 2) write disjoint positions:
+    # assign into an uninitialised array instead of zero-filling and adding.
+    tiles = window.trivial and window.stride == window.kernel and set(window.dilation) == {1}
+    padded = (np.empty if tiles else np.zeros)(lead + window.need, dtype=grad.dtype)
     for k, slices in window.offsets():
-        padded[prefix + slices] += _select(grad, arg == k, finite)
+        if tiles:
+            padded[prefix + slices] = _select(grad, arg == k, finite)
+        else:
+            padded[prefix + slices] += _select(grad, arg == k, finite)
     return crop_array(padded, window)
 
 
