@@ -217,7 +217,8 @@ def _load_data(config: dict[str, Any]) -> tuple[TensorDataset, TensorDataset, tu
             images, labels = images[: config["subset"]], labels[: config["subset"]]
         mean, std = NORMALIZE[config["dataset"]]
         # One normalised copy per split, made once: batches are then plain slices of it.
-        images = (images - np.float32(mean)) / np.float32(std)
+        images = np.subtract(images, np.float32(mean))
+        np.divide(images, np.float32(std), out=images)
         splits.append(TensorDataset(images, labels))
         classes = tuple(ds.classes)
     if len(splits[0]) == 0 or len(splits[1]) == 0:
@@ -574,7 +575,8 @@ def _train(config: dict[str, Any]) -> int:
                                 acc=f"{partial['correct'] / partial['seen']:.4f}",
                                 lr=f"{lr:.2e}", refresh=False)  # fmt: skip
                 bar.set_description_str(
-                    f"epoch {epoch + 1}/{config['epochs']} {partial['seen'] / elapsed:,.0f} img/s"
+                    f"epoch {epoch + 1}/{config['epochs']} {partial['seen'] / elapsed:,.0f} img/s",
+                    refresh=False,  # bar.update() redraws, at most every 0.1 s
                 )
                 bar.update(1)
                 if config["max_steps"] is not None and total_steps >= config["max_steps"]:

@@ -89,13 +89,13 @@ def test_smoke_run_writes_every_artifact(data_root, tmp_path, capsys):
 
 
 def test_resume_mid_epoch_continues_bit_for_bit(data_root, tmp_path):
-    args = ("--model", "mlp", "--epochs", "3", "--batch-size", "32", "--no-viz")
+    args = ("--model", "mlp", "--epochs", "2", "--batch-size", "48", "--no-viz")
     straight, stopped = tmp_path / "straight", tmp_path / "stopped"
     assert _run(data_root, straight, *args) == 0
-    # 192 / 32 = 6 steps per epoch: stop in the middle of epoch 2, then continue
-    assert _run(data_root, stopped, *args, "--max-steps", "9") == 0
+    # 192 / 48 = 4 steps per epoch: stop in the middle of epoch 2, then continue
+    assert _run(data_root, stopped, *args, "--max-steps", "6") == 0
     partial = ag.load(stopped / "checkpoint.safetensors")
-    assert (partial["epoch"], partial["step_in_epoch"]) == (1, 3)
+    assert (partial["epoch"], partial["step_in_epoch"]) == (1, 2)
     assert json.loads((stopped / "metrics.json").read_text())["status"] == "stopped"
     assert train.main(["--out", str(stopped), "--resume", "--no-progress", "--data-root",
                        str(data_root)]) == 0  # fmt: skip
