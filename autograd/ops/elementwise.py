@@ -108,15 +108,15 @@ def _pow_vjp(grad: Tensor, x: Tensor, exponent: Tensor, needs_input_grad: tuple)
         # second derivative with respect to e right at e = 0 elsewhere.
         # The masked branch sees x = 1, so its second derivative is not 0 * inf = nan.
         zero_power = (exponent == 0) & (x == 0)
-        base = where(zero_power, 1.0, x)
-        grad_x = where(zero_power, 0.0, grad * exponent * base ** (exponent - 1))
+        base = _where(zero_power, 1.0, x)
+        grad_x = _where(zero_power, 0.0, grad * exponent * base ** (exponent - 1))
     if needs_input_grad[1]:
         # d/de x**e = x**e log x: 0 where x == 0 and e >= 0, nan for a negative base, as
         # PyTorch. x**e is recomputed, not saved, so that an in-place change of the result
         # (y = x.pow_(2); y.add_(1)) doesn't invalidate the graph.
         zero_base = (x == 0) & (exponent >= 0)
-        base = where(zero_base, 1.0, x)
-        grad_exponent = where(zero_base, 0.0, grad * base**exponent * base.log())
+        base = _where(zero_base, 1.0, x)
+        grad_exponent = _where(zero_base, 0.0, grad * base**exponent * base.log())
     return grad_x, grad_exponent
 
 
@@ -426,9 +426,9 @@ def _clamp_tensor_vjp(
     # PyTorch's rule: x gets the gradient inside [min, max] (boundary included); min where
     # x < min; max where x > max, or everywhere when max < min (the result is max there).
     zero = Tensor._from_array(np.zeros((), grad.dtype))
-    grad_x = where((x >= min) & (x <= max), grad, zero) if needs_input_grad[0] else None
-    grad_min = where((x < min) & (min < max), grad, zero) if needs_input_grad[1] else None
-    grad_max = where((x > max) | (max < min), grad, zero) if needs_input_grad[2] else None
+    grad_x = _where((x >= min) & (x <= max), grad, zero) if needs_input_grad[0] else None
+    grad_min = _where((x < min) & (min < max), grad, zero) if needs_input_grad[1] else None
+    grad_max = _where((x > max) | (max < min), grad, zero) if needs_input_grad[2] else None
     return grad_x, grad_min, grad_max
 
 
@@ -494,23 +494,40 @@ def _check_where(op: str, condition: np.ndarray, x: np.ndarray, y: np.ndarray) -
 @primitive(
     "where", validate=_check_where, promote=("x", "y"), method=False, extra={"inputs": "where"}
 )
-def where(condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _where(condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where(condition, x, y)
 
 
-@where.vjp
+@_where.vjp
 def _where_vjp(grad: Tensor, condition: Tensor, needs_input_grad: tuple) -> tuple:
     zero = Tensor._from_array(np.zeros((), grad.dtype))
     return (
         None,
-        where(condition, grad, zero) if needs_input_grad[1] else None,
-        where(condition, zero, grad) if needs_input_grad[2] else None,
+        _where(condition, grad, zero) if needs_input_grad[1] else None,
+        _where(condition, zero, grad) if needs_input_grad[2] else None,
     )
+
+
+def where(condition: Any, x: Any = None, y: Any = None) -> Any:
+    """Choose ``x`` where ``condition`` holds, else ``y`` (broadcasting all three).
+
+    ``where(condition)`` alone returns the indices of the True elements, one int64 tensor per
+    dim, as ``torch.where`` does.
+
+    Example:
+        >>> import autograd as ag
+        >>> ag.where(ag.tensor([True, False]), ag.tensor([1.0, 2.0]), 0.0)
+        tensor([1., 0.])
+    """
+    if x is None and y is None:
+        array = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+        return tuple(Tensor._from_array(i.astype(np.int64)) for i in np.nonzero(array))
+    return _where(condition, x, y)
 
 
 def _where_method(self: Tensor, condition: Any, other: Any) -> Tensor:
     """``ag.where(condition, self, other)``."""
-    return where(condition, self, other)
+    return _where(condition, self, other)
 
 
 Tensor.where = _where_method  # type: ignore[attr-defined]
@@ -530,7 +547,7 @@ def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
         )
     check_broadcastable("masked_fill", mask_tensor._data, x._data)
     fill = value if isinstance(value, Tensor) else Tensor._from_array(np.asarray(value, x.dtype))
-    out = where(mask_tensor, fill.to(x.dtype), x)
+    out = _where(mask_tensor, fill.to(x.dtype), x)
     if out.shape != x.shape:
         raise RuntimeError(
             f"masked_fill: mask of shape {tuple(mask_tensor.shape)} can't be broadcast to the "
@@ -564,7 +581,7 @@ def lerp(x: Tensor, end: Any, weight: Any) -> Tensor:
         # In x's dtype: the engine would round a Python float weight to float32 first.
         weight = Tensor._from_array(np.asarray(weight, dtype=x.dtype))
     diff = end - x
-    return where(weight < 0.5, x + weight * diff, end - diff * (1 - weight))
+    return _where(weight < 0.5, x + weight * diff, end - diff * (1 - weight))
 
 
 def _comparison(name: str, ufunc: np.ufunc) -> Any:

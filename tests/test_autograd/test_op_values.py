@@ -398,6 +398,7 @@ DTYPES = [
     ("masked_select_broadcast", lambda m: m.arange(6).reshape(2, 3).masked_select(m.tensor([True, False, True]))),
     ("masked_fill_broadcast", lambda m: m.zeros(2, 3).masked_fill(m.tensor([True, False, True]), 2.0)),
     ("where_both_scalars", lambda m: m.where(m.tensor([True, False]), 1.0, 0.0)),
+    ("where_condition_only", lambda m: m.where(m.tensor([[True, False], [True, True]]))),
     ("compare_int_float", lambda m: _ti([1, 2])(m) < _t32([1.5, 1.5])(m)),
     ("einsum_middle_ellipsis", lambda m: m.einsum("i...j->j...i", m.arange(24.0).reshape(2, 3, 4))),
     ("einsum_capital_letters", lambda m: m.einsum("Ab,bC->AC", m.ones(2, 3), m.ones(3, 4))),
@@ -1027,3 +1028,16 @@ def test_second_order_at_zero_base_and_zero_norm_is_finite():
     v = ag.tensor([0.0, 0.0, 0.0], dtype=ag.float64, requires_grad=True)
     (g,) = ag.grad(v.norm(), v, create_graph=True)
     assert not g.requires_grad or np.isfinite(ag.grad(g.sum(), v, allow_unused=True)[0].data).all()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=(AssertionError, ValueError, pytest.fail.Exception),
+    reason="engine: Tensor._inplace lets y += z grow y to the broadcast shape when recorded, "
+    "and raises NumPy's ValueError when not",
+)
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_inplace_that_would_grow_the_tensor_raises_like_torch(requires_grad):
+    y = ag.ones(3, requires_grad=requires_grad) * 1
+    with pytest.raises(RuntimeError, match=r"\(3,\).*\(2, 3\)|\(2, 3\).*\(3,\)"):
+        y += ag.ones(2, 3)
