@@ -490,7 +490,7 @@ def _train(config: dict[str, Any]) -> int:
 
     history: list[dict[str, Any]] = []
     epoch, step_in_epoch, total_steps = 0, 0, 0
-    partial = dict(loss=0.0, correct=0, seen=0, time=0.0)
+    partial = dict(loss=0.0, correct=0, seen=0, time=0.0, lr=0.0)
     order: np.ndarray | None = None
     if state is not None:
         model.load_state_dict(state["model"])
@@ -545,18 +545,17 @@ def _train(config: dict[str, Any]) -> int:
             if order is None:
                 order = default_generator().permutation(len(train_set))
                 step_in_epoch = 0
-                partial = dict(loss=0.0, correct=0, seen=0, time=0.0)
+                partial = dict(loss=0.0, correct=0, seen=0, time=0.0, lr=0.0)
             remaining = Subset(train_set, order[step_in_epoch * batch_size :])
             loader = DataLoader(remaining, batch_size=batch_size)
             bar = tqdm(total=steps_per_epoch, initial=step_in_epoch, unit="step", leave=True,
                        desc=f"epoch {epoch + 1}/{config['epochs']}", disable=not progress,
                        dynamic_ncols=True)  # fmt: skip
-            lr = optimizer.param_groups[0]["lr"]
             start = time.perf_counter()
             for x, y in loader:
                 if config["augment"]:
                     x = _flip(x, default_generator())
-                lr = optimizer.param_groups[0]["lr"]
+                partial["lr"] = lr = optimizer.param_groups[0]["lr"]
                 optimizer.zero_grad()
                 logits = model(x)
                 loss = loss_fn(logits, y)
@@ -600,7 +599,7 @@ def _train(config: dict[str, Any]) -> int:
                 train_acc=partial["correct"] / partial["seen"],
                 test_loss=test_loss,
                 test_acc=test_acc,
-                lr=lr,
+                lr=partial["lr"],
                 epoch_time=round(epoch_time, 3),
                 samples_per_s=round(partial["seen"] / epoch_time, 1),
                 eval_time=round(eval_time, 3),
@@ -611,11 +610,11 @@ def _train(config: dict[str, Any]) -> int:
             epoch += 1
             order = None
             step_in_epoch = 0
-            partial = dict(loss=0.0, correct=0, seen=0, time=0.0)
+            partial = dict(loss=0.0, correct=0, seen=0, time=0.0, lr=0.0)
             message = (
                 f"epoch {row['epoch']}/{config['epochs']}: train loss {row['train_loss']:.4f} "
                 f"acc {100 * row['train_acc']:.2f}% | test loss {test_loss:.4f} acc "
-                f"{100 * test_acc:.2f}% | lr {lr:.2e} | {epoch_time:.1f} s, "
+                f"{100 * test_acc:.2f}% | lr {row['lr']:.2e} | {epoch_time:.1f} s, "
                 f"{row['samples_per_s']:,.0f} img/s"
             )
             tqdm.write(message, file=sys.stderr) if progress else print(message, file=sys.stderr)

@@ -88,14 +88,24 @@ def test_smoke_run_writes_every_artifact(data_root, tmp_path, capsys):
     assert weights["classifier.2.weight"].shape == (10, 64 * 7 * 7)
 
 
-def test_resume_mid_epoch_continues_bit_for_bit(data_root, tmp_path):
-    args = ("--model", "mlp", "--epochs", "2", "--batch-size", "48", "--no-viz")
-    straight, stopped = tmp_path / "straight", tmp_path / "stopped"
-    assert _run(data_root, straight, *args) == 0
-    # 192 / 48 = 4 steps per epoch: stop in the middle of epoch 2, then continue
-    assert _run(data_root, stopped, *args, "--max-steps", "6") == 0
+@pytest.fixture(scope="module")
+def straight_run(data_root, tmp_path_factory):
+    out = tmp_path_factory.mktemp("straight")
+    assert _run(data_root, out, *RESUME_ARGS) == 0
+    return out
+
+
+RESUME_ARGS = ("--model", "mlp", "--epochs", "2", "--batch-size", "48", "--no-viz")
+
+
+# 192 / 48 = 4 steps per epoch: stop in the middle of epoch 2, or right after epoch 1's last
+# step (the stop request then also skips that epoch's evaluation, which the resumed run does)
+@pytest.mark.parametrize("max_steps, position", [(6, (1, 2)), (4, (0, 4))])
+def test_resume_continues_bit_for_bit(data_root, straight_run, tmp_path, max_steps, position):
+    straight, stopped = straight_run, tmp_path / "stopped"
+    assert _run(data_root, stopped, *RESUME_ARGS, "--max-steps", str(max_steps)) == 0
     partial = ag.load(stopped / "checkpoint.safetensors")
-    assert (partial["epoch"], partial["step_in_epoch"]) == (1, 2)
+    assert (partial["epoch"], partial["step_in_epoch"]) == position
     assert json.loads((stopped / "metrics.json").read_text())["status"] == "stopped"
     assert train.main(["--out", str(stopped), "--resume", "--no-progress", "--data-root",
                        str(data_root)]) == 0  # fmt: skip
