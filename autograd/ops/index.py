@@ -39,7 +39,7 @@ def _normalize_one(item: Any) -> Any:
             )
         return array
     if isinstance(item, list):
-        array = np.asarray(item)
+        array = np.asarray(item) if item else np.zeros(0, np.int64)  # x[[]] is empty, as PyTorch
         if array.dtype.kind == "f":
             raise IndexError("getitem: lists used as indices must hold ints or bools")
         return array

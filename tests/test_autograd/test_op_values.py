@@ -85,11 +85,11 @@ def _assert_same(ours, theirs, where: str, atol=ATOL, rtol=RTOL) -> None:
     )
 
 
-def run_parity(name, fn, specs, *, grad=True, atol=ATOL, rtol=RTOL, dtype=np.float64):
+def run_parity(name, fn, specs, *, grad=True, atol=ATOL, rtol=RTOL, dtype=None):
     """Compare ``fn(ag, ...)`` with ``fn(torch, ...)``: outputs, then input gradients."""
     rng = _rng(name)
     arrays = [spec(rng) for spec in specs]
-    arrays = [a.astype(dtype) if a.dtype.kind == "f" else a for a in arrays]
+    arrays = [a.astype(dtype) if dtype and a.dtype.kind == "f" else a for a in arrays]
     ours = [ag.tensor(a.copy(), requires_grad=grad and a.dtype.kind == "f") for a in arrays]
     theirs = [torch.tensor(a.copy(), requires_grad=grad and a.dtype.kind == "f") for a in arrays]
     out_ours, out_theirs = _flatten(fn(ag, *ours)), _flatten(fn(torch, *theirs))
@@ -233,6 +233,32 @@ INPLACE = [
     ("inplace_scatter_add_", lambda m, x, i, s: (x * 1).scatter_add_(1, i, s),
      [R(2, 4), I([[0, 0, 3], [1, 2, 1]]), R(2, 3)]),
 ]  # fmt: skip
+
+
+def F32(*shape):  # noqa: N802
+    """Standard normal float32."""
+    return lambda rng: rng.standard_normal(shape).astype(np.float32)
+
+
+MIXED = [
+    ("f32_times_f64", lambda m, x, y: x * y, [F32(3), R(2, 3)]),
+    ("f32_plus_f64_0d", lambda m, x, w: x + w, [F32(2, 3), A(1.5)]),
+    ("f64_0d_weight", lambda m, x, w: (x * w).sum(0), [R(2, 3), A(0.7)]),
+    ("f32_matmul_f64_cast", lambda m, x, y: x.double() @ y, [F32(2, 3), R(3, 2)]),
+    ("f32_to_f64_and_back", lambda m, x: (x.to(m.float64).exp() * 2).float(), [F32(4)]),
+    ("f32_where_f64", lambda m, c, x, y: m.where(c, x, y), [B([True, False, True]), F32(3), R(3)]),
+    ("f32_cat_after_cast", lambda m, x, y: m.cat([x.double(), y]), [F32(2), R(3)]),
+    ("empty_sum", lambda m, x: x.sum(0), [R(0, 3)]),
+    ("empty_mul_broadcast", lambda m, x, y: x * y, [R(0, 3), R(3)]),
+    ("empty_matmul", lambda m, x, y: x @ y, [R(0, 3), R(3, 2)]),
+    ("empty_index", lambda m, x: x[[]], [R(3, 2)]),
+    ("size_one_dims", lambda m, x, y: (x * y).sum((0, 2)), [R(1, 3, 1), R(2, 1, 4)]),
+]
+
+
+@rows(*MIXED)
+def test_mixed_dtypes_and_empty_tensors_match_torch(name, fn, specs):
+    run_parity(name, fn, specs)
 
 
 @rows(*INPLACE)
