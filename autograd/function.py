@@ -318,7 +318,13 @@ def _call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
             )
             for i in which:
                 if arrays[i].dtype != dtype:
-                    arrays[i] = arrays[i].astype(dtype)
+                    # A Python float converts straight to the result dtype: float64 * 0.3 must
+                    # use 0.3, not float32(0.3) widened (a 1e-8 error in float64 results).
+                    value = tensor_args[i] if converted and i in converted else None
+                    if type(value) is float:
+                        arrays[i] = np.asarray(value, dtype=dtype)
+                    else:
+                        arrays[i] = arrays[i].astype(dtype)
     if spec.validate is not None:
         spec.validate(spec.name, *arrays, **options)
     try:
