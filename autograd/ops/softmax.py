@@ -8,7 +8,8 @@ from ..dtypes import get_default_dtype, to_dtype
 from ..function import composite
 from ..tensor import Tensor
 from ._shapes import normalize_dim
-from .reduce import amax, logsumexp
+from .elementwise import where
+from .reduce import amax
 
 __all__ = ["softmax", "log_softmax"]
 
@@ -39,4 +40,9 @@ def softmax(x: Tensor, dim: int = -1, dtype: Any = None) -> Tensor:
 def log_softmax(x: Tensor, dim: int = -1, dtype: Any = None) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``: stable, and exact where softmax underflows."""
     x = _prepare(x, dim, dtype, "log_softmax")
-    return x - logsumexp(x, dim=dim, keepdim=True)
+    # (x - max) - log(sum(exp(x - max))): subtracting the shifted terms keeps float32 exact
+    # where x - logsumexp(x) would round 1e4 + log(2) first.
+    shift = amax(x, dim=dim, keepdim=True).detach()
+    shift = where(shift.isfinite(), shift, 0.0)  # an all -inf slice stays nan, as PyTorch
+    shifted = x - shift
+    return shifted - shifted.exp().sum(dim=dim, keepdim=True).log()

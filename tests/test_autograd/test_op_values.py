@@ -494,6 +494,12 @@ def test_kinks_and_ties_follow_torch(name, fn, specs):
         run_parity(name, fn, specs)
 
 
+@rows(*KINKS)
+def test_kinks_and_ties_in_float32(name, fn, specs):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        run_parity(name, fn, specs, dtype=np.float32, atol=1e-4, rtol=1e-5)
+
+
 def test_max_dim_returns_named_values_and_indices():
     x = ag.tensor([[1.0, 3.0, 2.0], [4.0, 0.0, 4.0]], requires_grad=True)
     result = x.max(dim=1)
