@@ -188,10 +188,11 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
     if config["out"] is None:
         # runs/fashion-mnist-cnn, then runs/fashion-mnist-cnn-2, ...: never clobber a run
         base = Path("runs") / f"{config['dataset']}-{config['model']}"
-        config["out"], number = base, 1
-        while (config["out"] / CHECKPOINT).exists():
+        out, number = base, 1
+        while (out / CHECKPOINT).exists():
             number += 1
-            config["out"] = base.with_name(f"{base.name}-{number}")
+            out = base.with_name(f"{base.name}-{number}")
+        config["out"] = out
     return config
 
 

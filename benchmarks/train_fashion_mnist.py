@@ -71,7 +71,7 @@ def torch_model(ours: Any) -> Any:
             tnn.MaxPool2d(2),
         )  # fmt: skip
         model.classifier = tnn.Sequential(tnn.Flatten(), tnn.Dropout(0.25), tnn.Linear(3136, 10))
-        model.forward = lambda x: model.classifier(model.features(x))  # type: ignore[method-assign]
+        model.forward = lambda x: model.classifier(model.features(x))  # type: ignore
     else:
         model = tnn.Sequential(
             tnn.Flatten(), tnn.Linear(784, 256), tnn.ReLU(), tnn.Dropout(0.2),
@@ -87,6 +87,10 @@ class Runner:
 
     def __init__(self, framework: str, recipe: dict, steps: int, seed: int, initial: Any) -> None:
         self.framework = framework
+        self.model: Any
+        self.optimizer: Any
+        self.scheduler: Any
+        self.loss_fn: Any
         self.times: list[float] = []
         self.accuracies: list[float] = []
         lr, wd = recipe["lr"], recipe["weight_decay"]
