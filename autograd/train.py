@@ -622,9 +622,12 @@ def _train(config: dict[str, Any]) -> int:
             save_checkpoint()
             _write_metrics(out, public, history, extra)
             try:
-                _plot_curves(
-                    history, out / "curves.png", f"{config['model']} on {config['dataset']}"
+                title = (
+                    f"{config['model']} on {config['dataset']}: {100 * test_acc:.2f}% test "
+                    f"accuracy after {row['epoch']} epoch(s) ({config['optimizer']}, "
+                    f"{config['scheduler']}, lr {config['lr']:g}, batch {batch_size})"
                 )
+                _plot_curves(history, out / "curves.png", title)
             except Exception as error:
                 print(f"{PROG}: warning: could not plot the curves ({error})", file=sys.stderr)
             if stop.requested:
