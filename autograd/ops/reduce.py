@@ -253,6 +253,8 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, other: Any, op: str) -> Any:
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"{op}: dim must be a single int, got {dim!r}; use amax/amin for several")
     normalize_dim(dim, x.shape, op)
+    if x.ndim == 0:
+        return MaxResult(x * 1, Tensor._from_array(np.zeros((), np.int64)))
     index = (argmax if op == "max" else argmin)(x, dim=dim, keepdim=True)
     values = x.gather(dim, index)
     if not keepdim:

@@ -327,8 +327,14 @@ def _narrow_index(ndim: int, axis: int, start: int, stop: int) -> tuple:
     return (slice(None),) * axis + (slice(start, stop),)
 
 
+def _require_dims(op: str, x: Tensor) -> None:
+    if x.ndim == 0:
+        raise RuntimeError(f"{op}: expected a tensor with at least 1 dim, got shape ()")
+
+
 def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into pieces of a given size (the last may be smaller) or of the given sizes."""
+    _require_dims("split", x)
     axis = normalize_dim(dim, x.shape, "split")
     length = x.shape[axis]
     if isinstance(split_size_or_sections, (int, np.integer)):
@@ -352,6 +358,7 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into ``chunks`` pieces of (nearly) equal size, as PyTorch does."""
+    _require_dims("chunk", x)
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
     axis = normalize_dim(dim, x.shape, "chunk")
@@ -362,6 +369,8 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
 def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """Remove a dim, returning the slices along it."""
     axis = normalize_dim(dim, x.shape, "unbind")
+    if x.ndim == 0:
+        raise IndexError(f"unbind: dim {dim} is out of range for a tensor of shape ()")
     return tuple(x[(slice(None),) * axis + (i,)] for i in range(x.shape[axis]))
 
 
@@ -379,7 +388,8 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 @primitive("flip", method=False, kwargs="flip")
 def _flip(x: np.ndarray, *, dims: Shape) -> np.ndarray:
-    return np.flip(x, axis=normalize_dim(tuple(dims), x.shape, "flip")).copy()
+    axes = normalize_dim(tuple(dims), x.shape, "flip")
+    return x.copy() if x.ndim == 0 else np.flip(x, axis=axes).copy()
 
 
 @_flip.vjp
