@@ -77,8 +77,30 @@ def _split_ints(index: Any) -> tuple[tuple, tuple] | None:
     return tuple(first), tuple(i for i in index if not _is_int(i))
 
 
+def _expand_ellipsis(index: Any, ndim: int) -> Any:
+    """Write ``...`` out as slices when arrays are present.
+
+    NumPy counts advanced indices on both sides of ``...`` as separated even when it stands
+    for no dims, and then moves their dims to the front; PyTorch sees them as adjacent.
+    """
+    if not isinstance(index, tuple) or not any(i is Ellipsis for i in index):
+        return index
+    if not any(isinstance(i, np.ndarray) and i.ndim for i in index):
+        return index
+    used = 0
+    for item in index:
+        if isinstance(item, np.ndarray) and item.dtype == np.bool_:
+            used += item.ndim
+        elif item is not None and item is not Ellipsis:
+            used += 1
+    position = next(k for k, i in enumerate(index) if i is Ellipsis)
+    fill = (slice(None),) * max(ndim - used, 0)
+    return index[:position] + fill + index[position + 1 :]
+
+
 def _indexed(array: np.ndarray, index: Any) -> tuple[np.ndarray, Any]:
     """A view of ``array`` and the index to apply to it, with PyTorch's order for ints."""
+    index = _expand_ellipsis(index, array.ndim)
     split = _split_ints(index)
     if split is None:
         return array, index
@@ -140,7 +162,9 @@ def index_put(x: np.ndarray, values: np.ndarray, *, index: Any) -> np.ndarray:
 
 
 @index_put.vjp
-def _index_put_vjp(grad: Tensor, x_shape: Shape, index: Any, needs_input_grad: tuple) -> tuple:
+def _index_put_vjp(
+    grad: Tensor, x_shape: Shape, values_shape: Shape, index: Any, needs_input_grad: tuple
+) -> tuple:
     grad_x = grad_values = None
     if needs_input_grad[0]:
         keep = np.ones(x_shape, dtype=grad.dtype)
@@ -149,6 +173,11 @@ def _index_put_vjp(grad: Tensor, x_shape: Shape, index: Any, needs_input_grad: t
         grad_x = grad * Tensor._from_array(keep)
     if needs_input_grad[1]:
         grad_values = _getitem(grad, index=index)
+        extra = len(values_shape) - grad_values.ndim
+        if extra > 0:
+            # values may carry leading size-1 dims beyond the target's (NumPy and PyTorch
+            # drop them when assigning); the engine sums the rest back.
+            grad_values = grad_values.reshape((1,) * extra + tuple(grad_values.shape))
     return grad_x, grad_values
 
 

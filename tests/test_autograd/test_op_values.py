@@ -684,6 +684,11 @@ INDEXING = [
     ("mixed_adv_slice_adv", lambda m, x, i, j: x[i, :, j], [R(3, 4, 2), I([0, 2]), I([1, 1])]),
     ("mixed_int_ellipsis_list", lambda m, x: x[0, ..., [1, 0, 1]], [R(2, 3, 4)]),
     ("index_0d_tensor", lambda m, x, i: x[i], [R(3, 4), I(2)]),
+    ("int_then_mask", lambda m, x, b: x[2, :, b], [R(3, 2, 2), B([True, True])]),
+    ("int_none_list", lambda m, x: x[0, None, [-2, -2]], [R(1, 2)]),
+    ("int_slice_list_none", lambda m, x: x[0, :, [-1, -2, -1], None], [R(3, 2, 3)]),
+    ("list_empty_ellipsis_mask", lambda m, x, b: x[1:, [-2], ..., b], [R(2, 3, 3), B([True, False, True])]),
+    ("ellipsis_int_slice_mask", lambda m, x, b: x[..., 0, :, b], [R(2, 3, 2), B([False, True])]),
     ("gather", lambda m, x, i: x.gather(1, i), [R(3, 4), I([[0, 0], [3, 1], [2, 2]])]),
     ("gather_fn", lambda m, x, i: m.gather(x, 0, i), [R(3, 4), I([[0, 1, 2, 0], [2, 2, 2, 2]])]),
     ("gather_smaller", lambda m, x, i: x.gather(1, i), [R(3, 4), I([[1], [3]])]),
@@ -727,6 +732,16 @@ SETITEM = [
     ("setitem_ellipsis", _setitem(lambda m: (Ellipsis, 0)), [R(3, 4), R(3)]),
     ("setitem_scalar_value", lambda m, x: _assign_scalar(x * 2), [R(3, 4)]),
     ("setitem_int_and_list", _setitem(lambda m: (0, slice(None), [1, 3])), [R(2, 3, 4), R(3, 2)]),
+    (
+        "setitem_int_and_mask",
+        _setitem(lambda m: (2, slice(None), m.tensor([True, False]))),
+        [R(3, 2, 2), R(2, 1)],
+    ),
+    (
+        "setitem_list_ellipsis_mask",
+        _setitem(lambda m: ([0], Ellipsis, m.tensor([True, False, True]))),
+        [R(2, 3), R(1, 2)],
+    ),
 ]
 
 
