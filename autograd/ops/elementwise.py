@@ -330,7 +330,7 @@ def _abs_vjp(grad: Tensor, x: Tensor) -> Tensor:
 
 @primitive("sign", domain=AWAY_FROM_KINKS, twice=False)
 def sign(x: np.ndarray) -> np.ndarray:
-    return np.sign(x)
+    return x.copy() if x.dtype == np.bool_ else np.sign(x)  # NumPy has no bool sign
 
 
 @sign.vjp

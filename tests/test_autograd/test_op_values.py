@@ -350,6 +350,7 @@ DTYPES = [
     ("tanh_bool", lambda m: m.tanh(m.tensor([True, False]))),
     ("relu_i64", lambda m: m.relu(_ti([-1, 2])(m))),
     ("sign_i64", lambda m: m.sign(_ti([-3, 0, 2])(m))),
+    ("sign_bool", lambda m: m.sign(m.tensor([True, False]))),
     ("clamp_i64", lambda m: m.clamp(_ti([-3, 0, 5])(m), -1, 2)),
     ("maximum_f32_f64", lambda m: m.maximum(_t32([1.0, 5.0])(m), _t64([2.0, 3.0])(m))),
     ("where_f32_pyfloat", lambda m: m.where(m.tensor([True, False]), _t32([1.0, 2.0])(m), 0.0)),
