@@ -344,7 +344,7 @@ def _call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
     out = Tensor._from_array(out_array)
     if spec.is_view and arrays[0] is inputs[0]._data and np.may_share_memory(out_array, arrays[0]):
         out._version_counter = inputs[0]._version_counter  # a view sees its base's in-place changes
-        out._base = inputs[0] if inputs[0]._base is None else inputs[0]._base
+        out._view_from = (inputs[0], spec, options)
     if _anomaly_state.enabled:
         anomaly.check_forward(spec.name, out_array)
     if spec.differentiable and _grad_state.enabled:

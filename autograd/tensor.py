@@ -62,6 +62,7 @@ class Tensor:
         "_hooks",
         "_retains_grad",
         "_name",
+        "_view_from",
         "__weakref__",
     )
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
@@ -108,6 +109,7 @@ class Tensor:
         self._hooks: dict | None = None
         self._retains_grad = False
         self._name: str | None = None
+        self._view_from: tuple | None = None  # (parent, op, options) when this is a view
         self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -125,6 +127,7 @@ class Tensor:
         t._hooks = None
         t._retains_grad = False
         t._name = None
+        t._view_from = None
         return t
 
     # attributes
@@ -430,6 +433,7 @@ class Tensor:
             with no_grad():
                 result = compute(self)
             result_array = result._data
+            self._check_inplace_shape(op, result_array.shape)
             if result_array.dtype != self._data.dtype:
                 if not np.can_cast(result_array.dtype, self._data.dtype, casting="same_kind"):
                     raise RuntimeError(
@@ -447,15 +451,32 @@ class Tensor:
         before._requires_grad = self._requires_grad
         before._version_counter = [self._version_counter[0]]
         result = compute(before)
+        self._check_inplace_shape(op, result._data.shape)
         if result._data.dtype != self._data.dtype:
             result = result.to(self._data.dtype)
+        self._take_history(op, result)
+        return self
+
+    def _take_history(self, op: str, result: Tensor) -> None:
+        """Become ``result`` (data and graph); a view writes its new value into its base first."""
+        if self._view_from is not None:
+            parent, spec, options = self._view_from
+            parent._take_history(op, _write_into_parent(op, self, parent, spec, options, result))
+            result = spec(parent, **options)  # the same view of the updated parent
         self._data = result._data
         self._grad_fn = result._grad_fn
         self._output_nr = result._output_nr
+        self._view_from = result._view_from
         # Nodes that saved the old self see the bump; later saves share the result's counter.
         self._version_counter[0] += 1
         self._version_counter = result._version_counter
-        return self
+
+    def _check_inplace_shape(self, op: str, shape: tuple) -> None:
+        if shape != self._data.shape:
+            raise RuntimeError(
+                f"{op}: output with shape {tuple(self._data.shape)} doesn't match the broadcast "
+                f"shape {tuple(shape)}; an in-place op can't change the shape of its tensor"
+            )
 
     def add_(self, other: Any, alpha: builtins.float = 1) -> Tensor:
         """In place: ``self += alpha * other``."""
@@ -572,10 +593,13 @@ class Tensor:
         if record:
             self._inplace("setitem", lambda s: index_put(s, value, index=key), value)
             return
+        from .ops.index import _indexed
+
         array = value._data if isinstance(value, Tensor) else value
         self._writeable()
         try:
-            self._data[key] = array
+            view, key = _indexed(self._data, key)  # PyTorch's order for ints mixed with arrays
+            view[key] = array
         except (IndexError, ValueError) as error:
             raise IndexError(f"setitem: {error} (tensor shape {tuple(self.shape)})") from None
         self._version_counter[0] += 1
@@ -653,6 +677,23 @@ class Tensor:
             copied.__dict__.update(copy.deepcopy(self.__dict__, memo))
         memo[id(self)] = copied
         return copied
+
+
+def _write_into_parent(op: str, view: Tensor, parent: Tensor, spec: Any, options: dict, value: Tensor) -> Tensor:
+    """The parent's new value after its view (made by ``spec``) was replaced by ``value``."""
+    if spec.name == "getitem":
+        return _OPS["index_put"](parent, value, index=options["index"])
+    if spec.name == "reshape":
+        return value.reshape(parent.shape)
+    if spec.name == "permute":
+        return value.permute(*np.argsort(options["dims"]).tolist())
+    # PyTorch's CopySlices covers every view; here the others (expand, ...) are refused rather
+    # than leaving the base silently unchanged.
+    raise RuntimeError(
+        f"{op}: in-place operation on a view made by {spec.name} (shape {tuple(view.shape)} of a "
+        f"tensor of shape {tuple(parent.shape)}) while recording gradients is not supported; "
+        "use an out-of-place op, or clone() the view first"
+    )
 
 
 _OPS: dict = {}  # filled with the op registry once autograd.function is imported
