@@ -214,6 +214,16 @@ def _inplace_ops(m, x, y):
     return z
 
 
+def _mul_view(y):
+    y[0:2].mul_(2)
+    return y
+
+
+def _add_to(base, make_view, y):
+    make_view(base).add_(y)
+    return base
+
+
 def _inplace_setitem(m, x, y):
     z = x * 2
     z[0] = y[1]
@@ -227,6 +237,10 @@ INPLACE = [
     ("inplace_scalar_ops", lambda m, x: (x * 1).add_(2).sqrt_(), [P(3)]),
     ("inplace_masked_fill", lambda m, c, x: (x * 2).masked_fill_(c, 0.5), [B([True, False, True]), R(2, 3)]),
     ("inplace_setitem", _inplace_setitem, [R(3, 4), R(3, 4)]),
+    ("inplace_on_slice_view", lambda m, x: _mul_view(x * 1), [R(3)]),
+    ("inplace_on_reshape_view", lambda m, x, y: _add_to(x * 1, lambda z: z.view(-1), y), [R(2, 3), R(6)]),
+    ("inplace_on_transpose_view", lambda m, x, y: _add_to(x * 1, lambda z: z.T, y), [R(2, 3), R(3, 2)]),
+    ("inplace_on_view_of_view", lambda m, x, y: _add_to(x * 1, lambda z: z[1:][:, 0], y), [R(3, 2), R(2)]),
     ("inplace_zero_", lambda m, x: (x * 2).zero_() + x, [R(3)]),
     ("inplace_fill_", lambda m, x: (x * 2).fill_(1.5) * x, [R(3)]),
     ("inplace_copy_", lambda m, x, y: (x * 2).copy_(y) * x, [R(2, 3), R(3)]),
@@ -906,6 +920,8 @@ ERRORS = [
     ("pow_int_negative", lambda m: m.tensor([2]) ** -1, RuntimeError, ["pow", "negative"]),
     ("mT_1d", lambda m: m.zeros(3).mT, RuntimeError, ["mT", "(3,)"]),
     ("chunk_0d", lambda m: m.tensor(1.0).chunk(2), RuntimeError, ["chunk", "()"]),
+    ("inplace_on_expand_view", lambda m: (m.ones(3, requires_grad=True) * 1).expand(2, 3).add_(1),
+     RuntimeError, ["add_"]),
     ("split_0d", lambda m: m.tensor(1.0).split(1), RuntimeError, ["split", "()"]),
     ("unbind_0d", lambda m: m.tensor(1.0).unbind(), IndexError, ["unbind", "()"]),
     ("expand_neg1_new_dim", lambda m: _f(3)(m).expand(-1, 3), RuntimeError, ["expand", "-1", "(3,)"]),
@@ -992,12 +1008,6 @@ def test_python_float_scalars_keep_float64_precision():
     np.testing.assert_array_equal((x**0.3).data, values**0.3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(AssertionError, IndexError),
-    reason="engine: Tensor.__setitem__ without recording indexes the ndarray directly, with "
-    "NumPy's rule for ints mixed with arrays (ops.index._indexed gives PyTorch's)",
-)
 def test_setitem_mixing_ints_and_arrays_without_grad_follows_torch():
     results = []
     for m in (torch, ag):
@@ -1064,20 +1074,6 @@ def test_second_order_gradients_match_torch(name, fn, specs):
         run_second_order(name, fn, specs)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: an in-place op on a view of a recorded tensor (v = y[0:2]; v.mul_(2)) "
-    "replaces the view's array instead of writing into its base, so y is unchanged",
-)
-def test_inplace_on_a_view_of_a_non_leaf_updates_the_base():
-    run_parity("inplace_view", lambda m, x: _mul_view(x * 1), [R(3)])
-
-
-def _mul_view(y):
-    y[0:2].mul_(2)
-    return y
-
-
 def test_second_order_at_zero_base_and_zero_norm_is_finite():
     x = ag.tensor([0.0, 1.5], dtype=ag.float64, requires_grad=True)
     e = ag.tensor([2.0, 0.0], dtype=ag.float64, requires_grad=True)
@@ -1092,12 +1088,6 @@ def test_second_order_at_zero_base_and_zero_norm_is_finite():
     assert not g.requires_grad or np.isfinite(ag.grad(g.sum(), v, allow_unused=True)[0].data).all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(AssertionError, ValueError, pytest.fail.Exception),
-    reason="engine: Tensor._inplace lets y += z grow y to the broadcast shape when recorded, "
-    "and raises NumPy's ValueError when not",
-)
 @pytest.mark.parametrize("requires_grad", [False, True])
 def test_inplace_that_would_grow_the_tensor_raises_like_torch(requires_grad):
     y = ag.ones(3, requires_grad=requires_grad) * 1
