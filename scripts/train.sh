@@ -38,7 +38,9 @@ if ! command -v dot >/dev/null 2>&1; then
 fi
 
 extra=()
-if ! .venv/bin/graphgrad-train --check-data "$@" 2>/dev/null; then
+status=0
+.venv/bin/graphgrad-train --check-data "$@" >/dev/null 2>&1 || status=$?
+if [ "$status" = "1" ]; then  # 1: the data is missing (2: bad arguments, reported below)
     dataset=fashion-mnist
     previous=""
     for arg in "$@"; do
@@ -51,7 +53,7 @@ if ! .venv/bin/graphgrad-train --check-data "$@" 2>/dev/null; then
         { apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 ||
             { apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null; }; } || true
     fi
-    if ! .venv/bin/graphgrad-train --check-data "$@" 2>/dev/null; then
+    if ! .venv/bin/graphgrad-train --check-data "$@" >/dev/null 2>&1; then
         echo "train.sh: no local copy of $dataset; downloading it (checked against MD5 sums)" >&2
         extra=(--download)
     fi
