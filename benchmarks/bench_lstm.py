@@ -87,7 +87,11 @@ def timed(step: Callable[[], None]) -> tuple[float, float]:
 
 
 def main() -> None:
-    x = np.random.default_rng(0).standard_normal((ARGS.seq, ARGS.batch, ARGS.input)).astype(np.float32)
+    x = (
+        np.random.default_rng(0)
+        .standard_normal((ARGS.seq, ARGS.batch, ARGS.input))
+        .astype(np.float32)
+    )
     try:
         run_torch, state = torch_step(x)
     except ImportError:
@@ -110,7 +114,9 @@ def main() -> None:
         print(f"  {name:10s} {wall:8.1f} ms wall  {cpu:8.1f} ms CPU")
     ratio_wall = medians["graphgrad"][0] / medians["pytorch"][0]
     ratio_cpu = medians["graphgrad"][1] / medians["pytorch"][1]
-    print(f"  ratio graphgrad / pytorch: {ratio_wall:.2f}x wall, {ratio_cpu:.2f}x CPU (target <= 2x)")
+    print(
+        f"  ratio graphgrad / pytorch: {ratio_wall:.2f}x wall, {ratio_cpu:.2f}x CPU (target <= 2x)"
+    )
     if ARGS.profile:
         import cProfile
         import pstats

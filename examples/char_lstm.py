@@ -168,7 +168,9 @@ def main() -> None:
         f.write("step,train_loss,val_loss\n")
         f.writelines(f"{s},{t:.4f},{v:.4f}\n" for s, t, v in history)
     plot(history, args.out / "char_lstm_loss.png")
-    print(f"trained in {time.perf_counter() - start:.0f} s; loss curve in {args.out}/char_lstm_loss.png")
+    print(
+        f"trained in {time.perf_counter() - start:.0f} s; loss curve in {args.out}/char_lstm_loss.png"
+    )
     print("\n--- sample (temperature 0.8) ---")
     print(sample(model, chars, "And God said", 400, 0.8, rng))
 

@@ -123,8 +123,6 @@ def _check_scan(op: str, xw: np.ndarray, states: Sequence[np.ndarray], w_hh: np.
     return hidden
 
 
-
-
 def _scan_sample(gates: int, states: int, extra_bias: bool = False) -> Any:
     from hypothesis import assume
     from hypothesis import strategies as st
@@ -145,7 +143,9 @@ def _scan_sample(gates: int, states: int, extra_bias: bool = False) -> Any:
             kwargs["nonlinearity"] = draw(st.sampled_from(["tanh", "relu"]))
         if kwargs.get("nonlinearity") == "relu":
             # Keep pre-activations off relu's kink, where finite differences disagree.
-            assume(_min_abs_relu_preactivation(xw._data, initial[0]._data, w_hh._data, **kwargs) > 1e-3)
+            assume(
+                _min_abs_relu_preactivation(xw._data, initial[0]._data, w_hh._data, **kwargs) > 1e-3
+            )
         return args, kwargs
 
     return draw_inputs()
@@ -161,8 +161,6 @@ def _min_abs_relu_preactivation(xw: np.ndarray, h0: np.ndarray, w_hh: np.ndarray
     return smallest
 
 
-
-
 def _rnn_check(op: str, xw: np.ndarray, h0: np.ndarray, w_hh: np.ndarray, **_: Any) -> None:
     _check_scan(op, xw, [h0], w_hh, 1)
 
@@ -176,7 +174,9 @@ def rnn_layer(xw: np.ndarray, h0: np.ndarray, w_hh: np.ndarray, *, nonlinearity:
     ``reverse=True`` runs from ``t = T-1`` down to 0 (the backward direction).
     """
     if nonlinearity not in ("tanh", "relu"):
-        raise ValueError(f"rnn_layer: unknown nonlinearity '{nonlinearity}', expected 'tanh' or 'relu'")
+        raise ValueError(
+            f"rnn_layer: unknown nonlinearity '{nonlinearity}', expected 'tanh' or 'relu'"
+        )
     out = np.empty_like(xw)
     w_t = np.ascontiguousarray(w_hh.T)  # a contiguous right operand: faster small GEMMs
     h = h0
@@ -207,8 +207,6 @@ def _rnn_layer_vjp(grad: Tensor, h0: Tensor, w_hh: Tensor, out: Tensor, nonlinea
     if reverse:
         d_xw = xp.flip0(d_xw)
     return _wrap([d_xw, carry, d_w], needs_input_grad)
-
-
 
 
 def _lstm_check(op: str, xw: np.ndarray, h0: np.ndarray, c0: np.ndarray, w_hh: np.ndarray,
@@ -393,7 +391,9 @@ def _gru_layer_vjp(grad: Tensor, xw: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Ten
     return _wrap([d_xw, carry, d_w, d_b], needs_input_grad)
 
 
-def _gru_bptt_numpy(grad: np.ndarray, factors: np.ndarray, z: np.ndarray, w_hh: np.ndarray) -> tuple:
+def _gru_bptt_numpy(
+    grad: np.ndarray, factors: np.ndarray, z: np.ndarray, w_hh: np.ndarray
+) -> tuple:
     steps, batch, hidden = grad.shape
     dh_all = np.empty_like(grad)
     d_gh = np.empty((steps, batch, 3, hidden), dtype=grad.dtype)

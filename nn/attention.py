@@ -42,7 +42,9 @@ def _sdpa_sample() -> Any:
         if kind == "causal":
             kwargs["is_causal"] = True
         elif kind == "bool":
-            flags = draw(st.lists(st.booleans(), min_size=target * source, max_size=target * source))
+            flags = draw(
+                st.lists(st.booleans(), min_size=target * source, max_size=target * source)
+            )
             mask = np.asarray(flags, dtype=bool).reshape(target, source)
             mask[:, 0] = True  # every query attends somewhere, so no row is all -inf
             kwargs["attn_mask"] = Tensor._from_array(mask)
@@ -151,7 +153,9 @@ def _canonical_mask(mask: Any, name: str, dtype: Any) -> Tensor | None:
     if not isinstance(mask, Tensor):
         mask = ag.tensor(mask)
     if mask.dtype == ag.bool:
-        additive = np.where(mask.data, np.asarray(_NEG_INF, dtype=dtype), np.asarray(0.0, dtype=dtype))
+        additive = np.where(
+            mask.data, np.asarray(_NEG_INF, dtype=dtype), np.asarray(0.0, dtype=dtype)
+        )
         return Tensor._from_array(additive)
     if mask.dtype.kind != "f":
         raise AssertionError(f"only bool and floating types of {name} are supported")
@@ -203,13 +207,19 @@ def multi_head_attention_forward(
 
     if not use_separate_proj_weight:
         if key.shape != value.shape:
-            raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}")
+            raise AssertionError(
+                f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}"
+            )
         q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias)
     else:
         b_q = b_k = b_v = None
         if in_proj_bias is not None:
             b_q, b_k, b_v = in_proj_bias.chunk(3)
-        q, k, v = linear(query, q_proj_weight, b_q), linear(key, k_proj_weight, b_k), linear(value, v_proj_weight, b_v)
+        q, k, v = (
+            linear(query, q_proj_weight, b_q),
+            linear(key, k_proj_weight, b_k),
+            linear(value, v_proj_weight, b_v),
+        )
 
     source = key.shape[0]
     if attn_mask is not None:
@@ -354,7 +364,9 @@ class MultiheadAttention(Module):
             self.in_proj_bias = Parameter(ag.empty(3 * embed_dim, dtype=dtype))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(
+            embed_dim, embed_dim, bias=bias, dtype=dtype
+        )
         if add_bias_kv:
             self.bias_k = Parameter(ag.empty(1, 1, embed_dim, dtype=dtype))
             self.bias_v = Parameter(ag.empty(1, 1, embed_dim, dtype=dtype))

@@ -53,7 +53,11 @@ class RNNBase(Module):
         super().__init__()
         if mode not in _GATES:
             raise ValueError("Unrecognized RNN mode: " + mode)
-        if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
+        if (
+            not isinstance(dropout, numbers.Number)
+            or isinstance(dropout, bool)
+            or not 0 <= dropout <= 1
+        ):
             raise ValueError(
                 "dropout should be a number in range [0, 1] representing the probability of an "
                 "element being zeroed"
@@ -68,7 +72,9 @@ class RNNBase(Module):
         if not isinstance(bias, bool):
             raise TypeError(f"bias should be of type bool, got: {type(bias).__name__}")
         if not isinstance(batch_first, bool):
-            raise TypeError(f"batch_first should be of type bool, got: {type(batch_first).__name__}")
+            raise TypeError(
+                f"batch_first should be of type bool, got: {type(batch_first).__name__}"
+            )
         _check_sizes(input_size, hidden_size)
         if num_layers <= 0:
             raise ValueError("num_layers must be greater than zero")
@@ -146,7 +152,9 @@ class RNNBase(Module):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: expected a Tensor input, got {type(input).__name__}")
         if input.ndim not in (2, 3):
-            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D tensor instead")
+            raise ValueError(
+                f"{name}: Expected input to be 2D or 3D, got {input.ndim}D tensor instead"
+            )
         weight_dtype = self._flat_weights[0].dtype
         if input.dtype != weight_dtype:
             raise ValueError(
@@ -207,7 +215,12 @@ class RNNBase(Module):
         w_hh = getattr(self, f"weight_hh_l{layer}{suffix}")
         if not self.bias:
             return w_ih, w_hh, None, None
-        return w_ih, w_hh, getattr(self, f"bias_ih_l{layer}{suffix}"), getattr(self, f"bias_hh_l{layer}{suffix}")
+        return (
+            w_ih,
+            w_hh,
+            getattr(self, f"bias_ih_l{layer}{suffix}"),
+            getattr(self, f"bias_hh_l{layer}{suffix}"),
+        )
 
     def _scan(self, x: Tensor, states: list[Tensor], layer: int, direction: int) -> tuple:
         """Run one direction of one layer; return its outputs ``(T, N, H)`` and final states."""
@@ -253,7 +266,9 @@ class RNN(RNNBase):
         elif nonlinearity == "relu":
             mode = "RNN_RELU"
         else:
-            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+            raise ValueError(
+                f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'."
+            )
         self.nonlinearity = nonlinearity
         super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, 0, device, dtype)  # fmt: skip
@@ -382,7 +397,9 @@ class RNNCellBase(Module):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
         for state in states:
             if state is not None and state.ndim not in (1, 2):
-                raise ValueError(f"{name}: Expected hidden to be 1D or 2D, got {state.ndim}D instead")
+                raise ValueError(
+                    f"{name}: Expected hidden to be 1D or 2D, got {state.ndim}D instead"
+                )
         if input.shape[-1] != self.input_size:
             raise RuntimeError(
                 f"{name}: input has inconsistent input_size: got {input.shape[-1]} expected "
@@ -427,7 +444,9 @@ class RNNCell(RNNCellBase):
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         x, (h,), batched = self._prepare(input, [hx])
-        out = rnn_layer(self._projected(x, True), h, self.weight_hh, nonlinearity=self.nonlinearity)[0]
+        out = rnn_layer(
+            self._projected(x, True), h, self.weight_hh, nonlinearity=self.nonlinearity
+        )[0]
         return out if batched else out.squeeze(0)
 
 
