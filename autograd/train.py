@@ -528,20 +528,25 @@ def _train(config: dict[str, Any]) -> int:
         )
         ag.save(model.state_dict(), out / "model.safetensors")
 
-    print(
-        f"{PROG}: {config['model']} ({n_params:,} parameters) on {config['dataset']}: "
-        f"{len(train_set):,} train / {len(test_set):,} test images, {config['epochs']} epochs of "
-        f"{steps_per_epoch} steps, {config['optimizer']} lr={config['lr']:g} "
-        f"scheduler={config['scheduler']}, seed {config['seed']} -> {out}"
-        + (f" (resumed at epoch {epoch + 1}, step {step_in_epoch})" if state is not None else ""),
-        file=sys.stderr,
-    )
     from tqdm.auto import tqdm
 
     extra: dict[str, Any] = {"parameters": n_params, "train_samples": len(train_set),
                              "test_samples": len(test_set), "status": "running"}  # fmt: skip
     model.train()
     with _StopFlag() as stop:
+        # the banner comes once Ctrl-C is handled: from here on it saves a checkpoint
+        print(
+            f"{PROG}: {config['model']} ({n_params:,} parameters) on {config['dataset']}: "
+            f"{len(train_set):,} train / {len(test_set):,} test images, {config['epochs']} epochs of "
+            f"{steps_per_epoch} steps, {config['optimizer']} lr={config['lr']:g} "
+            f"scheduler={config['scheduler']}, seed {config['seed']} -> {out}"
+            + (
+                f" (resumed at epoch {epoch + 1}, step {step_in_epoch})"
+                if state is not None
+                else ""
+            ),
+            file=sys.stderr,
+        )
         while epoch < config["epochs"]:
             if order is None:
                 order = default_generator().permutation(len(train_set))
