@@ -121,7 +121,7 @@ def test_resume_continues_bit_for_bit(data_root, straight_run, tmp_path, max_ste
 
 def test_resume_can_extend_a_finished_run(data_root, tmp_path, capsys):
     out = tmp_path / "run"
-    args = ("--model", "mlp", "--batch-size", "64", "--no-viz", "--scheduler", "none")
+    args = ("--model", "mlp", "--batch-size", "64", "--no-viz", "--scheduler", "none", "--augment")
     assert _run(data_root, out, *args, "--epochs", "1") == 0
     assert train.main(["--out", str(out), "--resume", "--epochs", "2", "--no-progress",
                        "--data-root", str(data_root)]) == 0  # fmt: skip
