@@ -111,7 +111,7 @@ from .ops.elementwise import (
     trunc,
     where,
 )
-from .ops.elementwise import add, div, mul, sub
+from .ops.elementwise import add, clone, div, mul, sub
 from .ops.index import _gather_function as gather
 from .ops.index import index_select, masked_select, scatter_add, take_along_dim
 from .ops.linalg import bmm, dot, einsum, matmul, mm, mv, outer

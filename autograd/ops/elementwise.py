@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from ..tensor import Tensor
 from ._shapes import check_broadcastable
 
 __all__ = [
-    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "log1p", "log2", "log10", "sqrt",
+    "add", "clone", "sub", "mul", "div", "neg", "pow", "exp", "log", "log1p", "log2", "log10", "sqrt",
     "rsqrt", "square", "reciprocal", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs",
     "sign", "erf", "clamp", "clip", "maximum", "minimum", "where", "masked_fill", "to_dtype",
     "lt", "le", "gt", "ge", "eq", "ne", "logical_and", "logical_or", "logical_xor", "logical_not",
@@ -118,6 +119,16 @@ def _pow_vjp(grad: Tensor, x: Tensor, exponent: Tensor, needs_input_grad: tuple)
         base = _where(zero_base, 1.0, x)
         grad_exponent = _where(zero_base, 0.0, grad * base**exponent * base.log())
     return grad_x, grad_exponent
+
+
+@primitive("clone", extra={"exact": True})
+def clone(x: np.ndarray) -> np.ndarray:
+    return np.array(x, copy=True)
+
+
+@clone.vjp
+def _clone_vjp(grad: Tensor) -> Tensor:
+    return grad
 
 
 @primitive("exp")
@@ -342,6 +353,19 @@ def _sign_vjp(grad: Tensor) -> Tensor:
 _SQRT_PI = np.sqrt(np.pi)
 
 
+_ERF_COEFFICIENTS: list[np.ndarray] = []
+
+
+def _erf_chebyshev() -> np.ndarray:
+    """Chebyshev coefficients of erf(x)/x in u = x**2 on [0, 9], fitted once from math.erf."""
+    if not _ERF_COEFFICIENTS:
+        nodes = np.cos(np.linspace(0.0, np.pi, 400)) * 4.5 + 4.5
+        roots = np.sqrt(nodes)
+        values = [math.erf(r) / r if r > 0 else 2.0 / math.sqrt(math.pi) for r in roots]
+        _ERF_COEFFICIENTS.append(np.polynomial.chebyshev.chebfit(nodes / 4.5 - 1.0, values, 22))
+    return _ERF_COEFFICIENTS[0]
+
+
 def _erf_array(x: np.ndarray) -> np.ndarray:
     try:
         from scipy.special import erf as scipy_erf
@@ -349,25 +373,24 @@ def _erf_array(x: np.ndarray) -> np.ndarray:
         return scipy_erf(x).astype(x.dtype, copy=False)
     except ImportError:
         pass
-    # Without SciPy: the Maclaurin series for |x| < 3 and a continued fraction for erfc beyond,
-    # both accurate to ~1e-13, so finite differences of erf match its analytic derivative.
+    # Without SciPy: a degree-22 Chebyshev fit of erf(x)/x in x**2 for |x| < 3 and a continued
+    # fraction for erfc beyond, both accurate to ~1e-15 (so finite differences of erf match its
+    # analytic derivative), in ~70 vectorised operations.
     z = np.abs(x.astype(np.float64))
-    out = np.empty_like(z)
     small = z < 3.0
-    zs = z[small]
-    term = zs.copy()
-    total = zs.copy()
-    square = zs * zs
-    for n in range(1, 60):
-        term = term * -square / n
-        total += term / (2 * n + 1)
-    out[small] = total * (2.0 / _SQRT_PI)
-    zl = z[~small]
-    if zl.size:
-        fraction = np.zeros_like(zl)
-        for k in range(60, 0, -1):
-            fraction = (k / 2.0) / (zl + fraction)
-        out[~small] = 1.0 - np.exp(-zl * zl) / _SQRT_PI / (zl + fraction)
+    t = np.minimum(z, 3.0) ** 2 / 4.5 - 1.0
+    coefficients = _erf_chebyshev()
+    b1 = np.zeros_like(t)
+    b2 = np.zeros_like(t)
+    for c in coefficients[:0:-1]:  # Clenshaw's recurrence
+        b1, b2 = 2.0 * t * b1 - b2 + c, b1
+    out = z * (t * b1 - b2 + coefficients[0])
+    if not small.all():
+        large = z[~small]
+        fraction = np.zeros_like(large)
+        for k in range(20, 0, -1):
+            fraction = (k / 2.0) / (large + fraction)
+        out[~small] = 1.0 - np.exp(-large * large) / _SQRT_PI / (large + fraction)
     return (np.sign(x) * out).astype(x.dtype, copy=False)
 
 
