@@ -12,11 +12,14 @@ The NumPy reference is the straightforward approach (im2col through ``sliding_wi
 Timings are medians over interleaved rounds, so background load affects all three alike.
 
 Run: ``python benchmarks/bench_conv.py [--steps 30] [--net issue|fashion|both] [--profile]``.
+On a busy machine, multi-threaded BLAS/OpenMP spin-waits distort everything; compare
+single-threaded with ``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/bench_conv.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -272,6 +275,8 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile 10 graphgrad steps")
     args = parser.parse_args()
     names = ["issue", "fashion"] if args.net == "both" else [args.net]
+    threads = {k: os.environ.get(k, "default") for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    print(f"threads: {threads}, cpus: {os.cpu_count()}, load average: {os.getloadavg()}")
     for name in names:
         run(name, args.steps, args.profile)
 
