@@ -229,19 +229,25 @@ def lstm_layer(xw: np.ndarray, h0: np.ndarray, c0: np.ndarray, w_hh: np.ndarray,
     steps, batch, gates = xw.shape
     hidden = gates // 4
     out = np.empty((steps, batch, 6 * hidden), dtype=xw.dtype)
-    w_t = np.ascontiguousarray(w_hh.T)
+    # sigmoid(z) = 0.5 * tanh(z / 2) + 0.5: with the i, f, o columns halved once, up front, one
+    # tanh per step gives all four gates (g needs tanh(z) itself).
+    half = np.full(gates, 0.5, dtype=xw.dtype)
+    half[2 * hidden : 3 * hidden] = 1
+    xw = xw * half
+    w_t = np.ascontiguousarray(w_hh.T * half)
     h, c = h0, c0
     for t in _steps(steps, reverse):
-        z = xw[t] + h @ w_t
         act = out[t, :, 2 * hidden :]
-        np.multiply(z, 0.5, out=act)
+        np.matmul(h, w_t, out=act)
+        act += xw[t]
         np.tanh(act, out=act)
-        act *= 0.5
-        act += 0.5  # sigmoid of all four, as 0.5 * tanh(z / 2) + 0.5
-        g = np.tanh(z[:, 2 * hidden : 3 * hidden], out=act[:, 2 * hidden : 3 * hidden])
+        for gate in (act[:, : 2 * hidden], act[:, 3 * hidden :]):  # i, f and o
+            gate *= 0.5
+            gate += 0.5
         c = np.multiply(act[:, hidden : 2 * hidden], c, out=out[t, :, hidden : 2 * hidden])
-        c += act[:, :hidden] * g
-        h = np.multiply(act[:, 3 * hidden :], np.tanh(c), out=out[t, :, :hidden])
+        c += act[:, :hidden] * act[:, 2 * hidden : 3 * hidden]
+        h = np.tanh(c, out=out[t, :, :hidden])
+        h *= act[:, 3 * hidden :]
     return out
 
 
@@ -262,7 +268,12 @@ def _lstm_layer_vjp(grad: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, out: Ten
     # only the two carries run step by step; the gate gradients are formed for all t at once.
     c_from_h = o * (1 - tanh_c * tanh_c)
     di, df, dg = i * (1 - i), f * (1 - f), 1 - g * g
-    factors_ifg = xp.stack([g * di, c_prev * df, i * dg], 2)
+    if xp is _NumPyOps:  # written in place: stacking would copy three (T, N, H) arrays again
+        factors_ifg = np.empty(c.shape[:2] + (3, hidden), dtype=c.dtype)
+        for k, (a, b) in enumerate([(g, di), (c_prev, df), (i, dg)]):
+            np.multiply(a, b, out=factors_ifg[:, :, k])
+    else:
+        factors_ifg = xp.stack([g * di, c_prev * df, i * dg], 2)
     do = o * (1 - o)
     factor_o = tanh_c * do
     # Gradients that reach the gate activations directly (zero when only h and c are used).
