@@ -85,7 +85,7 @@ def _vjp_namespace(*tensors: Tensor) -> tuple[Any, list]:
 
 
 def _wrap(values: Sequence[Any], needs: Sequence[bool]) -> tuple:
-    out = []
+    out: list[Tensor | None] = []
     for value, need in zip(values, needs):
         if not need:
             out.append(None)
@@ -290,9 +290,9 @@ def _lstm_layer_vjp(grad: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, out: Ten
     return _wrap([d_z, carry_h, carry_c, d_w], needs_input_grad)
 
 
-def _lstm_bptt_numpy(grad_h: np.ndarray, grad_c: np.ndarray, c_from_h: np.ndarray,
-                     factors_ifg: np.ndarray, factor_o: np.ndarray, f: np.ndarray,
-                     w_hh: np.ndarray, direct: np.ndarray | None) -> tuple:  # fmt: skip
+def _lstm_bptt_numpy(grad_h: Any, grad_c: Any, c_from_h: Any, factors_ifg: Any, factor_o: Any,
+                     f: Any, w_hh: Any, direct: Any) -> tuple:  # fmt: skip
+    # (All NumPy arrays: typed Any because the VJP's names hold arrays or Tensors.)
     # Writes each step's gate gradients straight into one buffer: one GEMM per step, no stacking.
     steps, batch, hidden = grad_h.shape
     d_z = np.empty((steps, batch, 4, hidden), dtype=grad_h.dtype)
@@ -312,8 +312,8 @@ def _lstm_bptt_numpy(grad_h: np.ndarray, grad_c: np.ndarray, c_from_h: np.ndarra
     return d_z.reshape(steps, batch, 4 * hidden), carry_h, carry_c
 
 
-def _lstm_bptt_tensor(grad_h: Tensor, grad_c: Tensor, c_from_h: Tensor, factors_ifg: Tensor,
-                      factor_o: Tensor, f: Tensor, w_hh: Tensor, direct: Tensor) -> tuple:  # fmt: skip
+def _lstm_bptt_tensor(grad_h: Any, grad_c: Any, c_from_h: Any, factors_ifg: Any, factor_o: Any,
+                      f: Any, w_hh: Any, direct: Any) -> tuple:  # fmt: skip
     steps, batch, hidden = grad_h.shape
     d_z_steps: list = [None] * steps
     carry_h = carry_c = None
@@ -402,9 +402,7 @@ def _gru_layer_vjp(grad: Tensor, xw: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Ten
     return _wrap([d_xw, carry, d_w, d_b], needs_input_grad)
 
 
-def _gru_bptt_numpy(
-    grad: np.ndarray, factors: np.ndarray, z: np.ndarray, w_hh: np.ndarray
-) -> tuple:
+def _gru_bptt_numpy(grad: Any, factors: Any, z: Any, w_hh: Any) -> tuple:
     steps, batch, hidden = grad.shape
     dh_all = np.empty_like(grad)
     d_gh = np.empty((steps, batch, 3, hidden), dtype=grad.dtype)

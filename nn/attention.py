@@ -210,6 +210,8 @@ def multi_head_attention_forward(
             raise AssertionError(
                 f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}"
             )
+        if in_proj_weight is None:
+            raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
         q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias)
     else:
         b_q = b_k = b_v = None
@@ -329,6 +331,9 @@ class MultiheadAttention(Module):
         >>> out.shape, weights.shape
         ((2, 5, 16), (2, 5, 5))
     """
+
+    bias_k: Parameter | None
+    bias_v: Parameter | None
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,

@@ -100,7 +100,7 @@ class RNNBase(Module):
             for direction in range(num_directions):
                 layer_input = input_size if layer == 0 else hidden_size * num_directions
                 suffix = "_reverse" if direction == 1 else ""
-                shapes = {
+                shapes: dict[str, tuple[int, ...]] = {
                     f"weight_ih_l{layer}{suffix}": (gate_size, layer_input),
                     f"weight_hh_l{layer}{suffix}": (gate_size, hidden_size),
                 }
@@ -195,13 +195,13 @@ class RNNBase(Module):
             input = input.transpose(0, 1)
         num_directions = 2 if self.bidirectional else 1
         expected = (self.num_layers * num_directions, input.shape[1], self.hidden_size)
-        filled = []
-        for k, state in enumerate(states):
-            if state is None:
-                state = ag.zeros(*expected, dtype=input.dtype)
+        filled: list[Tensor] = []
+        for k, initial in enumerate(states):
+            if initial is None:
+                filled.append(ag.zeros(*expected, dtype=input.dtype))
             else:
-                self._check_hidden(state, expected, f"[{k}]" if len(states) > 1 else "")
-            filled.append(state)
+                self._check_hidden(initial, expected, f"[{k}]" if len(states) > 1 else "")
+                filled.append(initial)
         return input, filled, batched
 
     def _finish(self, output: Tensor, batched: bool) -> Tensor:
@@ -423,7 +423,7 @@ class RNNCellBase(Module):
         return input, filled, batched
 
     def _projected(self, input: Tensor, fold_bias: bool) -> Tensor:  # noqa: A002
-        bias = self.bias_ih
+        bias: Tensor | None = self.bias_ih
         if bias is not None and fold_bias:
             bias = bias + self.bias_hh
         return linear(input, self.weight_ih, bias).unsqueeze(0)
