@@ -140,8 +140,12 @@ class Convolution(Function):
     """
 
     @staticmethod
-    def forward(ctx: FunctionCtx, x: Tensor, weight: Tensor, options: dict) -> Tensor:
+    def forward(ctx: FunctionCtx, x: Tensor, weight: Tensor, bias: Tensor | None,
+                options: dict) -> Tensor:  # fmt: skip
         out, cols = _forward(x._data, weight._data, **options)
+        if bias is not None:
+            # In place into the fresh output: the bias costs no extra array or graph node.
+            out += bias._data.reshape((-1,) + (1,) * (out.ndim - 2))
         ctx.save_for_backward(x, weight)
         ctx.options = options  # type: ignore[attr-defined]
         ctx.cols = cols if ctx.needs_input_grad[1] else None  # type: ignore[attr-defined]
@@ -152,7 +156,7 @@ class Convolution(Function):
         x, weight = ctx.saved_tensors
         assert x is not None and weight is not None, "conv saves both of its inputs"
         options = ctx.options  # type: ignore[attr-defined]
-        grad_x = grad_weight = None
+        grad_x = grad_weight = grad_bias = None
         if ctx.needs_input_grad[0]:
             grad_x = _convolution_input_grad(grad, weight, input_shape=tuple(x.shape), **options)
         if ctx.needs_input_grad[1]:
@@ -160,7 +164,9 @@ class Convolution(Function):
             grad_weight = _convolution_weight_grad(
                 x, grad, weight_shape=tuple(weight.shape), cols=cols, **options
             )
-        return grad_x, grad_weight, None
+        if ctx.needs_input_grad[2]:
+            grad_bias = grad.sum(dim=(0,) + tuple(range(2, grad.ndim)))
+        return grad_x, grad_weight, grad_bias, None
 
 
 def _resolve_padding(op: str, padding: PaddingArg, kernel: tuple, stride: tuple,
@@ -222,16 +228,17 @@ def _conv(op: str, dims: int, input: Tensor, weight: Tensor, bias: Tensor | None
                 f"is smaller than the dilated kernel {tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation_))} "
                 f"(input {tuple(input.shape)}, weight {tuple(weight.shape)})"
             )
-    if x.dtype != weight.dtype:
-        dtype = np.promote_types(x.dtype, weight.dtype)
-        x, weight = x.to(dtype), weight.to(dtype)
-    options = dict(stride=stride_, padding=pads, dilation=dilation_, groups=int(groups))
-    out = Convolution.apply(x, weight, options)
     if bias is not None:
-        if tuple(bias.shape) != (out_channels,):
-            raise RuntimeError(f"{op}: expected bias of shape ({out_channels},), got "
-                               f"{tuple(bias.shape)}")  # fmt: skip
-        out = out + bias.reshape((out_channels,) + (1,) * dims)
+        if not isinstance(bias, Tensor) or tuple(bias.shape) != (out_channels,):
+            got = tuple(bias.shape) if isinstance(bias, Tensor) else type(bias).__name__
+            raise RuntimeError(f"{op}: expected bias of shape ({out_channels},), got {got}")
+    dtypes = [t.dtype for t in (x, weight, bias) if t is not None]
+    if len(set(dtypes)) > 1:
+        dtype = np.result_type(*dtypes)
+        x, weight = x.to(dtype), weight.to(dtype)
+        bias = bias.to(dtype) if bias is not None else None
+    options = dict(stride=stride_, padding=pads, dilation=dilation_, groups=int(groups))
+    out = Convolution.apply(x, weight, bias, options)
     return out.reshape(tuple(out.shape[1:])) if unbatched else out
 
 
