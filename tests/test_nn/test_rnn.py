@@ -238,13 +238,25 @@ def _scan_inputs(op, reverse):
 
 @pytest.mark.parametrize("op", [rnn_layer, lstm_layer, gru_layer], ids=str)
 @pytest.mark.parametrize("reverse", [False, True])
-def test_scan_vjp_numpy_path_equals_tensor_path(op, reverse):
+def test_scan_vjp_numpy_path_equals_tensor_path(op, reverse, monkeypatch):
     # Plain backward runs the VJP on arrays; create_graph=True runs it in Tensor ops.
+    import nn._scan as scan
+
+    paths = []
+    choose = scan._vjp_namespace
+
+    def spy(*tensors):
+        namespace, values = choose(*tensors)
+        paths.append(namespace)
+        return namespace, values
+
+    monkeypatch.setattr(scan, "_vjp_namespace", spy)
     inputs, kwargs = _scan_inputs(op, reverse)
     out = op(*inputs, **kwargs)
     weight = ag.tensor(np.random.default_rng(4).standard_normal(out.shape))
     fast = ag.grad((out * weight).sum(), inputs, retain_graph=True)
     recorded = ag.grad((out * weight).sum(), inputs, create_graph=True)
+    assert paths == [scan._NumPyOps, scan._TensorOps]
     for a, b in zip(fast, recorded):
         assert b.requires_grad
         np.testing.assert_allclose(a.data, b.data, rtol=1e-12, atol=1e-12)
