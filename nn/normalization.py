@@ -57,6 +57,9 @@ def _native_batch_norm_vjp(
     axes = _channel_axes(x.ndim)
     view = _channel_view(x.ndim, x.shape[1])
     count = x.numel() // x.shape[1]
+    if not ag.is_grad_enabled():
+        # A plain backward (no create_graph): the same formula fused in NumPy, in a few passes.
+        return _batch_norm_backward_arrays(grad._data, x._data, weight._data, eps, needs_input_grad)
     mean = x.mean(dim=axes, keepdim=True)
     centered = x - mean
     invstd = ((centered * centered).mean(dim=axes, keepdim=True) + eps).rsqrt()
@@ -71,6 +74,31 @@ def _native_batch_norm_vjp(
         )
     grad_weight = grad_dot.reshape(-1) if needs_input_grad[1] else None
     grad_bias = grad_sum.reshape(-1) if needs_input_grad[2] else None
+    return grad_x, grad_weight, grad_bias
+
+
+def _batch_norm_backward_arrays(
+    grad: np.ndarray, x: np.ndarray, weight: np.ndarray, eps: float, needs_input_grad: tuple
+) -> tuple:
+    """The batch-norm VJP on arrays: grad_x = a * grad + b * centered + c per channel."""
+    axes = _channel_axes(x.ndim)
+    view = _channel_view(x.ndim, x.shape[1])
+    count = x.size // x.shape[1]
+    centered = x - x.mean(axis=axes, keepdims=True)
+    letters = "abcdefghij"[: x.ndim]
+    per_channel = f"{letters},{letters}->b"  # a one-pass multiply-and-sum over all but dim 1
+    invstd = 1.0 / np.sqrt(np.einsum(per_channel, centered, centered) / count + eps)
+    grad_sum = grad.sum(axis=axes)
+    grad_dot = np.einsum(per_channel, grad, centered) * invstd  # sum(grad * normalized)
+    grad_x = None
+    if needs_input_grad[0]:
+        scale = weight * invstd
+        grad_x = grad * scale.reshape(view)
+        grad_x -= centered * (scale * invstd * grad_dot / count).reshape(view).astype(x.dtype)
+        grad_x -= (scale * grad_sum / count).reshape(view).astype(x.dtype)
+        grad_x = Tensor._from_array(grad_x.astype(x.dtype, copy=False))
+    grad_weight = Tensor._from_array(grad_dot.astype(x.dtype)) if needs_input_grad[1] else None
+    grad_bias = Tensor._from_array(grad_sum.astype(x.dtype)) if needs_input_grad[2] else None
     return grad_x, grad_weight, grad_bias
 
 
