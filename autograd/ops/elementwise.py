@@ -324,8 +324,19 @@ def relu(x: np.ndarray) -> np.ndarray:
 
 @relu.vjp
 def _relu_vjp(grad: Tensor, out: Tensor) -> Tensor:
-    # relu'(0) = 0, as in PyTorch.
-    return grad * (out > 0)
+    return _threshold_backward(grad, out)
+
+
+@primitive("threshold_backward", method=False, domain=AWAY_FROM_KINKS)
+def _threshold_backward(upstream: np.ndarray, relu_out: np.ndarray) -> np.ndarray:
+    # relu'(0) = 0, as in PyTorch; one NumPy pass instead of compare + cast + multiply.
+    return np.multiply(upstream, relu_out > 0, dtype=upstream.dtype)
+
+
+@_threshold_backward.vjp
+def _threshold_backward_vjp(grad: Tensor, relu_out: Tensor, needs_input_grad: tuple) -> tuple:
+    # Linear in the upstream gradient, piecewise constant in relu_out (zero derivative).
+    return _threshold_backward(grad, relu_out) if needs_input_grad[0] else None, None
 
 
 @primitive("abs", domain=AWAY_FROM_KINKS)

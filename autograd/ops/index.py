@@ -127,14 +127,14 @@ def _getitem_vjp(grad: Tensor, x_shape: Shape, index: Any) -> Tensor:
 
 
 @primitive("index_add_into_zeros", method=False, test=False)
-def _index_add_into_zeros(grad: np.ndarray, *, shape: Shape, index: Any) -> np.ndarray:
-    out = np.zeros(shape, dtype=grad.dtype)
+def _index_add_into_zeros(values: np.ndarray, *, shape: Shape, index: Any) -> np.ndarray:
+    out = np.zeros(shape, dtype=values.dtype)
     view, index = _indexed(out, index)
     if _is_basic(index):
-        view[index] = grad
+        view[index] = values
     else:
         # Repeated indices must add up their gradients: np.add.at does not buffer.
-        np.add.at(view, index, grad)
+        np.add.at(view, index, values)
     return out
 
 
