@@ -104,11 +104,13 @@ class OpSpec:
         """Register ``function`` as this primitive's gradient rule (decorator)."""
         plan = []
         names = tuple(p.lstrip("*") for p in self.tensor_params)
-        reserved = {"grad", "out", "needs_input_grad"} & set(names + self.option_params)
+        # A VJP's `grad` is always the incoming gradient (a backward primitive may name its own
+        # input `grad`, but its VJP can't ask for that input); `out` must not be ambiguous.
+        reserved = {"out", "needs_input_grad"} & set(names + self.option_params)
         if reserved:
             raise TypeError(
                 f"{self.name}: forward parameters can't be named {sorted(reserved)}: a VJP asks "
-                "for the incoming gradient and the output by those names"
+                "for the output and the input flags by those names"
             )
         for param in inspect.signature(function).parameters:
             if param == "grad":
