@@ -85,6 +85,23 @@ def test_committed_notebook_has_no_outputs(path: pathlib.Path) -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_has_one_title(path: pathlib.Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith(f"# {path.stem[:2]} · ")
+    titles = []
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown":
+            continue
+        fenced = False
+        for line in cell.source.splitlines():
+            fenced ^= line.startswith("```")
+            if not fenced and line.startswith("# "):
+                titles.append(line)
+    assert titles == [first.source.splitlines()[0]], f"{path.name}: level-1 headings {titles}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_reads_the_small_mode_switch(path: pathlib.Path) -> None:
     sources = "\n".join(cell.source for cell in _code_cells(path))
     assert "GRAPHGRAD_SMALL" in sources, f"{path.name} ignores GRAPHGRAD_SMALL"
