@@ -13,6 +13,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import sys
 
 import pytest
@@ -57,6 +58,8 @@ KEY_NUMBERS = {
     "05_vanishing_gradients": [(r"sigmoid +first-layer gradient norm +(\S+)", 0.0, 1e-6)],
     "08_sequence_models": [(r"digits reversed correctly ([\d.]+)%", 90.0, 100.0)],
 }
+# Notebooks that read Fashion-MNIST from a local copy (Debian's dataset-fashion-mnist or the cache).
+NEEDS_FASHION_MNIST = {"04_fashion_mnist", "07_regularisation"}
 # Minimum number of pictures (PNG plots or SVG graph drawings) each notebook shows.
 MIN_IMAGES = {name: 3 for name in EXPECTED}
 
@@ -139,6 +142,16 @@ def kernel_dir(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     return root
 
 
+def _have_fashion_mnist() -> bool:
+    from autograd.datasets import FashionMNIST
+
+    try:
+        FashionMNIST(train=False)
+    except RuntimeError:
+        return False
+    return True
+
+
 def _images(cell: dict) -> int:
     return sum(
         1
@@ -165,6 +178,11 @@ def test_notebook_runs(
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
+
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz `dot` not installed (the notebooks draw graphs)")
+    if path.stem in NEEDS_FASHION_MNIST and not _have_fashion_mnist():
+        pytest.skip("Fashion-MNIST not found locally (apt-get install dataset-fashion-mnist)")
 
     notebook = nbformat.read(path, as_version=4)
     specs = KernelSpecManager(kernel_dirs=[str(kernel_dir)], ensure_native_kernel=False)
