@@ -33,5 +33,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 export PYTHONHASHSEED=0
+# Two pytest workers on two cores: one BLAS thread each (several threads per worker fight over
+# the cores and make small matrix products ~100x slower).
+export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+export MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
 workers=$(.venv/bin/python -c "import os; print(min(os.cpu_count() or 1, 2))")
 exec .venv/bin/python -m pytest -n "$workers" -q -rs "$@"
