@@ -128,7 +128,7 @@ class _Builder:
             self.owner_key.setdefault(id(module), prefix)
             self.cluster_labels_text.setdefault(name or type_name, type_name)
             if name:
-                self.cluster_labels[prefix] = f"<<B>{S.escape(name)}</B>  {S.escape(type_name)}>"
+                self.cluster_labels[prefix] = f"<<B>{S.escape(name)}</B>&#160;&#160;{S.escape(type_name)}>"
             else:
                 self.cluster_labels[prefix] = f"<<B>{S.escape(type_name)}</B>>"
         return key

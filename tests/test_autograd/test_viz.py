@@ -225,9 +225,9 @@ def test_module_clusters_are_nested_and_labelled_with_path_and_type():
     src = viz.draw_graph(out).source
     nesting = clusters_of(src)
     weight = re.match(r"\s*(\w+) ", line_with(src, "<B>features.2.weight</B>")).group(1)
-    assert nesting[weight] == ["Net", "features  Sequential", "features.2  Linear"]
+    assert nesting[weight] == ["Net", "features&#160;&#160;Sequential", "features.2&#160;&#160;Linear"]
     relu = re.match(r"\s*(\w+) ", line_with(src, "<B>relu</B>")).group(1)
-    assert nesting[relu] == ["Net", "features  Sequential", "features.1  ReLU"]
+    assert nesting[relu] == ["Net", "features&#160;&#160;Sequential", "features.1&#160;&#160;ReLU"]
     tanh = re.match(r"\s*(\w+) ", line_with(src, "<B>tanh</B>")).group(1)
     assert nesting[tanh] == ["Net"]  # created in Net.forward itself
     final_sum = [n for n, line in node_lines(src).items() if "<B>sum</B>" in line]
