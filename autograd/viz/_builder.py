@@ -179,13 +179,14 @@ class _Builder:
                             src = self._tensor(p, k)
                         else:
                             src = self.elem_of[p]
-                        drawing.edge(src, consumer, stats, weight="3")
+                        drawing.edge(src, consumer, stats, slot=a if group is None else None, weight="3")
                         self._entry(src, key)
                 elif group is not None and self._absorbed(target, group):
                     group.params[id(target)] = target
                 else:
                     lid = self._leaf(target)
-                    drawing.edge(lid, consumer, self.leaf_stats.get(id(target)))
+                    drawing.edge(lid, consumer, self.leaf_stats.get(id(target)),
+                                 slot=a if group is None else None)  # fmt: skip
                     self.leaf_uses[lid] = self.leaf_uses.get(lid, 0) + 1
                     self._entry(lid, key)
 

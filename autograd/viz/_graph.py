@@ -207,7 +207,7 @@ class _Drawing:
         self.lines: dict[tuple, list[str]] = {(): []}
         self.cluster_order: list[tuple] = []
         self.edges: list[str] = []
-        self.edge_set: set[tuple[str, str]] = set()
+        self.edge_set: set[tuple[str, str, int | None]] = set()
         self.hidden_edges = 0
         self.kinds: Counter[str] = Counter()
         self.classes: dict[str, str] = {}
@@ -249,11 +249,12 @@ class _Drawing:
         style.update(extra)
         self.lines[key].append(f"\t{eid}{S.attrs(label=label, class_=klass, **style)}\n")
 
-    def edge(self, src: str, dst: str, stats: Any = NA, **extra: Any) -> None:
-        """Add an edge once; in grad-flow view coloured by the gradient of the tensor it carries."""
-        if (src, dst) in self.edge_set:
+    def edge(self, src: str, dst: str, stats: Any = NA, slot: int | None = None, **extra: Any) -> None:
+        """Add an edge once per input slot (``x * x`` has two); in grad-flow view coloured by
+        the gradient of the tensor it carries."""
+        if (src, dst, slot) in self.edge_set:
             return
-        self.edge_set.add((src, dst))
+        self.edge_set.add((src, dst, slot))
         if not extra and not (self.grad_flow and stats is not NA):
             self.edges.append(f"\t{src} -> {dst}\n")
             return

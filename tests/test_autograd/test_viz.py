@@ -543,3 +543,10 @@ def test_grad_flow_example_renders_both_networks(tmp_path, monkeypatch, capsys):
         assert (tmp_path / name).stat().st_size > 1000, name
     svg = (tmp_path / "grad_flow.svg").read_text()
     assert "SigmoidNet" in svg and "ReluBNNet" in svg and "grad norm (log scale)" in svg
+
+
+def test_a_tensor_used_twice_by_one_op_gets_two_edges() -> None:
+    a = ag.tensor(3.0, requires_grad=True)
+    src = ag.viz.draw_graph(a * a).source
+    leaf_edges = [line for line in src.splitlines() if line.strip().startswith("l0 ->")]
+    assert len(leaf_edges) == 2
