@@ -671,9 +671,9 @@ def _train(config: dict[str, Any]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 done, 130 interrupted, 1 error).
 
-    Example:
-        >>> main(["--model", "mlp", "--epochs", "1", "--subset", "256"])  # doctest: +SKIP
-        0
+    Example (a one-epoch smoke run; it writes a run folder under ``runs/``)::
+
+        main(["--model", "mlp", "--epochs", "1", "--subset", "256"])  # returns 0
     """
     parser = build_parser()
     args = parser.parse_args(argv)
