@@ -57,18 +57,21 @@ from .dtypes import (
     uint8,
 )
 from .function import REGISTRY, Function, FunctionCtx
-from .gradcheck import gradcheck, gradgradcheck
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import gradcheck, gradgradcheck
 from .ops.elementwise import (
     abs,
     acos,
+    add,
     asin,
     atan,
     ceil,
     clamp,
     clip,
+    clone,
     cos,
     cosh,
+    div,
     eq,
     erf,
     exp,
@@ -93,6 +96,7 @@ from .ops.elementwise import (
     masked_fill,
     maximum,
     minimum,
+    mul,
     ne,
     neg,
     pow,
@@ -106,12 +110,12 @@ from .ops.elementwise import (
     sinh,
     sqrt,
     square,
+    sub,
     tan,
     tanh,
     trunc,
     where,
 )
-from .ops.elementwise import add, clone, div, mul, sub
 from .ops.index import _gather_function as gather
 from .ops.index import index_select, masked_select, scatter_add, take_along_dim
 from .ops.linalg import bmm, dot, einsum, matmul, mm, mv, outer

@@ -45,7 +45,7 @@ def format_tensor(t: Tensor) -> str:
             array,
             separator=", ",
             prefix=prefix,
-            formatter=formatter,
+            formatter=formatter,  # type: ignore[arg-type]
             threshold=1000,
             edgeitems=3,
             max_line_width=80,

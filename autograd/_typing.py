@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Union
 
 Shape = tuple[int, ...]
-Dim = Union[int, tuple[int, ...], None]
+Dim = int | tuple[int, ...] | None
 
 if TYPE_CHECKING:
     from .tensor import Tensor

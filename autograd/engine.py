@@ -142,14 +142,14 @@ def _run(
 ) -> list[Tensor | None] | None:
     root_nodes = []
     with set_grad_enabled(create_graph):
-        for output, grad in zip(outputs, grad_outputs):
+        for output, root_grad in zip(outputs, grad_outputs):
             node = output._grad_fn
             if node is None:
                 if output.requires_grad:
-                    _deliver_to_leaf(output, grad, inputs, captured, create_graph)
+                    _deliver_to_leaf(output, root_grad, inputs, captured, create_graph)
                 continue
             slot = buffers.setdefault(node, [None] * node.num_outputs)
-            slot[output._output_nr] = _accumulate(slot[output._output_nr], grad)
+            slot[output._output_nr] = _accumulate(slot[output._output_nr], root_grad)
             root_nodes.append(node)
 
         dependencies = _topological_nodes(root_nodes)
@@ -174,8 +174,8 @@ def _run(
                 for index, ref in node.retain_refs.items():
                     tensor = ref()
                     if tensor is not None and grads[index] is not None:
-                        grad = grads[index] if create_graph else grads[index].detach()
-                        tensor._grad = _accumulate(tensor._grad, grad)
+                        kept = grads[index] if create_graph else grads[index].detach()
+                        tensor._grad = _accumulate(tensor._grad, kept)
             if capture_points:
                 for index in range(node.num_outputs):
                     position = capture_points.get((id(node), index))
@@ -205,7 +205,7 @@ def _run(
                 if edge is None:
                     continue
                 target, slot_index = edge
-                grad = input_grads[index] if run else None
+                grad: Tensor | None = input_grads[index] if run else None
                 if grad is not None:
                     if not isinstance(grad, Tensor):
                         grad = Tensor._from_array(np.asarray(grad))

@@ -302,7 +302,7 @@ def _bind_options(spec: OpSpec, args: tuple, kwargs: dict) -> tuple[list, dict]:
 
 def _call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
     if not kwargs and len(args) == spec.simple_arity:
-        tensor_args, options = args, spec.option_defaults
+        tensor_args, options = list(args), spec.option_defaults
     else:
         tensor_args, options = _bind_options(spec, args, kwargs)
     inputs = []
@@ -385,7 +385,8 @@ def _compute_promoted_positions(spec: OpSpec, count: int) -> list[int]:
         return list(range(count))
     if spec.tensor_params and spec.tensor_params[0].startswith("*"):
         return []
-    return [i for i, name in enumerate(spec.tensor_params[:count]) if name in spec.promote]
+    promoted = spec.promote if isinstance(spec.promote, tuple) else ()
+    return [i for i, name in enumerate(spec.tensor_params[:count]) if name in promoted]
 
 
 class SavedTensor:
@@ -396,6 +397,8 @@ class SavedTensor:
     def __init__(self, tensor: Tensor, is_output: bool = False, array: np.ndarray | None = None):
         self.version_counter = tensor._version_counter
         self.version = tensor._version_counter[0]
+        self.data: np.ndarray | None
+        self.tensor: Tensor | None
         self.is_output = is_output
         self.output_nr = tensor._output_nr
         if is_output:
@@ -422,7 +425,7 @@ class SavedTensor:
                 "modifying it"
             )
         if self.is_output:
-            restored = Tensor._from_array(self.data)
+            restored = Tensor._from_array(self.data)  # type: ignore[arg-type]
             restored._version_counter = self.version_counter
             restored._grad_fn = node
             restored._output_nr = self.output_nr
@@ -436,7 +439,7 @@ class SavedTensor:
         return self.tensor
 
     def _shape(self) -> tuple:
-        return tuple(self.data.shape if self.data is not None else self.tensor.shape)
+        return tuple(self.data.shape if self.data is not None else self.tensor.shape)  # type: ignore[union-attr]
 
 
 class Node:
@@ -461,9 +464,9 @@ class Node:
 
     def __init__(self, name: str, inputs: Sequence[Tensor | None], num_outputs: int = 1):
         self.name = name
-        edges = []
-        shapes = []
-        dtypes = []
+        edges: list[tuple[Any, int] | None] = []
+        shapes: list[tuple | None] = []
+        dtypes: list[np.dtype | None] = []
         for t in inputs:
             if t is None:
                 edges.append(None)
@@ -572,7 +575,7 @@ class PrimitiveNode(Node):
         if self.saved is None:
             raise RuntimeError(_FREED_MESSAGE)
         grad = grads[0]
-        kwargs = {}
+        kwargs: dict[str, Any] = {}
         for param, kind in self.spec.vjp_plan:
             if kind == "grad":
                 kwargs[param] = grad
@@ -586,6 +589,7 @@ class PrimitiveNode(Node):
                     kwargs[param] = value.unpack(self, self._input_position(param))
             else:
                 kwargs[param] = self.saved[param]
+        assert self.spec.vjp_fn is not None, f"{self.spec.name} has no VJP registered"
         result = self.spec.vjp_fn(**kwargs)
         if not isinstance(result, (tuple, list)):
             result = (result,)
@@ -603,7 +607,7 @@ class PrimitiveNode(Node):
             items = value if isinstance(value, list) else [value]
             for item in items:
                 if isinstance(item, SavedTensor):
-                    yield item.data if item.data is not None else item.tensor._data
+                    yield item.data if item.data is not None else item.tensor._data  # type: ignore[union-attr]
 
 
 _FREED_MESSAGE = (
@@ -678,6 +682,9 @@ class FunctionNode(Node):
     """Node of a user ``Function``: calls its ``backward(ctx, *grads)``."""
 
     __slots__ = ("function", "ctx", "_output_shapes", "_output_dtypes")
+    _output_shapes: list[tuple]
+    _output_dtypes: list[np.dtype]
+    function: Any
 
     def __init__(self, function: type, ctx: FunctionCtx, inputs: Sequence[Tensor | None], n: int):
         super().__init__(function.__name__, inputs, num_outputs=n)
@@ -711,7 +718,7 @@ class FunctionNode(Node):
     def saved_arrays(self) -> Iterator[np.ndarray]:
         for s in self.ctx._saved:
             if s is not None:
-                yield s.data if s.data is not None else s.tensor._data
+                yield s.data if s.data is not None else s.tensor._data  # type: ignore[union-attr]
 
 
 class Function:

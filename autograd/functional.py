@@ -99,7 +99,7 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, 
         outputs_tuple, outputs_t = _as_tuple(outputs)
         table = []
         for out in outputs_t:
-            row_blocks = [[] for _ in inputs]
+            row_blocks: list[list[Tensor]] = [[] for _ in inputs]
             for k in range(out.numel()):
                 seed = np.zeros(out.numel(), dtype=out.dtype)
                 seed[k] = 1

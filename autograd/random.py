@@ -37,7 +37,7 @@ def default_generator() -> np.random.Generator:
 
 def get_rng_state() -> dict:
     """Return the generator's state, to restore later with ``set_rng_state``."""
-    return _generator.bit_generator.state
+    return dict(_generator.bit_generator.state)
 
 
 def set_rng_state(state: dict) -> None:

@@ -742,8 +742,8 @@ for _name, _dunder in {"lt": "__lt__", "le": "__le__", "gt": "__gt__", "ge": "__
                        "eq": "__eq__", "ne": "__ne__", "logical_and": "__and__",
                        "logical_or": "__or__", "logical_xor": "__xor__"}.items():  # fmt: skip
     setattr(Tensor, _dunder, _binary(_name))
-Tensor.__rand__ = _binary("logical_and", reflected=True)  # type: ignore[attr-defined]
-Tensor.__ror__ = _binary("logical_or", reflected=True)  # type: ignore[attr-defined]
+Tensor.__rand__ = _binary("logical_and", reflected=True)  # type: ignore[attr-defined,method-assign,assignment]
+Tensor.__ror__ = _binary("logical_or", reflected=True)  # type: ignore[attr-defined,method-assign,assignment]
 
 
 def _neg(self: Tensor) -> Tensor:
@@ -754,7 +754,7 @@ def _invert(self: Tensor) -> Tensor:
     return _OPS["logical_not"](self)
 
 
-Tensor.__neg__ = _neg  # type: ignore[assignment]
-Tensor.__pos__ = lambda self: self  # type: ignore[assignment]
+Tensor.__neg__ = _neg  # type: ignore[method-assign]
+Tensor.__pos__ = lambda self: self  # type: ignore[method-assign,assignment,operator]
 Tensor.__abs__ = lambda self: self.abs()  # type: ignore[attr-defined]
-Tensor.__invert__ = _invert  # type: ignore[assignment]
+Tensor.__invert__ = _invert  # type: ignore[method-assign]

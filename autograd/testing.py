@@ -97,7 +97,7 @@ def tensors(shape: Any = None, domain: Domain = ANY, dtype: Any = np.float64, re
 def _domains(op: OpSpec, n: int) -> list[Domain]:
     if isinstance(op.domain, (tuple, list)):
         return list(op.domain) + [ANY] * (n - len(op.domain))
-    return [op.domain] * n
+    return [op.domain] * n  # type: ignore[list-item]
 
 
 def _tensor(draw: Any, shape: tuple, domain: Domain) -> Tensor:

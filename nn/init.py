@@ -132,7 +132,7 @@ def eye_(tensor: Tensor) -> Tensor:
     """Fill a 2-D ``tensor`` with the identity matrix."""
     if tensor.ndim != 2:
         raise ValueError(f"Only tensors with 2 dimensions are supported (got shape {tuple(tensor.shape)})")
-    return _fill(tensor, np.eye(*tensor.shape))
+    return _fill(tensor, np.eye(*tensor.shape))  # type: ignore[call-overload]
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:

@@ -302,6 +302,7 @@ class Module:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        default: set
         for name, default in (
             ("_forward_hooks_with_kwargs", set()),
             ("_forward_pre_hooks_with_kwargs", set()),

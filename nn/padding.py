@@ -93,7 +93,7 @@ def _pad(x: np.ndarray, *, pad: tuple, mode: str = "constant", value: float = 0.
         widths = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
         return np.pad(x[crop], widths, mode="constant", constant_values=value)
     numpy_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
-    return np.pad(x, pairs, mode=numpy_mode)
+    return np.pad(x, pairs, mode=numpy_mode)  # type: ignore[call-overload]
 
 
 @_pad.vjp

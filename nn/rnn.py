@@ -224,7 +224,7 @@ class RNNBase(Module):
 
     def _scan(self, x: Tensor, states: list[Tensor], layer: int, direction: int) -> tuple:
         """Run one direction of one layer; return its outputs ``(T, N, H)`` and final states."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _scan (RNN, LSTM and GRU do)")
 
     def _layers(self, x: Tensor, states: list[Tensor]) -> tuple[Tensor, list[list[Tensor]]]:
         num_directions = 2 if self.bidirectional else 1

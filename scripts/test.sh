@@ -12,7 +12,7 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install --quiet -e '.[test,plot,notebooks]'
+.venv/bin/python -m pip install --quiet -e '.[test,plot,notebooks,dev]'
 if [ "${GRAPHGRAD_NO_TORCH:-0}" != "1" ]; then
     # PyTorch is only an oracle for parity tests and benchmarks (the CPU build).
     .venv/bin/python -c "import torch" 2>/dev/null || .venv/bin/python -m pip install --quiet 'torch==2.13.0'

@@ -189,7 +189,7 @@ def _einsum(*operands: np.ndarray, equation: str) -> np.ndarray:
 @_einsum.vjp
 def _einsum_vjp(grad: Tensor, operands: list, equation: str, needs_input_grad: tuple) -> tuple:
     subscripts, output = _parse_equation(equation, [tuple(o.shape) for o in operands])
-    grads = []
+    grads: list[Tensor | None] = []
     for i, sub in enumerate(subscripts):
         if not needs_input_grad[i]:
             grads.append(None)
