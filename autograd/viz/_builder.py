@@ -328,7 +328,7 @@ class _Builder:
                 f"<B>{S.escape(name or type_name)}</B>"
                 + (f"  {S.escape(type_name)}" if name else "")
             ]
-            extra = _extra_repr(group.module)
+            extra = S.module_extra(group.module, limit=48)
             if extra:
                 rows.append(_small(extra))
             count = sum(int(p._data.size) for p in group.params.values())
@@ -351,15 +351,6 @@ class _Builder:
                     rows.append(f"<B>{FLAG_TEXT[klass]}</B>")
                 self.tensor_classes[name or type_name] = klass
             self.drawing.node(group.cluster, group.eid, "module", _html(rows), stats)
-
-
-def _extra_repr(module: Any, limit: int = 48) -> str:
-    try:
-        text = module.extra_repr() if hasattr(module, "extra_repr") else ""
-    except Exception:
-        return ""
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _key_options(node: Node) -> str:

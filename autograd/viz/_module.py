@@ -137,7 +137,7 @@ def draw_module(
             continue
         children = list(module.named_children()) if hasattr(module, "named_children") else []
         rows = [_title(name, module)]
-        extra = _extra(module)
+        extra = S.module_extra(module)
         if extra:
             rows.append(_row(extra, color="#555555"))
         own = [
@@ -187,16 +187,7 @@ def _title(name: str, module: Any) -> str:
     type_name = type(module).__name__
     if not name:
         return f"<B>{S.escape(type_name)}</B>"
-    return f"<B>{S.escape(name)}</B>  {S.escape(type_name)}"
-
-
-def _extra(module: Any, limit: int = 60) -> str:
-    try:
-        text = module.extra_repr() if hasattr(module, "extra_repr") else ""
-    except Exception:
-        return ""
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return f"<B>{S.escape(name)}</B>&#160;&#160;{S.escape(type_name)}"
 
 
 def _row(text: str, color: str | None = None, bold: bool = False) -> str:

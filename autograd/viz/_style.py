@@ -232,3 +232,13 @@ def decades(vanishing: float, exploding: float) -> list[float]:
         step = math.ceil(len(values) / 10)
         values = values[::step]
     return values or [vanishing, exploding]
+
+
+def module_extra(module: Any, limit: int = 60) -> str:
+    """A module's ``extra_repr()`` on one line, cut to ``limit`` characters ("" if it fails)."""
+    try:
+        text = module.extra_repr() if hasattr(module, "extra_repr") else ""
+    except Exception:
+        return ""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

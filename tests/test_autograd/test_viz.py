@@ -494,9 +494,9 @@ def test_draw_module_shows_types_params_and_shapes():
     running = model[1].running_mean.data.copy()
     dot = viz.draw_module(model, ag.randn(3, 4))
     src = dot.source
-    assert "<B>0</B>  Linear" in src and "in_features=4, out_features=8" in src
+    assert "<B>0</B>&#160;&#160;Linear" in src and "in_features=4, out_features=8" in src
     assert "weight (8, 4)" in src and "40 params" in src
-    assert "<B>3.0</B>  Linear" in src and "18 params in total" in src
+    assert "<B>3.0</B>&#160;&#160;Linear" in src and "18 params in total" in src
     assert "in (3, 4)  →  out (3, 8)" in src and "out (3, 2)" in src
     assert "<B>74 parameters</B>" in src  # 40 + 16 + 18
     assert src.count(" -> ") == 5
