@@ -23,13 +23,13 @@ class RemovableHandle:
     _next_id = 0
 
     def __init__(self, hooks: dict) -> None:
-        self._hooks_ref = weakref.ref(hooks) if not isinstance(hooks, dict) else hooks
+        self._hooks = hooks
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
 
     def remove(self) -> None:
         """Unregister the hook (a second call does nothing)."""
-        self._hooks_ref.pop(self.id, None)  # type: ignore[union-attr]
+        self._hooks.pop(self.id, None)
 
     def __enter__(self) -> RemovableHandle:
         return self

@@ -321,8 +321,8 @@ def op_inputs(draw: Any, op: OpSpec) -> tuple[list, dict]:
     else:
         raise ValueError(f"op {op.name}: unknown shapes hint {op.shapes!r}")
     hint = op.kwargs if isinstance(op.kwargs, str) else None
-    if hint in ("split", "chunk", "narrow", "flatten") or (hint == "transpose"):
-        shape_list = [draw(shapes(min_dims=1))] if hint != "transpose" else shape_list
+    if hint in ("split", "chunk", "narrow", "flatten"):
+        shape_list = [draw(shapes(min_dims=1))]  # these need a dim to work on
     if op.kwargs == "squeeze" and draw(st.booleans()) and shape_list[0]:
         shape_list[0] = tuple(1 if draw(st.booleans()) else s for s in shape_list[0])
     if n > 1 and all(d.distinct for d in domains[:n]):
