@@ -256,7 +256,13 @@ def _deliver_to_leaf(
         leaf._grad = _accumulate(leaf._grad, grad)
     elif leaf._grad is None:
         # A copy: the same gradient tensor may flow to several leaves, and users mutate .grad.
-        leaf._grad = Tensor._from_array(np.array(grad._data, dtype=leaf._data.dtype, copy=True))
+        # It takes the leaf's memory layout (as PyTorch's AccumulateGrad does): a transposed
+        # gradient (a linear layer's weight) would otherwise make every optimizer pass strided.
+        data = leaf._data
+        order = "F" if data.flags.f_contiguous and not data.flags.c_contiguous else "C"
+        leaf._grad = Tensor._from_array(
+            np.array(grad._data, dtype=data.dtype, copy=True, order=order)
+        )
     else:
         existing = leaf._grad
         if existing._grad_fn is None and existing._data.flags.writeable:

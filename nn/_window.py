@@ -87,24 +87,43 @@ def _overlap(window: Window) -> tuple[tuple[slice, ...], tuple[slice, ...]]:
     return tuple(target), tuple(source)
 
 
-def im2col(xp: np.ndarray, window: Window, groups: int) -> np.ndarray:
-    """Columns ``(G, C/G * prod(kernel), N * prod(out))`` of a padded ``(N, C, *need)`` array.
+def im2col(xp: np.ndarray, window: Window, groups: int, batch_first: bool = False) -> np.ndarray:
+    """The im2col columns of a padded ``(N, C, *need)`` array, in one of two layouts.
 
-    The layout (channels and kernel offsets first, batch and output positions last) makes the
-    convolution one GEMM per group whose output reshapes to ``(O, N, *out)`` without a copy.
+    ``batch_first=False``: ``(G, C/G * prod(kernel), N * prod(out))``, channels and kernel
+    offsets first, so the convolution is one large GEMM per group whose output reshapes to
+    ``(O, N, *out)``. ``batch_first=True``: ``(N, G, C/G * prod(kernel), prod(out))``, so a
+    batched GEMM writes ``(N, O, *out)`` directly, with no transposing copy (see
+    ``nn.conv._batch_first`` for when each layout wins).
     """
     n, c = xp.shape[:2]
     stride_n, stride_c, *stride_s = xp.strides
-    shape = (c, *window.kernel, n, *window.out_size)
-    strides = (
-        stride_c,
-        *(s * d for s, d in zip(stride_s, window.dilation)),
-        stride_n,
-        *(s * t for s, t in zip(stride_s, window.stride)),
-    )
-    view = as_strided(xp, shape, strides, writeable=False)
+    kernel_strides = tuple(s * d for s, d in zip(stride_s, window.dilation))
+    out_strides = tuple(s * t for s, t in zip(stride_s, window.stride))
     rows = (c // groups) * math.prod(window.kernel)
-    return view.reshape(groups, rows, n * math.prod(window.out_size))
+    positions = math.prod(window.out_size)
+    if batch_first:
+        shape = (n, c, *window.kernel, *window.out_size)
+        view = as_strided(xp, shape, (stride_n, stride_c, *kernel_strides, *out_strides),
+                          writeable=False)  # fmt: skip
+        return view.reshape(n, groups, rows, positions)
+    shape = (c, *window.kernel, n, *window.out_size)
+    view = as_strided(xp, shape, (stride_c, *kernel_strides, stride_n, *out_strides),
+                      writeable=False)  # fmt: skip
+    return view.reshape(groups, rows, n * positions)
+
+
+def col2im(cols: np.ndarray, window: Window) -> np.ndarray:
+    """The adjoint of im2col: add ``cols (A, B, prod(kernel), *out)`` back onto ``(A, B, *need)``.
+
+    ``A, B`` are the two leading dims in either order (``C, N`` or ``N, C``). One strided add
+    per kernel offset: a loop over the kernel, never over the data.
+    """
+    lead = cols.shape[:2]
+    padded = np.zeros(lead + window.need, dtype=cols.dtype)
+    for k, slices in window.offsets():
+        padded[(slice(None), slice(None)) + slices] += cols[:, :, k]
+    return padded
 
 
 def as_tuple(value: Any, n: int, name: str, op: str, minimum: int = 1) -> tuple[int, ...]:

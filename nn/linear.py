@@ -6,8 +6,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 import autograd as ag
-from autograd.function import composite
+from autograd.function import composite, primitive
 from autograd.tensor import Tensor
 
 from . import init
@@ -30,6 +32,38 @@ def _linear_sample() -> Any:
         return [x, weight, bias], {}
 
     return draw_inputs()
+
+
+@primitive("linear_addmm", method=False, test=False)
+def _addmm_t(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """``x @ weight.T + bias`` for 2-D ``x``: one GEMM, the bias added in place."""
+    out = np.matmul(x, weight.T)
+    out += bias
+    return out
+
+
+@_addmm_t.vjp
+def _addmm_t_vjp(grad: Tensor, x: Tensor, weight: Tensor, needs_input_grad: tuple) -> tuple:
+    # grad.T @ x is laid out like the weight (out, in): no transposing copy before the optimizer.
+    return (
+        grad @ weight if needs_input_grad[0] else None,
+        grad.T @ x if needs_input_grad[1] else None,
+        grad.sum(dim=0) if needs_input_grad[2] else None,
+    )
+
+
+@primitive("linear_mm", method=False, test=False)
+def _mm_t(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``x @ weight.T`` for 2-D ``x`` (a linear layer without bias)."""
+    return np.matmul(x, weight.T)
+
+
+@_mm_t.vjp
+def _mm_t_vjp(grad: Tensor, x: Tensor, weight: Tensor, needs_input_grad: tuple) -> tuple:
+    return (
+        grad @ weight if needs_input_grad[0] else None,
+        grad.T @ x if needs_input_grad[1] else None,
+    )
 
 
 @composite("linear", method=False, sample=_linear_sample)
@@ -57,15 +91,14 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if weight.ndim == 1:
         out = input @ weight
-    elif input.ndim > 2:
-        # One 2-D matmul instead of a batched one: the weight gradient is then a single GEMM.
-        lead = input.shape[:-1]
-        out = (input.reshape(-1, input.shape[-1]) @ weight.T).reshape(*lead, weight.shape[0])
-    else:
-        out = input @ weight.T
-    if bias is not None:
-        out = out + bias
-    return out
+        return out + bias if bias is not None else out
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != weight.shape[0]):
+        # Other bias shapes broadcast as in PyTorch's ``x @ W^T + b``.
+        return linear(input, weight) + bias
+    # One 2-D GEMM even for batched input: the weight gradient is then a single GEMM too.
+    x = input.reshape(-1, input.shape[-1]) if input.ndim != 2 else input
+    out = _mm_t(x, weight) if bias is None else _addmm_t(x, weight, bias)
+    return out.reshape(*input.shape[:-1], weight.shape[0]) if input.ndim != 2 else out
 
 
 class Linear(Module):

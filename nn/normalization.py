@@ -38,28 +38,48 @@ def _native_batch_norm(
     x: np.ndarray, weight: np.ndarray, bias: np.ndarray, *, eps: float, mean: Any = None,
     var: Any = None,
 ) -> np.ndarray:  # fmt: skip
-    # ``mean``/``var`` (biased) may be passed in when the caller already computed them.
-    axes = _channel_axes(x.ndim)
+    # ``mean``/``var`` (biased) may be passed in when the caller already computed them; the
+    # VJP reuses them too.
     view = _channel_view(x.ndim, x.shape[1])
     if mean is None:
-        mean = x.mean(axis=axes)
-        var = x.var(axis=axes)
+        mean, var = _batch_statistics(x)
     invstd = 1.0 / np.sqrt(np.asarray(var, dtype=x.dtype) + x.dtype.type(eps))
     scale = (weight * invstd).astype(x.dtype, copy=False)
     shift = (bias - np.asarray(mean, dtype=x.dtype) * scale).astype(x.dtype, copy=False)
-    return x * scale.reshape(view) + shift.reshape(view)
+    out = x * scale.reshape(view)
+    out += shift.reshape(view)  # in place: one array for the output, not two
+    return out
+
+
+def _per_channel_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``sum(a * b)`` over every dim but dim 1, in one pass without a temporary."""
+    letters = "abcdefghij"[: a.ndim]
+    return np.einsum(f"{letters},{letters}->b", a, b)
+
+
+def _batch_statistics(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and biased variance, in three passes (mean, centre, sum of squares)."""
+    axes = _channel_axes(x.ndim)
+    mean = x.mean(axis=axes)
+    centered = x - mean.reshape(_channel_view(x.ndim, x.shape[1]))
+    var = _per_channel_dot(centered, centered) / (x.size // x.shape[1])
+    return mean, var.astype(x.dtype, copy=False)
 
 
 @_native_batch_norm.vjp
 def _native_batch_norm_vjp(
-    grad: Tensor, x: Tensor, weight: Tensor, eps: float, needs_input_grad: tuple
-) -> tuple:
+    grad: Tensor, x: Tensor, weight: Tensor, eps: float, mean: Any, var: Any,
+    needs_input_grad: tuple,
+) -> tuple:  # fmt: skip
     axes = _channel_axes(x.ndim)
     view = _channel_view(x.ndim, x.shape[1])
     count = x.numel() // x.shape[1]
     if not ag.is_grad_enabled():
-        # A plain backward (no create_graph): the same formula fused in NumPy, in a few passes.
-        return _batch_norm_backward_arrays(grad._data, x._data, weight._data, eps, needs_input_grad)
+        # A plain backward (no create_graph): the same formula fused in NumPy, in a few passes,
+        # reusing the forward's batch statistics.
+        return _batch_norm_backward_arrays(
+            grad._data, x._data, weight._data, eps, needs_input_grad, mean, var
+        )
     mean = x.mean(dim=axes, keepdim=True)
     centered = x - mean
     invstd = ((centered * centered).mean(dim=axes, keepdim=True) + eps).rsqrt()
@@ -78,27 +98,34 @@ def _native_batch_norm_vjp(
 
 
 def _batch_norm_backward_arrays(
-    grad: np.ndarray, x: np.ndarray, weight: np.ndarray, eps: float, needs_input_grad: tuple
-) -> tuple:
-    """The batch-norm VJP on arrays: grad_x = a * grad + b * centered + c per channel."""
+    grad: np.ndarray, x: np.ndarray, weight: np.ndarray, eps: float, needs_input_grad: tuple,
+    mean: Any = None, var: Any = None,
+) -> tuple:  # fmt: skip
+    """The batch-norm VJP on arrays: grad_x = a * grad - b * centered - c per channel.
+
+    Seven passes over the data (centre, two sums, four in-place updates); ``mean``/``var``
+    are the forward's statistics, recomputed when not given.
+    """
     axes = _channel_axes(x.ndim)
     view = _channel_view(x.ndim, x.shape[1])
     count = x.size // x.shape[1]
-    centered = x - x.mean(axis=axes, keepdims=True)
-    letters = "abcdefghij"[: x.ndim]
-    per_channel = f"{letters},{letters}->b"  # a one-pass multiply-and-sum over all but dim 1
-    invstd = 1.0 / np.sqrt(np.einsum(per_channel, centered, centered) / count + eps)
+    dtype = x.dtype
+    if mean is None or var is None:
+        mean, var = _batch_statistics(x)
+    centered = x - np.asarray(mean, dtype=dtype).reshape(view)
+    invstd = 1.0 / np.sqrt(np.asarray(var, dtype=dtype) + dtype.type(eps))
     grad_sum = grad.sum(axis=axes)
-    grad_dot = np.einsum(per_channel, grad, centered) * invstd  # sum(grad * normalized)
+    grad_dot = _per_channel_dot(grad, centered) * invstd  # sum(grad * normalized)
     grad_x = None
     if needs_input_grad[0]:
         scale = weight * invstd
-        grad_x = grad * scale.reshape(view)
-        grad_x -= centered * (scale * invstd * grad_dot / count).reshape(view).astype(x.dtype)
-        grad_x -= (scale * grad_sum / count).reshape(view).astype(x.dtype)
-        grad_x = Tensor._from_array(grad_x.astype(x.dtype, copy=False))
-    grad_weight = Tensor._from_array(grad_dot.astype(x.dtype)) if needs_input_grad[1] else None
-    grad_bias = Tensor._from_array(grad_sum.astype(x.dtype)) if needs_input_grad[2] else None
+        grad_x = grad * scale.reshape(view).astype(dtype, copy=False)
+        centered *= (scale * invstd * grad_dot / count).reshape(view).astype(dtype, copy=False)
+        grad_x -= centered
+        grad_x -= (scale * grad_sum / count).reshape(view).astype(dtype, copy=False)
+        grad_x = Tensor._from_array(grad_x.astype(dtype, copy=False))
+    grad_weight = Tensor._from_array(grad_dot.astype(dtype)) if needs_input_grad[1] else None
+    grad_bias = Tensor._from_array(grad_sum.astype(dtype)) if needs_input_grad[2] else None
     return grad_x, grad_weight, grad_bias
 
 
@@ -172,10 +199,7 @@ def batch_norm(
                 "Expected more than 1 value per channel when training, got input size "
                 f"{tuple(input.shape)}"
             )
-        data = input._data
-        axes = _channel_axes(input.ndim)
-        mean = data.mean(axis=axes)
-        var = data.var(axis=axes)
+        mean, var = _batch_statistics(input._data)
         if running_mean is not None or running_var is not None:
             with no_grad():
                 if running_mean is not None:

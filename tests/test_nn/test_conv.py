@@ -10,6 +10,7 @@ import pytest
 import autograd as ag
 import nn
 import nn.functional as F
+import nn.conv as conv_module
 from nn.conv import _convolution, _convolution_input_grad, _convolution_weight_grad
 
 torch = pytest.importorskip("torch")
@@ -17,6 +18,14 @@ TF = torch.nn.functional
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
 
 RNG = np.random.default_rng(7)
+
+
+@pytest.fixture(params=["batch_first", "channels_first"])
+def layout(request, monkeypatch):
+    """Run a test under each im2col layout (the size rule alone would pick only one here)."""
+    batch_first = request.param == "batch_first"
+    monkeypatch.setattr(conv_module, "_batch_first", lambda weight_shape: batch_first)
+    return request.param
 
 # (id, input shape, weight shape, options); float64 throughout.
 CONV2D_CASES = [
@@ -87,7 +96,7 @@ def _run_both(ours_fn, torch_fn, x, w, b, options):
 @pytest.mark.parametrize(
     "x_shape, w_shape, options", [c[1:] for c in CONV2D_CASES], ids=[c[0] for c in CONV2D_CASES]
 )
-def test_conv2d_matches_torch_values_and_gradients(x_shape, w_shape, options, bias):
+def test_conv2d_matches_torch_values_and_gradients(x_shape, w_shape, options, bias, layout):
     b = RNG.standard_normal(w_shape[0]) if bias else None
     _run_both(
         F.conv2d, TF.conv2d, RNG.standard_normal(x_shape), RNG.standard_normal(w_shape), b, options
@@ -97,7 +106,7 @@ def test_conv2d_matches_torch_values_and_gradients(x_shape, w_shape, options, bi
 @pytest.mark.parametrize(
     "x_shape, w_shape, options", [c[1:] for c in CONV1D_CASES], ids=[c[0] for c in CONV1D_CASES]
 )
-def test_conv1d_matches_torch_values_and_gradients(x_shape, w_shape, options):
+def test_conv1d_matches_torch_values_and_gradients(x_shape, w_shape, options, layout):
     b = RNG.standard_normal(w_shape[0])
     _run_both(
         F.conv1d, TF.conv1d, RNG.standard_normal(x_shape), RNG.standard_normal(w_shape), b, options
@@ -355,7 +364,7 @@ def test_errors_name_the_problem(call, error, pattern):
         call()
 
 
-def test_conv_second_order_matches_torch():
+def test_conv_second_order_matches_torch(layout):
     x, w = RNG.standard_normal((1, 2, 5, 5)), RNG.standard_normal((3, 2, 3, 3))
     xo, wo = ag.tensor(x, requires_grad=True), ag.tensor(w, requires_grad=True)
     xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
@@ -369,7 +378,7 @@ def test_conv_second_order_matches_torch():
     np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-10)
 
 
-def test_backward_twice_with_retain_graph_recomputes_the_columns():
+def test_backward_twice_with_retain_graph_recomputes_the_columns(layout):
     conv = nn.Conv2d(2, 3, 3, padding=1, bias=False)
     x = ag.randn(2, 2, 5, 5, requires_grad=True)
     out = conv(x)
@@ -379,6 +388,28 @@ def test_backward_twice_with_retain_graph_recomputes_the_columns():
     out.sum().backward()
     np.testing.assert_allclose(conv.weight.grad.numpy(), 2 * first_w, rtol=1e-6)
     np.testing.assert_allclose(x.grad.numpy(), 2 * first_x, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "w_shape, batch_first", [((32, 1, 3, 3), True), ((64, 32, 3, 3), False), ((8, 4, 3, 3), True)]
+)
+def test_layout_rule_picks_batch_first_for_short_columns(w_shape, batch_first):
+    # Short columns (C/G * kernel < 64): memory-bound GEMMs, written in place per sample.
+    assert conv_module._batch_first(w_shape) is batch_first
+
+
+def test_layouts_agree_on_a_real_size_layer(monkeypatch):
+    x, w = ag.randn(4, 16, 9, 9, dtype=ag.float64), ag.randn(8, 16, 3, 3, dtype=ag.float64)
+    g = ag.randn(4, 8, 9, 9, dtype=ag.float64)
+    results = []
+    for batch_first in (True, False):
+        monkeypatch.setattr(conv_module, "_batch_first", lambda shape, b=batch_first: b)
+        xs, ws = x.detach().requires_grad_(), w.detach().requires_grad_()
+        out = F.conv2d(xs, ws, padding=1)
+        out.backward(g)
+        results.append([out.detach().numpy(), xs.grad.numpy(), ws.grad.numpy()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 def test_mixed_float32_float64_inputs_promote():
