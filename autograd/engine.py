@@ -7,7 +7,7 @@ leaves' ``.grad`` and frees saved values as it goes unless ``retain_graph``.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Literal, Sequence
 
 import numpy as np
 
@@ -259,7 +259,7 @@ def _deliver_to_leaf(
         # It takes the leaf's memory layout (as PyTorch's AccumulateGrad does): a transposed
         # gradient (a linear layer's weight) would otherwise make every optimizer pass strided.
         data = leaf._data
-        order = "F" if data.flags.f_contiguous and not data.flags.c_contiguous else "C"
+        order: Literal["C", "F"] = "F" if data.flags.f_contiguous and not data.flags.c_contiguous else "C"
         leaf._grad = Tensor._from_array(
             np.array(grad._data, dtype=data.dtype, copy=True, order=order)
         )

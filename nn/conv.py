@@ -1,7 +1,9 @@
 """Convolution: ``F.conv1d``/``F.conv2d`` and the ``Conv1d``/``Conv2d`` layers.
 
 One primitive convolves any number of spatial dims by im2col (a strided view, one copy) and
-one GEMM per group. Its two VJPs are primitives too (the transposed convolution for the input,
+GEMMs that write the ``(N, C_out, *out)`` output in place. The columns come in two layouts
+(``_batch_first``): per sample for short columns, channels-first for long ones, where the
+weight and input gradients are then single large GEMMs. Its two VJPs are primitives too (the transposed convolution for the input,
 a correlation of input and gradient for the weight), and the three are each other's VJPs:
 convolution is bilinear, so second-order gradients are exact.
 """
@@ -13,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+import autograd as ag
 from autograd.function import Function, FunctionCtx, composite, primitive
 from autograd.tensor import Tensor
 
@@ -49,19 +52,31 @@ def _batch_first(weight_shape: tuple) -> bool:
     return weight_shape[1] * math.prod(weight_shape[2:]) < 64
 
 
+def _padded_input(x: np.ndarray, window: Window, batch_first: bool) -> np.ndarray:
+    """The zero-padded ``(N, C, *need)`` input that im2col reads.
+
+    For the channels-first columns it is stored channel-major (memory ``(C, N, ...)``) so that
+    each block of columns reads N neighbouring planes: a faster copy (about 15%).
+    """
+    if batch_first:
+        return pad_array(x, window)
+    return pad_array(x.swapaxes(0, 1), window).swapaxes(0, 1)
+
+
 def _forward(x: np.ndarray, weight: np.ndarray, stride: tuple, padding: tuple, dilation: tuple,
              groups: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """The convolution and its im2col columns (reused for the weight grad)."""
     window = _window_for(x.shape, weight.shape, stride, padding, dilation)
     batch_first = _batch_first(weight.shape)
-    cols = im2col(pad_array(x, window), window, groups, batch_first)
+    cols = im2col(_padded_input(x, window, batch_first), window, groups, batch_first)
     n, out_channels = x.shape[0], weight.shape[0]
     kernels = weight.reshape(groups, out_channels // groups, -1)
-    out = np.matmul(kernels, cols)
-    if batch_first:  # (N, G, O/G, L): already the output layout
-        return out.reshape((n, out_channels) + window.out_size), cols
-    out = out.reshape((out_channels, n) + window.out_size)
-    return np.ascontiguousarray(np.moveaxis(out, 0, 1)), cols
+    # One GEMM per sample and group, written straight into the (N, G, O/G, L) output: the
+    # channels-first columns are read as (N, G, rows, L) matrices with a long row stride, which
+    # BLAS takes as they are (no transposing copy of the output, ~20% faster than one GEMM).
+    per_sample = cols if batch_first else cols.reshape(groups, cols.shape[1], n, -1).transpose(2, 0, 1, 3)
+    out = np.matmul(kernels, per_sample)
+    return out.reshape((n, out_channels) + window.out_size), cols
 
 
 def _grouped_grad(grad_out: np.ndarray, groups: int, batch_first: bool) -> np.ndarray:
@@ -93,15 +108,20 @@ def _convolution_vjp(grad: Tensor, x: Tensor, weight: Tensor, x_shape: tuple, we
 
 @primitive("convolution_input_grad", method=False, test=False)
 def _convolution_input_grad(grad_out: np.ndarray, weight: np.ndarray, *, input_shape: tuple,
-                            stride: tuple, padding: tuple, dilation: tuple,
-                            groups: int) -> np.ndarray:  # fmt: skip
-    """The transposed convolution: ``W^T grad`` as columns, added back over the kernel offsets."""
+                            stride: tuple, padding: tuple, dilation: tuple, groups: int,
+                            grads: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    """The transposed convolution: ``W^T grad`` as columns, added back over the kernel offsets.
+
+    ``grads`` is the grouped output gradient (``_grouped_grad``) if the caller already has it.
+    """
     window = _window_for(input_shape, weight.shape, stride, padding, dilation)
     n, channels = input_shape[:2]
     out_channels = weight.shape[0]
     batch_first = _batch_first(weight.shape)
     kernels = weight.reshape(groups, out_channels // groups, -1)
-    cols = np.matmul(kernels.transpose(0, 2, 1), _grouped_grad(grad_out, groups, batch_first))
+    if grads is None:
+        grads = _grouped_grad(grad_out, groups, batch_first)
+    cols = np.matmul(kernels.transpose(0, 2, 1), grads)
     if batch_first:  # (N, G, C/G*K, L) -> (N, C, K, *out)
         padded = col2im(cols.reshape((n, channels, -1) + window.out_size), window)
         return np.ascontiguousarray(crop_array(padded, window))
@@ -127,16 +147,19 @@ def _convolution_input_grad_vjp(grad: Tensor, grad_out: Tensor, weight: Tensor, 
 @primitive("convolution_weight_grad", method=False, test=False)
 def _convolution_weight_grad(x: np.ndarray, grad_out: np.ndarray, *, weight_shape: tuple,
                              stride: tuple, padding: tuple, dilation: tuple, groups: int,
-                             cols: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+                             cols: np.ndarray | None = None,
+                             grads: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
     """Correlate the input with the output gradient: ``grad @ cols^T`` per group.
 
-    ``cols`` are the forward's im2col columns of ``x`` when still at hand (saves one copy).
+    ``cols`` are the forward's im2col columns of ``x`` and ``grads`` the grouped output
+    gradient (``_grouped_grad``) when still at hand: each saves a copy.
     """
     batch_first = _batch_first(weight_shape)
     if cols is None:
         window = _window_for(x.shape, weight_shape, stride, padding, dilation)
-        cols = im2col(pad_array(x, window), window, groups, batch_first)
-    grads = _grouped_grad(grad_out, groups, batch_first)
+        cols = im2col(_padded_input(x, window, batch_first), window, groups, batch_first)
+    if grads is None:
+        grads = _grouped_grad(grad_out, groups, batch_first)
     product = np.matmul(grads, np.swapaxes(cols, -1, -2))
     if batch_first:  # one (G, O/G, C/G*K) product per sample: sum them
         product = product.sum(axis=0)
@@ -183,12 +206,18 @@ class Convolution(Function):
         assert x is not None and weight is not None, "conv saves both of its inputs"
         options = ctx.options  # type: ignore[attr-defined]
         grad_x = grad_weight = grad_bias = None
+        grads = None
+        if ctx.needs_input_grad[0] and ctx.needs_input_grad[1] and not ag.is_grad_enabled():
+            # Both gradients need the output gradient regrouped for their GEMMs: do it once.
+            grads = _grouped_grad(grad._data, options["groups"], _batch_first(weight.shape))
         if ctx.needs_input_grad[0]:
-            grad_x = _convolution_input_grad(grad, weight, input_shape=tuple(x.shape), **options)
+            grad_x = _convolution_input_grad(
+                grad, weight, input_shape=tuple(x.shape), grads=grads, **options
+            )
         if ctx.needs_input_grad[1]:
             cols, ctx.cols = ctx.cols, None  # type: ignore[attr-defined]
             grad_weight = _convolution_weight_grad(
-                x, grad, weight_shape=tuple(weight.shape), cols=cols, **options
+                x, grad, weight_shape=tuple(weight.shape), cols=cols, grads=grads, **options
             )
         if ctx.needs_input_grad[2]:
             grad_bias = grad.sum(dim=(0,) + tuple(range(2, grad.ndim)))

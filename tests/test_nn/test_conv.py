@@ -9,8 +9,8 @@ import pytest
 
 import autograd as ag
 import nn
-import nn.functional as F
 import nn.conv as conv_module
+import nn.functional as F
 from nn.conv import _convolution, _convolution_input_grad, _convolution_weight_grad
 
 torch = pytest.importorskip("torch")
