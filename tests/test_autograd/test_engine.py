@@ -274,3 +274,18 @@ def test_requires_grad_propagates_only_from_inputs_that_require_it() -> None:
     assert not (c * c).requires_grad
     idx = x.argmax()
     assert not idx.requires_grad
+
+
+def test_leaf_gradient_takes_the_leaf_layout() -> None:
+    # PyTorch's AccumulateGrad contract: .grad is laid out like the parameter, whatever layout
+    # the last op produced (x.T @ g, then .T, is Fortran-ordered).
+    w = ag.randn(4, 3, requires_grad=True)
+    x = ag.randn(5, 3)
+    (x @ w.T).sum().backward()
+    assert w.grad._data.flags.c_contiguous
+    np.testing.assert_allclose(w.grad.numpy(), np.tile(x.numpy().sum(0), (4, 1)), rtol=1e-5)
+    fortran = ag.Tensor._from_array(np.asfortranarray(np.ones((3, 4), np.float32)))
+    fortran.requires_grad_()
+    (fortran * 2).sum().backward()
+    assert fortran.grad._data.flags.f_contiguous and not fortran.grad._data.flags.c_contiguous
+    np.testing.assert_array_equal(fortran.grad.numpy(), np.full((3, 4), 2.0))

@@ -325,3 +325,20 @@ def test_batch_norm_second_order_gradient():
     x = ag.randn(4, 3, dtype=ag.float64, requires_grad=True)
     w = ag.randn(3, dtype=ag.float64, requires_grad=True)
     assert gradgradcheck(lambda a, b: F.batch_norm(a, None, None, b, None, training=True), (x, w))
+
+
+def test_linear_is_one_op_with_a_weight_shaped_gradient() -> None:
+    layer = nn.Linear(3, 2)
+    x = ag.randn(4, 3, requires_grad=True)
+    out = layer(x)
+    assert out.grad_fn.type_name() == "LinearAddmmBackward"
+    assert nn.Linear(3, 2, bias=False)(x).grad_fn.type_name() == "LinearMmBackward"
+    g = ag.randn(4, 2)
+    out.backward(g)
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
+    np.testing.assert_allclose(out.detach().numpy(), x.detach().numpy() @ w.T + b, rtol=1e-5)
+    np.testing.assert_allclose(layer.weight.grad.numpy(), g.numpy().T @ x.detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(layer.bias.grad.numpy(), g.numpy().sum(0), rtol=1e-5)
+    np.testing.assert_allclose(x.grad.numpy(), g.numpy() @ w, rtol=1e-5)
+    # Batched input goes through one 2-D GEMM and comes back in its own shape.
+    assert layer(ag.randn(2, 5, 3)).shape == (2, 5, 2)
