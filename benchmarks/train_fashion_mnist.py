@@ -160,8 +160,8 @@ class Runner:
             rng_state = torch.get_rng_state()
             optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
         for step in range(steps):
-            start = (step * batch) % max(1, len(x) - batch)
-            xb, yb = self._tensor(x[start : start + batch]), self._tensor(y[start : start + batch])
+            index = np.arange(batch) + (step * batch) % max(1, len(x) - batch)
+            xb, yb = self._tensor(x[index]), self._tensor(y[index])  # copies, as in training
             optimizer.zero_grad()
             self.loss_fn(model(xb), yb).backward()
             optimizer.step()
