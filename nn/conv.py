@@ -3,9 +3,9 @@
 One primitive convolves any number of spatial dims by im2col (a strided view, one copy) and
 GEMMs that write the ``(N, C_out, *out)`` output in place. The columns come in two layouts
 (``_batch_first``): per sample for short columns, channels-first for long ones, where the
-weight and input gradients are then single large GEMMs. Its two VJPs are primitives too (the transposed convolution for the input,
-a correlation of input and gradient for the weight), and the three are each other's VJPs:
-convolution is bilinear, so second-order gradients are exact.
+weight and input gradients are then single large GEMMs. Its two VJPs are primitives too (the
+transposed convolution for the input, a correlation of input and gradient for the weight), and
+the three are each other's VJPs: convolution is bilinear, so second-order gradients are exact.
 """
 
 from __future__ import annotations
@@ -74,7 +74,10 @@ def _forward(x: np.ndarray, weight: np.ndarray, stride: tuple, padding: tuple, d
     # One GEMM per sample and group, written straight into the (N, G, O/G, L) output: the
     # channels-first columns are read as (N, G, rows, L) matrices with a long row stride, which
     # BLAS takes as they are (no transposing copy of the output, ~20% faster than one GEMM).
-    per_sample = cols if batch_first else cols.reshape(groups, cols.shape[1], n, -1).transpose(2, 0, 1, 3)
+    if batch_first:
+        per_sample = cols
+    else:
+        per_sample = cols.reshape(groups, cols.shape[1], n, -1).transpose(2, 0, 1, 3)
     out = np.matmul(kernels, per_sample)
     return out.reshape((n, out_channels) + window.out_size), cols
 
