@@ -51,10 +51,15 @@ def _native_batch_norm(
     return out
 
 
+def _accumulator(dtype: np.dtype) -> np.dtype:
+    """The dtype to sum in: float32 for half precision (float16 sums overflow at 65504)."""
+    return np.dtype(np.float32) if dtype.itemsize < 4 else dtype
+
+
 def _per_channel_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``sum(a * b)`` over every dim but dim 1, in one pass without a temporary."""
     letters = "abcdefghij"[: a.ndim]
-    return np.einsum(f"{letters},{letters}->b", a, b)
+    return np.einsum(f"{letters},{letters}->b", a, b, dtype=_accumulator(a.dtype))
 
 
 def _batch_statistics(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -114,7 +119,7 @@ def _batch_norm_backward_arrays(
         mean, var = _batch_statistics(x)
     centered = x - np.asarray(mean, dtype=dtype).reshape(view)
     invstd = 1.0 / np.sqrt(np.asarray(var, dtype=dtype) + dtype.type(eps))
-    grad_sum = grad.sum(axis=axes)
+    grad_sum = grad.sum(axis=axes, dtype=_accumulator(dtype))
     grad_dot = _per_channel_dot(grad, centered) * invstd  # sum(grad * normalized)
     grad_x = None
     if needs_input_grad[0]:

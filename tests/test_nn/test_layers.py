@@ -342,3 +342,19 @@ def test_linear_is_one_op_with_a_weight_shaped_gradient() -> None:
     np.testing.assert_allclose(x.grad.numpy(), g.numpy() @ w, rtol=1e-5)
     # Batched input goes through one 2-D GEMM and comes back in its own shape.
     assert layer(ag.randn(2, 5, 3)).shape == (2, 5, 2)
+
+
+def test_batch_norm_in_float16_sums_in_float32() -> None:
+    # 102,400 values per channel: float16 sums (of squares, of gradients) would overflow.
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((256, 4, 20, 20)) * 3 + 1).astype(np.float16)
+    g = rng.standard_normal(x.shape).astype(np.float16)
+    x16 = ag.tensor(x, requires_grad=True)
+    x64 = ag.tensor(x.astype(np.float64), requires_grad=True)
+    out16 = F.batch_norm(x16, None, None, training=True)
+    out64 = F.batch_norm(x64, None, None, training=True)
+    out16.backward(ag.tensor(g))
+    out64.backward(ag.tensor(g.astype(np.float64)))
+    assert out16.dtype == ag.float16 and x16.grad.dtype == ag.float16
+    np.testing.assert_allclose(out16.detach().numpy(), out64.detach().numpy(), atol=1e-2)
+    np.testing.assert_allclose(x16.grad.numpy(), x64.grad.numpy(), atol=1e-2)
