@@ -317,6 +317,9 @@ def _call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
                 converted = {}
             converted[position] = priority
     arrays = [t._data for t in inputs]
+    if spec.validate is not None:
+        # Before promotion, so that a check sees the dtypes the caller passed.
+        spec.validate(spec.name, *arrays, **options)
     if spec.promote and len(inputs) > 1:
         which = _promoted_positions(spec, len(inputs))
         first = arrays[which[0]].dtype if which else None
@@ -333,8 +336,6 @@ def _call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
                         arrays[i] = np.asarray(value, dtype=dtype)
                     else:
                         arrays[i] = arrays[i].astype(dtype)
-    if spec.validate is not None:
-        spec.validate(spec.name, *arrays, **options)
     try:
         if spec.quiet_numpy:
             # inf and nan are values, as in PyTorch: no NumPy warnings (detect_anomaly reports them).

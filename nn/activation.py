@@ -8,6 +8,7 @@ composites).
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -154,19 +155,30 @@ def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
     return input.sigmoid()
 
 
-def _implicit_dim(ndim: int) -> int:
-    # PyTorch's legacy choice when dim is None.
-    return 0 if ndim in (0, 1, 3) else 1
+def _implicit_dim(op: str, ndim: int, stacklevel: int) -> int:
+    """PyTorch's legacy choice when ``dim`` is None, with PyTorch's deprecation warning."""
+    dim = 0 if ndim in (0, 1, 3) else 1
+    warnings.warn(
+        f"Implicit dimension choice for {op} has been deprecated. Change the call to include "
+        f"dim=X as an argument (here dim={dim} was used).",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
+    return dim
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
     """Apply softmax along ``dim`` (shifted by the max: stable for logits of any size)."""
-    return ag.softmax(input, dim=_implicit_dim(input.ndim) if dim is None else dim, dtype=dtype)
+    if dim is None:
+        dim = _implicit_dim("softmax", input.ndim, _stacklevel)
+    return ag.softmax(input, dim=dim, dtype=dtype)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
     """Apply ``log(softmax(x))`` along ``dim``, computed as ``x - logsumexp(x)``."""
-    return ag.log_softmax(input, dim=_implicit_dim(input.ndim) if dim is None else dim, dtype=dtype)
+    if dim is None:
+        dim = _implicit_dim("log_softmax", input.ndim, _stacklevel)
+    return ag.log_softmax(input, dim=dim, dtype=dtype)
 
 
 class ReLU(Module):

@@ -45,10 +45,20 @@ def _add_vjp(grad: Tensor) -> tuple[Tensor, Tensor]:
     return grad, grad
 
 
-@primitive("sub", validate=check_broadcastable)
-def sub(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _check_sub(op: str, x: np.ndarray, y: np.ndarray) -> None:
+    # As PyTorch: a bool operand (tensor or Python bool) is an error, not a silent integer.
     if x.dtype == np.bool_ and y.dtype == np.bool_:
-        raise RuntimeError("sub: subtraction of two bool tensors is not supported; use logical_xor")
+        raise RuntimeError(f"{op}: subtraction of two bool tensors is not supported; use "
+                           "logical_xor (the ^ operator)")  # fmt: skip
+    if x.dtype == np.bool_ or y.dtype == np.bool_:
+        raise RuntimeError(f"{op}: subtraction with a bool tensor is not supported (dtypes "
+                           f"{x.dtype} and {y.dtype}); to invert a mask use logical_not (the ~ "
+                           "operator)")  # fmt: skip
+    check_broadcastable(op, x, y)
+
+
+@primitive("sub", validate=_check_sub)
+def sub(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.subtract(x, y)
 
 
@@ -95,6 +105,9 @@ def _neg_vjp(grad: Tensor) -> Tensor:
 
 @primitive("pow", validate=check_broadcastable, domain=(POSITIVE, Domain(-2.0, 2.0)))
 def pow(x: np.ndarray, exponent: np.ndarray) -> np.ndarray:  # noqa: A001
+    if x.dtype == np.bool_ and exponent.dtype == np.bool_:
+        raise RuntimeError("pow: not implemented for two bool tensors (as PyTorch); convert one "
+                           "to an integer or floating dtype")  # fmt: skip
     if x.dtype.kind in "iub" and exponent.dtype.kind in "iub" and (exponent < 0).any():
         raise RuntimeError("pow: integers to negative integer powers are not allowed")
     return np.power(x, exponent)

@@ -973,7 +973,34 @@ ERRORS = [
     ("item_of_many", lambda m: _f(2)(m).item(), RuntimeError, ["2 elements"]),
     ("backward_non_scalar", lambda m: (m.zeros(2, requires_grad=True) * 2).backward(), RuntimeError,
      ["scalar outputs"]),
+    ("sub_two_bools", lambda m: m.tensor([True]) - m.tensor([False]), RuntimeError, ["sub", "bool"]),
+    ("sub_bool_and_int", lambda m: m.tensor([True]) - 1, RuntimeError, ["sub", "bool", "int64"]),
+    ("rsub_bool", lambda m: 1.5 - m.tensor([True]), RuntimeError, ["sub", "bool", "logical_not"]),
+    ("sub_int_and_bool", lambda m: m.tensor([2]) - m.tensor([True]), RuntimeError, ["sub", "bool"]),
+    ("pow_two_bools", lambda m: m.tensor([True]) ** m.tensor([True]), RuntimeError, ["pow", "bool"]),
 ]  # fmt: skip
+
+
+def test_bool_pow_with_an_integer_exponent_promotes_as_torch():
+    for fn in (lambda m: m.tensor([True, False]) ** 2, lambda m: 2 ** m.tensor([True, False])):
+        ours, theirs = fn(ag), fn(torch)
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("ndim, dim", [(1, 0), (2, 1), (3, 0), (4, 1)])
+def test_softmax_without_dim_warns_and_picks_torchs_legacy_dim(ndim, dim):
+    import nn.functional as F
+
+    x = np.random.default_rng(ndim).standard_normal((2, 3, 4, 5)[:ndim])
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+        ours = F.softmax(ag.tensor(x))
+    with pytest.warns(UserWarning, match="Implicit dimension choice for log_softmax"):
+        F.log_softmax(ag.tensor(x))
+    with pytest.warns(UserWarning):
+        theirs = torch.nn.functional.softmax(torch.tensor(x))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.numpy().sum(dim), 1.0, rtol=1e-12)
 
 
 def _iadd(x):
