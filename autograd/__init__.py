@@ -171,7 +171,7 @@ greater, less, equal = gt, lt, eq
 
 __version__ = "0.1.0"
 
-_LAZY = {"functional", "testing", "viz", "data", "serialization", "datasets"}
+_LAZY = {"functional", "testing", "viz", "data", "serialization"}
 
 
 def __getattr__(name: str) -> Any:

@@ -36,9 +36,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import autograd as ag  # noqa: E402
 import nn  # noqa: E402
 import optim  # noqa: E402
-from autograd.datasets import load_split  # noqa: E402
-from autograd.models import build_model  # noqa: E402
-from autograd.train import NORMALIZE, RECIPES  # noqa: E402
+from graphgrad.datasets import load_split  # noqa: E402
+from graphgrad.models import build_model  # noqa: E402
+from graphgrad.train import NORMALIZE, RECIPES  # noqa: E402
 
 
 def blas_threads() -> int:

@@ -22,9 +22,22 @@ if [ ! -x .venv/bin/python ]; then
     echo "train.sh: creating .venv with $("$PYTHON" --version)" >&2
     "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
-echo "train.sh: installing graphgrad[train] into .venv" >&2
-.venv/bin/python -m pip install --quiet -e '.[train]'
+# Install once: the editable install follows the code, so only a changed pyproject.toml (new
+# dependencies, entry points) needs a new one; the stamp records the one installed.
+extras=train,testing   # testing: Hypothesis, for the README's property-testing example
+stamp=.venv/.graphgrad-install-stamp
+want="$(cat pyproject.toml scripts/train.sh | cksum | cut -d' ' -f1) [$extras] $PWD"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! [ -x .venv/bin/graphgrad-train ]; then
+    echo "train.sh: installing graphgrad[$extras] into .venv (once; the log is in .venv/install.log)" >&2
+    rm -f "$stamp"
+    if ! { .venv/bin/python -m pip install --upgrade pip || true
+           .venv/bin/python -m pip install -e ".[$extras]"; } >.venv/install.log 2>&1; then
+        tail -n 30 .venv/install.log >&2
+        echo "train.sh: installing graphgrad failed (the full log is in .venv/install.log)" >&2
+        exit 1
+    fi
+    echo "$want" >"$stamp"
+fi
 
 as_root_with_apt() { [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; }
 

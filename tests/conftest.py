@@ -29,7 +29,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # `autograd` is also a PyPI package (HIPS autograd): make sure we test this repository's.
     import importlib
 
-    for name in ("autograd", "nn", "optim"):
+    for name in ("autograd", "nn", "optim", "graphgrad"):
         if name != "autograd" and not (ROOT / name / "__init__.py").is_file():
             continue
         try:

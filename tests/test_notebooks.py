@@ -143,7 +143,7 @@ def kernel_dir(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
 
 
 def _have_fashion_mnist() -> bool:
-    from autograd.datasets import FashionMNIST
+    from graphgrad.datasets import FashionMNIST
 
     try:
         FashionMNIST(train=False)

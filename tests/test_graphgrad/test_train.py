@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 import autograd as ag
-from autograd import datasets, train
-from autograd.datasets import write_idx
+from graphgrad import datasets, reports, train
+from graphgrad.datasets import write_idx
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TIME_KEYS = {"epoch_time", "samples_per_s", "eval_time"}
 
 
@@ -65,7 +65,7 @@ def test_smoke_run_writes_every_artifact(data_root, tmp_path, capsys):
     assert metrics["status"] == "finished" and metrics["train_samples"] == 192
     assert [row["epoch"] for row in metrics["epochs"]] == [1, 2]
     for row in metrics["epochs"]:
-        assert set(row) == set(train._METRIC_FIELDS)
+        assert set(row) == set(reports.METRIC_FIELDS)
         assert 0 <= row["test_acc"] <= 1 and row["train_loss"] > 0 and row["samples_per_s"] > 0
     # the synthetic classes are easy: two epochs must already beat chance clearly
     assert metrics["final_test_acc"] > 0.3
@@ -132,7 +132,7 @@ def test_resume_can_extend_a_finished_run(data_root, tmp_path, capsys):
 def test_sigint_saves_a_resumable_checkpoint(data_root, tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(REPO), "OPENBLAS_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "autograd.train", "--model", "mlp", "--epochs", "10000",
+    command = [sys.executable, "-m", "graphgrad.train", "--model", "mlp", "--epochs", "10000",
                "--batch-size", "16", "--no-viz", "--no-progress", "--data-root", str(data_root),
                "--out", str(out)]  # fmt: skip
     process = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
@@ -193,17 +193,68 @@ def test_resume_without_checkpoint_is_an_error(tmp_path, capsys):
 def test_missing_data_points_to_download_and_debian(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(datasets.FashionMNIST, "system_dirs", ())
     monkeypatch.setenv("GRAPHGRAD_DATA", str(tmp_path / "cache"))
+    (tmp_path / "empty").mkdir()
     assert _run(tmp_path / "empty", tmp_path / "run", "--epochs", "1") == 1
     err = capsys.readouterr().err
     assert "the train split was not found" in err
     assert "--download" in err and "apt-get install dataset-fashion-mnist" in err
+    assert not (tmp_path / "run").exists()  # no stub run folder
+
+
+@pytest.mark.parametrize("check", [[], ["--check-data"]])
+def test_missing_data_root_is_an_error_naming_it(tmp_path, capsys, check):
+    missing = tmp_path / "nonexistent"
+    with pytest.raises(SystemExit) as excinfo:
+        train.main(["--data-root", str(missing), "--out", str(tmp_path / "run"), *check])
+    assert excinfo.value.code == 2
+    assert f"--data-root {missing} does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_check_data_names_the_folder(data_root, capsys):
+    assert train.main(["--data-root", str(data_root), "--check-data"]) == 0
+    assert f"fashion-mnist found in {data_root}: 192 train / 96 test images" in capsys.readouterr().err
+
+
+def test_unwritable_out_is_a_one_line_error(data_root, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert _run(data_root, blocker / "run", "--model", "mlp", "--epochs", "1") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"--out {blocker / 'run'}: cannot create the run folder ({blocker} is a file" in err
+
+
+def test_a_failing_run_leaves_no_stub_folder(data_root, tmp_path, monkeypatch):
+    from graphgrad.trainer import Trainer
+
+    def fail(self, stop, bar):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Trainer, "train_epoch", fail)
+    out = tmp_path / "runs" / "run"
+    with pytest.raises(RuntimeError, match="boom"):
+        _run(data_root, out, "--model", "mlp", "--epochs", "1")
+    assert not (tmp_path / "runs").exists()
+    # a folder that existed before keeps what it held, and only that
+    out.mkdir(parents=True)
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(RuntimeError, match="boom"):
+        _run(data_root, out, "--model", "mlp", "--epochs", "1")
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_one_epoch_is_singular(data_root, tmp_path, capsys):
+    assert _run(data_root, tmp_path / "run", "--model", "mlp", "--epochs", "1", "--no-viz") == 0
+    err = capsys.readouterr().err
+    assert "1 epoch of 2 steps" in err and "after 1 epoch;" in err and "1 epochs" not in err
 
 
 def test_module_and_console_script_entry_points():
     help_text = subprocess.run(
-        [sys.executable, "-m", "autograd.train", "--help"], cwd=REPO, capture_output=True,
+        [sys.executable, "-m", "graphgrad.train", "--help"], cwd=REPO, capture_output=True,
         text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, check=True,
     ).stdout  # fmt: skip
     assert "--resume" in help_text and "--subset" in help_text and "recipe" in help_text
     pyproject = (REPO / "pyproject.toml").read_text()
-    assert 'graphgrad-train = "autograd.train:main"' in pyproject
+    assert 'graphgrad-train = "graphgrad.train:main"' in pyproject

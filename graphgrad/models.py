@@ -18,7 +18,7 @@ class MLP(nn.Sequential):
 
     Example:
         >>> import autograd as ag
-        >>> from autograd.models import MLP
+        >>> from graphgrad.models import MLP
         >>> MLP()(ag.zeros(2, 1, 28, 28)).shape
         (2, 10)
     """
@@ -41,7 +41,7 @@ class CNN(nn.Module):
 
     Example:
         >>> import autograd as ag
-        >>> from autograd.models import CNN
+        >>> from graphgrad.models import CNN
         >>> CNN()(ag.zeros(2, 1, 28, 28)).shape
         (2, 10)
     """

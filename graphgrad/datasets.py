@@ -20,8 +20,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .data import Dataset, TensorDataset, _check_range, _index_array
-from .tensor import Tensor
+import autograd as ag
+from autograd import Tensor
+from autograd.data import Dataset, TensorDataset
 
 __all__ = [
     "MNIST",
@@ -68,7 +69,7 @@ def read_idx(path: PathLike, *, ndim: int | None = None, dtype: Any = None) -> n
 
     Example:
         >>> import numpy as np, tempfile, os
-        >>> from autograd.datasets import read_idx, write_idx
+        >>> from graphgrad.datasets import read_idx, write_idx
         >>> path = os.path.join(tempfile.mkdtemp(), "x-idx2-ubyte.gz")
         >>> write_idx(path, np.arange(6, dtype=np.uint8).reshape(2, 3))
         >>> read_idx(path, ndim=2)
@@ -153,7 +154,7 @@ def write_idx(path: PathLike, array: np.ndarray) -> None:
 
     Example:
         >>> import numpy as np, tempfile, os
-        >>> from autograd.datasets import read_idx, write_idx
+        >>> from graphgrad.datasets import read_idx, write_idx
         >>> path = os.path.join(tempfile.mkdtemp(), "labels-idx1-ubyte")
         >>> write_idx(path, np.array([3, 1, 4], dtype=np.uint8))
         >>> read_idx(path).tolist()
@@ -267,6 +268,24 @@ def _to_float(images: np.ndarray) -> np.ndarray:
     return np.divide(images, np.float32(255), out=out, dtype=np.float32)
 
 
+def _batch_index(indices: Any, length: int, name: str) -> np.ndarray:
+    """Return ``indices`` as a 1-D int64 array within ``[0, length)`` (negatives wrap)."""
+    array = np.asarray(indices.numpy() if isinstance(indices, Tensor) else indices)
+    if array.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(
+            f"{name}: indices must be a 1-D sequence of ints, got {array.dtype} of shape "
+            f"{array.shape}"
+        )
+    if array.min() < -length or array.max() >= length:
+        bad = array[(array < -length) | (array >= length)][0]
+        raise IndexError(
+            f"{name}: index {int(bad)} is out of range for a dataset of length {length}"
+        )
+    return np.where(array < 0, array + length, array).astype(np.int64, copy=False)
+
+
 # Decoded files, per process: (path, size, mtime) -> read-only arrays shared by every instance.
 _DECODED: dict[tuple, np.ndarray] = {}
 _NORMALISED: dict[tuple, np.ndarray] = {}
@@ -299,7 +318,8 @@ class MNIST(Dataset):
     shared between instances. Without transforms a DataLoader fetches whole batches at once.
 
     Args:
-        root: a folder to look in first (None: the system folders and the cache only).
+        root: a folder to look in first (None: the system folders and the cache only); it
+            must exist unless ``download`` is set.
         train: the 60,000-image training split (True) or the 10,000-image test split.
         transform: applied to each image Tensor by ``__getitem__``.
         target_transform: applied to each int label by ``__getitem__``.
@@ -338,6 +358,14 @@ class MNIST(Dataset):
         self.train = bool(train)
         self.transform = transform
         self.target_transform = target_transform
+        if self.root is not None and not self.root.is_dir() and not download:
+            # a mistyped root must not fall back silently to another copy of the data
+            kind = "is not a folder" if self.root.exists() else "does not exist"
+            raise RuntimeError(
+                f"{self.name}: root {self.root} {kind}; pass the folder holding the IDX files, "
+                "root=None to use the system copy or the cache, or download=True to download "
+                "into it"
+            )
         found = self._find()
         if found is None and download:
             self.download()
@@ -450,7 +478,7 @@ class MNIST(Dataset):
         return len(self.data)
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
-        image = Tensor._from_array(_to_float(self.data[index])[None])
+        image = ag.from_numpy(_to_float(self.data[index])[None])
         target: Any = int(self.targets[index])
         if self.transform is not None:
             image = self.transform(image)
@@ -465,9 +493,9 @@ class MNIST(Dataset):
         """
         if self.transform is not None or self.target_transform is not None:
             return super().get_batch(indices)
-        index = _check_range(_index_array(indices, self.name), len(self), self.name)
+        index = _batch_index(indices, len(self), self.name)
         images = _to_float(self.data[index])[:, None]
-        return [Tensor._from_array(images), Tensor._from_array(self.targets[index])]
+        return [ag.from_numpy(images), ag.from_numpy(self.targets[index])]
 
     def arrays(self, flatten: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Return the whole split as ``(images, labels)`` arrays, images float32 in ``[0, 1]``.
@@ -486,7 +514,7 @@ class MNIST(Dataset):
     def tensors(self, flatten: bool = False) -> tuple[Tensor, Tensor]:
         """Return ``arrays(flatten)`` as Tensors (no copy)."""
         images, labels = self.arrays(flatten)
-        return Tensor._from_array(images), Tensor._from_array(labels)
+        return ag.from_numpy(images), ag.from_numpy(labels)
 
     def tensor_dataset(self, flatten: bool = False) -> TensorDataset:
         """Return the split as a ``TensorDataset(images, labels)`` (transforms are not applied)."""
@@ -514,7 +542,7 @@ class FashionMNIST(MNIST):
     the arguments, the search order and the sample format.
 
     Example:
-        >>> from autograd.datasets import FashionMNIST
+        >>> from graphgrad.datasets import FashionMNIST
         >>> test = FashionMNIST(train=False)
         >>> len(test), test.classes[test.targets[0]]
         (10000, 'Ankle boot')
@@ -562,7 +590,7 @@ def load_split(
     Shape: images ``(N, 1, 28, 28)``, or ``(N, 784)`` with ``flatten=True``; labels ``(N,)``.
 
     Example:
-        >>> from autograd.datasets import load_split
+        >>> from graphgrad.datasets import load_split
         >>> x, y = load_split("fashion-mnist", train=False)
         >>> x.shape, x.dtype, y.shape
         ((10000, 1, 28, 28), dtype('float32'), (10000,))

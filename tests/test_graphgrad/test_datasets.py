@@ -1,4 +1,4 @@
-"""autograd.datasets: the IDX reader, MNIST/FashionMNIST search order, downloads (served locally)."""
+"""graphgrad.datasets: the IDX reader, MNIST/FashionMNIST search order, downloads (served locally)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 import autograd as ag
-from autograd import datasets
 from autograd.data import DataLoader
-from autograd.datasets import MNIST, FashionMNIST, load_split, read_idx, write_idx
+from graphgrad import datasets
+from graphgrad.datasets import MNIST, FashionMNIST, load_split, read_idx, write_idx
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 FILES = {
@@ -290,6 +290,7 @@ def test_search_order(isolated, monkeypatch):
     assert FashionMNIST(train=False).folder == cache
     make_split(system, "test", 4)
     assert FashionMNIST(train=False).folder == system
+    root.mkdir()
     assert FashionMNIST(root=root, train=False).folder == system, "an empty root falls through"
     make_split(root / "FashionMNIST" / "raw", "test", 5)
     assert FashionMNIST(root=root, train=False).folder == root / "FashionMNIST" / "raw"
@@ -314,7 +315,18 @@ def test_cache_dir_environment(monkeypatch, tmp_path):
     assert datasets.cache_dir("mnist") == tmp_path / "home" / ".cache" / "graphgrad" / "mnist"
 
 
+def test_missing_root_is_an_error_naming_it(isolated, monkeypatch):
+    monkeypatch.setattr(FashionMNIST, "system_dirs", (str(isolated / "system"),))
+    make_split(isolated / "system", "test", 4)  # a copy elsewhere must not be used silently
+    with pytest.raises(RuntimeError, match=f"FashionMNIST: root {isolated / 'typo'} does not exist"):
+        FashionMNIST(root=isolated / "typo", train=False)
+    (isolated / "file").write_text("")
+    with pytest.raises(RuntimeError, match="is not a folder"):
+        FashionMNIST(root=isolated / "file", train=False)
+
+
 def test_not_found_names_debian_package_and_download(isolated):
+    (isolated / "nothing").mkdir()
     with pytest.raises(RuntimeError) as info:
         FashionMNIST(root=isolated / "nothing", train=False)
     message = str(info.value)
