@@ -437,7 +437,7 @@ class _ConvNd(Module):
         """Initialise as PyTorch: kaiming_uniform_(a=sqrt(5)); bias U(-1/sqrt(fan_in), +)."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            fan_in = self.weight.shape[1] * math.prod(self.weight.shape[2:])
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
             if fan_in != 0:
                 bound = 1 / math.sqrt(fan_in)
                 init.uniform_(self.bias, -bound, bound)

@@ -226,6 +226,13 @@ class RNNBase(Module):
         """Run one direction of one layer; return its outputs ``(T, N, H)`` and final states."""
         raise NotImplementedError(f"{type(self).__name__} must implement _scan (RNN, LSTM and GRU do)")
 
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
+        """Run RNN and GRU (one state): return ``(output, h_n)``; LSTM overrides it."""
+        x, (h0,), batched = self._prepare(input, [hx])
+        output, (finals,) = self._layers(x, [h0])
+        h_n = ag.stack(finals)
+        return self._finish(output, batched), (h_n if batched else h_n.squeeze(1))
+
     def _layers(self, x: Tensor, states: list[Tensor]) -> tuple[Tensor, list[list[Tensor]]]:
         num_directions = 2 if self.bidirectional else 1
         finals: list[list[Tensor]] = [[] for _ in states]
@@ -279,12 +286,6 @@ class RNN(RNNBase):
         y = rnn_layer(xw, states[0], w_hh, nonlinearity=self.nonlinearity, reverse=direction == 1)
         return y, [y[0] if direction == 1 else y[-1]]
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
-        x, (h0,), batched = self._prepare(input, [hx])
-        output, (finals,) = self._layers(x, [h0])
-        h_n = ag.stack(finals)
-        return self._finish(output, batched), (h_n if batched else h_n.squeeze(1))
-
 
 class LSTM(RNNBase):
     """Long short-term memory: gates ``i, f, g, o``; ``c_t = f c_{t-1} + i g``, ``h_t = o tanh(c_t)``.
@@ -314,7 +315,7 @@ class LSTM(RNNBase):
         last = 0 if direction == 1 else -1
         return out[..., :hidden], [out[last, :, :hidden], out[last, :, hidden : 2 * hidden]]
 
-    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple:  # noqa: A002
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple:  # type: ignore[override]  # noqa: A002
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
         x, states, batched = self._prepare(input, [None, None] if hx is None else list(hx))
@@ -349,12 +350,6 @@ class GRU(RNNBase):
             b_hh = ag.zeros(w_hh.shape[0], dtype=w_hh.dtype)
         y = gru_layer(linear(x, w_ih, b_ih), states[0], w_hh, b_hh, reverse=direction == 1)
         return y, [y[0] if direction == 1 else y[-1]]
-
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
-        x, (h0,), batched = self._prepare(input, [hx])
-        output, (finals,) = self._layers(x, [h0])
-        h_n = ag.stack(finals)
-        return self._finish(output, batched), (h_n if batched else h_n.squeeze(1))
 
 
 class RNNCellBase(Module):

@@ -1,15 +1,20 @@
-"""Test configuration: Hypothesis profiles and a guard that the repository's packages are imported."""
+"""Test configuration: Hypothesis profiles, a guard that the repository's packages are imported,
+and ``tests/`` on ``sys.path`` so that test modules share helpers (``parity.py``) by name."""
 
 from __future__ import annotations
 
 import os
 import pathlib
+import sys
 
 import hypothesis
 import numpy as np
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+# --import-mode=importlib does not put test folders on sys.path: add tests/ for parity.py
+if str(ROOT / "tests") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tests"))
 
 hypothesis.settings.register_profile(
     "dev", max_examples=25, deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]

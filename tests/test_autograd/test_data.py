@@ -19,7 +19,9 @@ from autograd.data import (
     random_split,
 )
 
-torch = pytest.importorskip("torch")
+from parity import import_torch
+
+torch = import_torch()
 tud = torch.utils.data
 
 

@@ -15,7 +15,9 @@ import pytest
 
 import autograd as ag
 
-torch = pytest.importorskip("torch")
+from parity import import_torch, to_numpy
+
+torch = import_torch()
 
 # torch warns where it returns nan for N - correction <= 0; we return the same nan silently.
 pytestmark = pytest.mark.filterwarnings("ignore:.*degrees of freedom:UserWarning")
@@ -65,14 +67,8 @@ def _flatten(value):
     return [value]
 
 
-def _torch_array(t) -> np.ndarray:
-    if t._is_zerotensor():  # what torch returns for structurally zero second derivatives
-        return np.zeros(tuple(t.shape), dtype=str(t.dtype).removeprefix("torch."))
-    return t.detach().numpy()
-
-
 def _assert_same(ours, theirs, where: str, atol=ATOL, rtol=RTOL) -> None:
-    expected = _torch_array(theirs)
+    expected = to_numpy(theirs)
     actual = np.asarray(ours.detach().data if isinstance(ours, ag.Tensor) else ours)
     assert actual.shape == expected.shape, (
         f"{where}: shape {actual.shape} vs torch {expected.shape}"
@@ -1072,7 +1068,7 @@ def run_second_order(name, fn, specs):
     ours = ours or [None] * count  # no graph: every second derivative is structurally 0
     theirs = theirs or [None] * count
     for k, (o, t) in enumerate(zip(ours, theirs)):
-        if t is None or not np.any(_torch_array(t)):
+        if t is None or not np.any(to_numpy(t)):
             assert o is None or not np.any(o.data), f"{name}: second-order grad {k} should be 0"
         else:
             assert o is not None, f"{name}: input {k} got no second-order gradient"

@@ -22,6 +22,8 @@ import autograd as ag
 import optim
 from autograd import serialization
 
+from parity import import_torch
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -79,7 +81,7 @@ def test_flat_state_dict_round_trips_in_order_with_dtypes(tmp_path):
 
 
 def test_torch_reads_our_flat_file(tmp_path):
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     from safetensors import safe_open
     from safetensors.torch import load_file
 
@@ -99,7 +101,7 @@ def test_torch_reads_our_flat_file(tmp_path):
 
 
 def test_we_read_a_file_written_by_torch(tmp_path):
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     from safetensors.torch import save_file
 
     path = tmp_path / "torch.safetensors"
@@ -459,7 +461,7 @@ def test_foreign_files_are_rejected_without_executing_anything(tmp_path):
 
 
 def test_torch_save_checkpoint_is_rejected_with_a_conversion_hint(tmp_path):
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     path = tmp_path / "model.pt"
     torch.save({"w": torch.ones(2)}, path)
     with pytest.raises(RuntimeError, match="safetensors.torch.save_file"):

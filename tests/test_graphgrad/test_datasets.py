@@ -17,6 +17,8 @@ from autograd.data import DataLoader
 from graphgrad import datasets
 from graphgrad.datasets import MNIST, FashionMNIST, load_split, read_idx, write_idx
 
+from parity import import_torch
+
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -177,7 +179,7 @@ def test_fashion_mnist_from_root(isolated, gz):
 
 
 def test_values_match_torch_to_tensor_rounding(isolated):
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     make_split(isolated / "data", "train", 12)
     ds = FashionMNIST(root=isolated / "data")
     expected = torch.from_numpy(np.array(ds.data)).float().div(255).numpy()

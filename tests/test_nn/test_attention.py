@@ -10,25 +10,10 @@ import nn
 import nn.functional as F
 from nn.transformer import generate_square_subsequent_mask
 
-torch = pytest.importorskip("torch")
+from parity import assert_close, copy_weights, import_torch, to_ours
+
+torch = import_torch()
 TF = torch.nn.functional
-
-
-def _ours(t, requires_grad=None):
-    if t is None or not isinstance(t, torch.Tensor):
-        return t
-    grad = t.requires_grad if requires_grad is None else requires_grad
-    return ag.tensor(t.detach().numpy(), requires_grad=grad)
-
-
-def _assert_close(ours, theirs, atol=1e-10):
-    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-9, atol=atol)
-
-
-def _copy(ours, theirs):
-    state = {k: v.detach().numpy().copy() for k, v in theirs.state_dict().items()}
-    assert list(ours.state_dict()) == list(state)
-    ours.load_state_dict(state)
 
 
 def _randn(*shape, grad=True):
@@ -64,15 +49,15 @@ def test_sdpa_matches_torch(mask, is_causal, scale, lead, mask_lead):
         k, v = _randn(*lead, 4, 5), _randn(*lead, 4, 7)
     attn_mask = _mask(mask, 4, k.shape[-2], mask_lead)
     out_t = TF.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=is_causal, scale=scale)
-    q_o, k_o, v_o = _ours(q), _ours(k), _ours(v)
-    out_o = F.scaled_dot_product_attention(q_o, k_o, v_o, attn_mask=_ours(attn_mask), is_causal=is_causal,
+    q_o, k_o, v_o = to_ours(q), to_ours(k), to_ours(v)
+    out_o = F.scaled_dot_product_attention(q_o, k_o, v_o, attn_mask=to_ours(attn_mask), is_causal=is_causal,
                                            scale=scale)  # fmt: skip
-    _assert_close(out_o, out_t)
+    assert_close(out_o, out_t)
     grad = torch.randn_like(out_t)
     out_t.backward(grad)
     (out_o * ag.tensor(grad.numpy())).sum().backward()
     for o, t in [(q_o, q), (k_o, k), (v_o, v)]:
-        _assert_close(o.grad, t.grad)
+        assert_close(o.grad, t.grad)
 
 
 def test_sdpa_row_with_every_key_masked_gives_zeros_as_torch():
@@ -80,20 +65,20 @@ def test_sdpa_row_with_every_key_masked_gives_zeros_as_torch():
     mask = torch.ones(3, 5, dtype=torch.bool)
     mask[1] = False
     expected = TF.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-    got = F.scaled_dot_product_attention(_ours(q), _ours(k), _ours(v), attn_mask=_ours(mask))
-    _assert_close(got, expected)
+    got = F.scaled_dot_product_attention(to_ours(q), to_ours(k), to_ours(v), attn_mask=to_ours(mask))
+    assert_close(got, expected)
     assert np.all(got.data[0, 1] == 0)
 
 
 def test_sdpa_grouped_query_attention_matches_torch():
     q, k, v = _randn(2, 4, 3, 5), _randn(2, 2, 6, 5), _randn(2, 2, 6, 5)
     out_t = TF.scaled_dot_product_attention(q, k, v, enable_gqa=True)
-    q_o, k_o, v_o = _ours(q), _ours(k), _ours(v)
+    q_o, k_o, v_o = to_ours(q), to_ours(k), to_ours(v)
     out_o = F.scaled_dot_product_attention(q_o, k_o, v_o, enable_gqa=True)
-    _assert_close(out_o, out_t)
+    assert_close(out_o, out_t)
     out_t.sum().backward()
     out_o.sum().backward()
-    _assert_close(k_o.grad, k.grad)
+    assert_close(k_o.grad, k.grad)
 
 
 def test_sdpa_dropout_is_seeded_and_keeps_the_expectation():
@@ -146,7 +131,7 @@ def test_multihead_attention_matches_torch(kwargs, self_attention, padding, mask
     theirs = torch.nn.MultiheadAttention(8, 2, **kwargs).double()
     ours = nn.MultiheadAttention(8, 2, **kwargs, dtype=ag.float64)
     assert repr(ours) == repr(theirs)
-    _copy(ours, theirs)
+    copy_weights(ours, theirs)
     batch, target, source = 3, 4, 4 if self_attention else 5
     bf = kwargs.get("batch_first", False)
 
@@ -169,39 +154,39 @@ def test_multihead_attention_matches_torch(kwargs, self_attention, padding, mask
     elif mask == "3d":
         extra["attn_mask"] = _mask("float", target, source, (batch * 2,))
     out_t, w_t = theirs(q, k, v, need_weights=need_weights, average_attn_weights=average, **extra)
-    q_o = _ours(q)
-    k_o, v_o = (q_o, q_o) if self_attention else (_ours(k), _ours(v))
-    extra_o = {key: _ours(value) for key, value in extra.items()}
+    q_o = to_ours(q)
+    k_o, v_o = (q_o, q_o) if self_attention else (to_ours(k), to_ours(v))
+    extra_o = {key: to_ours(value) for key, value in extra.items()}
     out_o, w_o = ours(q_o, k_o, v_o, need_weights=need_weights, average_attn_weights=average, **extra_o)
-    _assert_close(out_o, out_t)
+    assert_close(out_o, out_t)
     if need_weights:
         assert w_o.shape == tuple(w_t.shape)
-        _assert_close(w_o, w_t)
+        assert_close(w_o, w_t)
     else:
         assert w_o is None and w_t is None
     grad = torch.randn_like(out_t)
     out_t.backward(grad)
     (out_o * ag.tensor(grad.numpy())).sum().backward()
-    _assert_close(q_o.grad, q.grad)
+    assert_close(q_o.grad, q.grad)
     if not self_attention:
-        _assert_close(k_o.grad, k.grad)
-        _assert_close(v_o.grad, v.grad)
+        assert_close(k_o.grad, k.grad)
+        assert_close(v_o.grad, v.grad)
     for (n_o, p_o), (n_t, p_t) in zip(ours.named_parameters(), theirs.named_parameters()):
         assert n_o == n_t
-        _assert_close(p_o.grad, p_t.grad)
+        assert_close(p_o.grad, p_t.grad)
 
 
 def test_multihead_attention_unbatched_matches_torch():
     torch.manual_seed(1)
     theirs = torch.nn.MultiheadAttention(6, 3).double()
     ours = nn.MultiheadAttention(6, 3, dtype=ag.float64)
-    _copy(ours, theirs)
+    copy_weights(ours, theirs)
     q, k = _randn(4, 6), _randn(5, 6)
     pad = torch.tensor([False, False, True, False, True])
     out_t, w_t = theirs(q, k, k, key_padding_mask=pad, average_attn_weights=False)
-    out_o, w_o = ours(_ours(q), _ours(k), _ours(k), key_padding_mask=_ours(pad), average_attn_weights=False)
-    _assert_close(out_o, out_t)
-    _assert_close(w_o, w_t)
+    out_o, w_o = ours(to_ours(q), to_ours(k), to_ours(k), key_padding_mask=to_ours(pad), average_attn_weights=False)
+    assert_close(out_o, out_t)
+    assert_close(w_o, w_t)
     assert w_o.shape == (3, 4, 5)
 
 
@@ -251,7 +236,7 @@ def test_transformer_encoder_matches_torch(kwargs, mask, padding, is_causal, sta
         ours = nn.TransformerEncoder(ours, 2, norm=nn.LayerNorm(8, dtype=ag.float64))
         mask_name = "mask"
     assert repr(ours) == repr(theirs)
-    _copy(ours, theirs)
+    copy_weights(ours, theirs)
     batch, length = 3, 5
     x = _randn(batch, length, 8) if kwargs.get("batch_first") else _randn(length, batch, 8)
     extra = {}
@@ -267,16 +252,16 @@ def test_transformer_encoder_matches_torch(kwargs, mask, padding, is_causal, sta
         pad[1, -2:] = True
         extra["src_key_padding_mask"] = pad
     out_t = theirs(x, **extra)
-    x_o = _ours(x)
-    out_o = ours(x_o, **{key: _ours(value) for key, value in extra.items()})
-    _assert_close(out_o, out_t)
+    x_o = to_ours(x)
+    out_o = ours(x_o, **{key: to_ours(value) for key, value in extra.items()})
+    assert_close(out_o, out_t)
     grad = torch.randn_like(out_t)
     out_t.backward(grad)
     (out_o * ag.tensor(grad.numpy())).sum().backward()
-    _assert_close(x_o.grad, x.grad)
+    assert_close(x_o.grad, x.grad)
     for (n_o, p_o), (n_t, p_t) in zip(ours.named_parameters(), theirs.named_parameters()):
         assert n_o == n_t
-        _assert_close(p_o.grad, p_t.grad)
+        assert_close(p_o.grad, p_t.grad)
 
 
 def test_transformer_encoder_layer_names_and_callable_activation():

@@ -13,7 +13,9 @@ import nn.conv as conv_module
 import nn.functional as F
 from nn.conv import _convolution, _convolution_input_grad, _convolution_weight_grad
 
-torch = pytest.importorskip("torch")
+from parity import error_table, import_torch
+
+torch = import_torch()
 TF = torch.nn.functional
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
 
@@ -356,12 +358,7 @@ ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "call, error, pattern", [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS]
-)
-def test_errors_name_the_problem(call, error, pattern):
-    with pytest.raises(error, match=pattern):
-        call()
+test_errors_name_the_problem = error_table(ERRORS)
 
 
 def test_conv_second_order_matches_torch(layout):

@@ -11,7 +11,9 @@ import autograd as ag
 import nn
 from nn import init
 
-torch = pytest.importorskip("torch")
+from parity import import_torch
+
+torch = import_torch()
 
 SHAPES = [(30, 20), (16, 3, 5), (8, 4, 3, 3), (200, 1)]
 

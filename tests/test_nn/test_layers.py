@@ -9,7 +9,9 @@ import autograd as ag
 import nn
 import nn.functional as F
 
-torch = pytest.importorskip("torch")
+from parity import import_torch
+
+torch = import_torch()
 TF = torch.nn.functional
 
 RNG = np.random.default_rng(1234)

@@ -12,7 +12,9 @@ import autograd as ag
 import nn
 import nn.functional as F
 
-torch = pytest.importorskip("torch")
+from parity import error_table, import_torch, pair
+
+torch = import_torch()
 TF = torch.nn.functional
 
 RNG = np.random.default_rng(3)
@@ -21,19 +23,9 @@ REDUCTIONS = ["mean", "sum", "none"]
 RTOL, ATOL = 1e-6, 1e-9
 
 
-def _pair(array, requires_grad=True):
-    if array is None:
-        return None, None
-    if np.issubdtype(np.asarray(array).dtype, np.integer):
-        return ag.tensor(array), torch.tensor(array)
-    return ag.tensor(array, requires_grad=requires_grad), torch.tensor(
-        array, requires_grad=requires_grad
-    )
-
-
 def _check(ours_fn, torch_fn, arrays, grad_of=(0,)):
     """Run both on the same arrays; compare values and the gradients of ``grad_of`` inputs."""
-    pairs = [_pair(a, requires_grad=i in grad_of) for i, a in enumerate(arrays)]
+    pairs = [pair(a, requires_grad=i in grad_of) for i, a in enumerate(arrays)]
     ours = ours_fn(*[p[0] for p in pairs])
     theirs = torch_fn(*[p[1] for p in pairs])
     np.testing.assert_allclose(
@@ -445,12 +437,7 @@ ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "call, error, pattern", [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS]
-)
-def test_errors_name_the_problem(call, error, pattern):
-    with pytest.raises(error, match=pattern):
-        call()
+test_errors_name_the_problem = error_table(ERRORS)
 
 
 def test_float32_stays_float32():

@@ -12,7 +12,9 @@ import pytest
 import autograd as ag
 import nn
 
-torch = pytest.importorskip("torch")
+from parity import import_torch, state_from_torch, state_to_torch
+
+torch = import_torch()
 
 
 def _models(lib):
@@ -86,21 +88,13 @@ def test_names_match_pytorch(name):
         assert str(ours_sd[key].dtype) == str(theirs_sd[key].dtype).replace("torch.", ""), key
 
 
-def _to_torch(state):
-    return {k: torch.from_numpy(np.array(v.numpy())) for k, v in state.items()}
-
-
-def _from_torch(state):
-    return {k: ag.tensor(v.numpy()) for k, v in state.items()}
-
-
 def test_state_dict_round_trip_into_pytorch_gives_same_outputs():
     ag.manual_seed(0)
     ours, theirs = OURS["net"](), THEIRS["net"]()
     ids = np.array([[1, 2, 0], [3, 3, 9], [4, 0, 0], [5, 6, 7]])
     ours.train()
     ours(ag.tensor(ids))  # move the running statistics away from their initial values
-    result = theirs.load_state_dict(_to_torch(ours.state_dict()))
+    result = theirs.load_state_dict(state_to_torch(ours.state_dict()))
     assert not result.missing_keys and not result.unexpected_keys
     ours.eval(), theirs.eval()
     out_ours = ours(ag.tensor(ids))
@@ -116,7 +110,7 @@ def test_state_dict_round_trip_from_pytorch_gives_same_outputs():
     theirs.train()
     theirs(torch.randn(16, 4))
     theirs.eval()
-    result = ours.load_state_dict(_from_torch(theirs.state_dict()))
+    result = ours.load_state_dict(state_from_torch(theirs.state_dict()))
     assert repr(result) == "<All keys matched successfully>"
     assert ours[1].num_batches_tracked.dtype == ag.int64 and ours[1].num_batches_tracked.item() == 1
     ours.eval()

@@ -11,7 +11,9 @@ import autograd as ag
 import nn
 import nn.functional as F
 
-torch = pytest.importorskip("torch")
+from parity import error_table, import_torch
+
+torch = import_torch()
 TF = torch.nn.functional
 
 RNG = np.random.default_rng(11)
@@ -329,9 +331,4 @@ ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "call, error, pattern", [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS]
-)
-def test_errors_name_the_problem(call, error, pattern):
-    with pytest.raises(error, match=pattern):
-        call()
+test_errors_name_the_problem = error_table(ERRORS)

@@ -12,36 +12,24 @@ import autograd as ag
 import nn
 from nn._scan import gru_layer, lstm_layer, rnn_layer
 
-torch = pytest.importorskip("torch")
+from parity import assert_close, copy_weights, import_torch, to_ours
+
+torch = import_torch()
 
 RECURRENT = ["RNN", "LSTM", "GRU"]
-
-
-def _copy(ours, theirs):
-    state = {k: v.detach().numpy().copy() for k, v in theirs.state_dict().items()}
-    assert list(ours.state_dict()) == list(state)
-    ours.load_state_dict(state)
 
 
 def _pair(name, *args, **kwargs):
     theirs = getattr(torch.nn, name)(*args, **kwargs).double()
     ours = getattr(nn, name)(*args, **kwargs, dtype=ag.float64)
-    _copy(ours, theirs)
+    copy_weights(ours, theirs)
     return ours, theirs
-
-
-def _ours(t):
-    return ag.tensor(t.detach().numpy(), requires_grad=t.requires_grad)
 
 
 def _flat(result):
     """``(output, h_n)`` or ``(output, (h_n, c_n))`` -> a flat list of tensors."""
     out, state = result
     return [out, *state] if isinstance(state, tuple) else [out, state]
-
-
-def _assert_close(ours, theirs, atol=1e-10):
-    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-9, atol=atol)
 
 
 def _check_module(name, kwargs, seq_len=4, batch=3, with_state=False, batched=True, seed=0):
@@ -60,23 +48,23 @@ def _check_module(name, kwargs, seq_len=4, batch=3, with_state=False, batched=Tr
         c0 = torch.randn(*state_shape, dtype=torch.float64, requires_grad=True)
         hx = (h0, c0) if name == "LSTM" else h0
     results_t = _flat(theirs(x, hx))
-    x_ours = _ours(x)
-    hx_ours = None if hx is None else (tuple(map(_ours, hx)) if name == "LSTM" else _ours(hx))
+    x_ours = to_ours(x)
+    hx_ours = None if hx is None else (tuple(map(to_ours, hx)) if name == "LSTM" else to_ours(hx))
     results_o = _flat(ours(x_ours, hx_ours))
     for o, t in zip(results_o, results_t):
         assert o.shape == tuple(t.shape)
-        _assert_close(o, t)
+        assert_close(o, t)
     grads = [torch.randn_like(t) for t in results_t]
     torch.autograd.backward(results_t, grads)
     sum((o * ag.tensor(g.numpy())).sum() for o, g in zip(results_o, grads)).backward()
-    _assert_close(x_ours.grad, x.grad)
+    assert_close(x_ours.grad, x.grad)
     if hx is not None:
         pairs = zip(hx_ours, hx) if name == "LSTM" else [(hx_ours, hx)]
         for o, t in pairs:
-            _assert_close(o.grad, t.grad)
+            assert_close(o.grad, t.grad)
     for (name_o, p_o), (name_t, p_t) in zip(ours.named_parameters(), theirs.named_parameters()):
         assert name_o == name_t
-        _assert_close(p_o.grad, p_t.grad)
+        assert_close(p_o.grad, p_t.grad)
 
 
 @pytest.mark.parametrize("name", RECURRENT)
@@ -119,12 +107,12 @@ def test_dropout_between_layers_is_identity_in_eval_and_random_in_training(name)
     ours.eval()
     theirs.eval()
     x = torch.randn(4, 2, 3, dtype=torch.float64)
-    _assert_close(ours(_ours(x))[0], theirs(x)[0])
+    assert_close(ours(to_ours(x))[0], theirs(x)[0])
     ours.train()
     ag.manual_seed(0)
-    first = ours(_ours(x))[0].data
+    first = ours(to_ours(x))[0].data
     ag.manual_seed(0)
-    again = ours(_ours(x))[0].data
+    again = ours(to_ours(x))[0].data
     np.testing.assert_array_equal(first, again)
     assert not np.allclose(first, theirs(x)[0].detach().numpy())
 
@@ -175,18 +163,18 @@ def test_cells_match_torch(name, bias, with_state, batched):
         if name == "LSTMCell":
             hx = (hx, torch.randn(*shape, dtype=torch.float64, requires_grad=True))
     result_t = theirs(x, hx)
-    x_o = _ours(x)
-    hx_o = None if hx is None else (tuple(map(_ours, hx)) if name == "LSTMCell" else _ours(hx))
+    x_o = to_ours(x)
+    hx_o = None if hx is None else (tuple(map(to_ours, hx)) if name == "LSTMCell" else to_ours(hx))
     result_o = ours(x_o, hx_o)
     result_t = result_t if isinstance(result_t, tuple) else (result_t,)
     result_o = result_o if isinstance(result_o, tuple) else (result_o,)
     for o, t in zip(result_o, result_t):
-        _assert_close(o, t)
+        assert_close(o, t)
     sum(t.sum() for t in result_t).backward()
     sum(o.sum() for o in result_o).backward()
-    _assert_close(x_o.grad, x.grad)
+    assert_close(x_o.grad, x.grad)
     for (_, p_o), (_, p_t) in zip(ours.named_parameters(), theirs.named_parameters()):
-        _assert_close(p_o.grad, p_t.grad)
+        assert_close(p_o.grad, p_t.grad)
 
 
 def test_cell_reprs_match_torch():
@@ -268,12 +256,12 @@ def test_lstm_second_order_gradient_matches_torch():
     x = torch.randn(3, 2, 3, dtype=torch.float64, requires_grad=True)
     (gx,) = torch.autograd.grad(theirs(x)[0].pow(2).sum(), x, create_graph=True)
     gx.sum().backward()
-    x_o = _ours(x)
+    x_o = to_ours(x)
     (gx_o,) = ag.grad(ours(x_o)[0].pow(2).sum(), x_o, create_graph=True)
     gx_o.sum().backward()
-    _assert_close(gx_o, gx)
+    assert_close(gx_o, gx)
     for (_, p_o), (_, p_t) in zip(ours.named_parameters(), theirs.named_parameters()):
-        _assert_close(p_o.grad, p_t.grad, atol=1e-9)
+        assert_close(p_o.grad, p_t.grad, atol=1e-9)
 
 
 def test_lstm_proj_size_is_rejected_clearly():

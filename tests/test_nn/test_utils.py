@@ -10,7 +10,9 @@ import pytest
 import autograd as ag
 import nn.utils as utils
 
-torch = pytest.importorskip("torch")
+from parity import import_torch
+
+torch = import_torch()
 
 SHAPES = [(3, 4), (5,), (2, 1, 3)]
 
