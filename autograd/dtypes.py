@@ -122,3 +122,16 @@ def result_type(*operands: Any) -> np.dtype:
                 result = dtype
     assert result is not None, "result_type needs at least one operand"
     return result
+
+
+_TORCH_NAMES = {
+    "float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
+    "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+    "complex128": "ComplexDouble",
+}  # fmt: skip
+
+
+def torch_name(dtype: Any) -> str:
+    """PyTorch's scalar-type name of a dtype (``Float``, ``Double``, ``Long``), for messages."""
+    dtype = np.dtype(dtype)
+    return _TORCH_NAMES.get(dtype.name, dtype.name)

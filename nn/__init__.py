@@ -10,17 +10,24 @@ from __future__ import annotations
 
 from . import functional, init, utils
 from .activation import (
+    CELU,
     ELU,
     GELU,
+    SELU,
     LeakyReLU,
+    LogSigmoid,
     LogSoftmax,
+    Mish,
     ReLU,
     Sigmoid,
     SiLU,
     Softmax,
     Softplus,
+    Softsign,
     Tanh,
+    Tanhshrink,
 )
+from .activation_piecewise import Hardsigmoid, Hardswish, Hardtanh, PReLU, ReLU6, Threshold
 from .attention import MultiheadAttention
 from .containers import Identity, ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
@@ -59,5 +66,7 @@ __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "functional",
     "init", "utils", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
-    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "ReLU6", "PReLU",
+    "Mish", "SELU", "CELU", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign",
+    "Tanhshrink", "Threshold",
 ]  # fmt: skip

@@ -2,7 +2,8 @@
 
 ``relu``, ``tanh``, ``sigmoid``, ``softmax`` and ``log_softmax`` are engine ops; the others
 are registered here (leaky_relu as a primitive for its exact subgradient, the rest as stable
-composites).
+composites). The piecewise-linear ones (hardtanh, relu6, prelu, ...) are in
+``activation_piecewise.py``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from .module import Module
 
 __all__ = [
     "relu", "leaky_relu", "gelu", "silu", "elu", "tanh", "sigmoid", "softplus", "softmax",
-    "log_softmax", "ReLU", "LeakyReLU", "GELU", "SiLU", "ELU", "Tanh", "Sigmoid", "Softplus",
-    "Softmax", "LogSoftmax",
+    "log_softmax", "mish", "selu", "celu", "logsigmoid", "softsign", "tanhshrink", "ReLU",
+    "LeakyReLU", "GELU", "SiLU", "ELU", "Tanh", "Sigmoid", "Softplus", "Softmax", "LogSoftmax",
+    "Mish", "SELU", "CELU", "LogSigmoid", "Softsign", "Tanhshrink",
 ]  # fmt: skip
 
 
@@ -181,6 +183,121 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     return ag.log_softmax(input, dim=dim, dtype=dtype)
 
 
+def _require_float(op: str, input: Tensor) -> None:  # noqa: A002
+    """PyTorch has no integer kernel for the exponential activations: raise as it does."""
+    if input.dtype.kind != "f":
+        raise NotImplementedError(
+            f"{op}: not implemented for {input.dtype} input (\"{op}_cpu\" not implemented for "
+            f"'{_type_name(input.dtype)}'); convert it with .float()"
+        )
+
+
+def _selu(x: Tensor) -> Tensor:
+    return _SELU_SCALE * _elu(x, _SELU_ALPHA)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Apply ``scale * elu(x, alpha)`` with PyTorch's self-normalising constants.
+
+    Example:
+        >>> import autograd as ag, nn.functional as F
+        >>> F.selu(ag.tensor([0.0, 1.0]))
+        tensor([0.0000, 1.0507])
+    """
+    _require_float("selu", input)
+    if inplace:
+        return _inplace(input, "selu_", _selu)
+    return _selu(input)
+
+
+def _celu(x: Tensor, alpha: float) -> Tensor:
+    return ag.where(x > 0, x, alpha * (x.clamp(max=0.0) / alpha).expm1())
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Apply ``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`` elementwise.
+
+    Example:
+        >>> import autograd as ag, nn.functional as F
+        >>> F.celu(ag.tensor([-1.0, 2.0]), alpha=2.0)
+        tensor([-0.7869,  2.0000])
+    """
+    if alpha == 0:
+        raise RuntimeError("celu: ZeroDivisionError: alpha cannot be 0 for CELU")
+    _require_float("celu", input)
+    if inplace:
+        return _inplace(input, "celu_", lambda s: _celu(s, alpha))
+    return _celu(input, alpha)
+
+
+def _mish(x: Tensor) -> Tensor:
+    return x * softplus(x).tanh()
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Apply ``x * tanh(softplus(x))`` elementwise.
+
+    Example:
+        >>> import autograd as ag, nn.functional as F
+        >>> F.mish(ag.tensor([0.0, 1.0]))
+        tensor([0.0000, 0.8651])
+    """
+    _require_float("mish", input)
+    if inplace:
+        return _inplace(input, "mish_", _mish)
+    return _mish(input)
+
+
+def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """Apply ``log(sigmoid(x)) = -softplus(-x)`` elementwise (stable for any ``x``).
+
+    Example:
+        >>> import autograd as ag, nn.functional as F
+        >>> F.logsigmoid(ag.tensor([0.0, -1000.0]))
+        tensor([   -0.6931, -1000.0000])
+    """
+    _require_float("log_sigmoid", input)
+    return -softplus(-input)
+
+
+def softsign(input: Tensor) -> Tensor:  # noqa: A002
+    """Apply ``x / (1 + |x|)`` elementwise.
+
+    Example:
+        >>> import autograd as ag, nn.functional as F
+        >>> F.softsign(ag.tensor([-3.0, 1.0]))
+        tensor([-0.7500,  0.5000])
+    """
+    return input / (1 + input.abs())
+
+
+def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
+    """Apply ``x - tanh(x)`` elementwise.
+
+    Example:
+        >>> import autograd as ag, nn.functional as F
+        >>> F.tanhshrink(ag.tensor([0.0, 1.0]))
+        tensor([0.0000, 0.2384])
+    """
+    return input - input.tanh()
+
+
+def _type_name(dtype: Any) -> str:
+    from autograd.dtypes import torch_name
+
+    return torch_name(dtype)
+
+
+composite("selu", method=False, domain=AWAY_FROM_KINKS)(selu)
+composite("celu", method=False, domain=AWAY_FROM_KINKS, kwargs=_alpha_kwargs)(celu)
+composite("mish", method=False)(mish)
+composite("logsigmoid", method=False)(logsigmoid)
+composite("softsign", method=False, domain=AWAY_FROM_KINKS)(softsign)
+composite("tanhshrink", method=False)(tanhshrink)
 class ReLU(Module):
     """Apply ``max(x, 0)`` elementwise.  Shape: ``(*) -> (*)``."""
 
@@ -310,3 +427,72 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+def _inplace_repr(inplace: bool) -> str:
+    return "inplace=True" if inplace else ""
+
+
+class _InplaceActivation(Module):
+    """An activation whose only option is ``inplace`` (SELU, Mish, Hardsigmoid, Hardswish)."""
+
+    _function: Any = None
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return type(self)._function(input, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class SELU(_InplaceActivation):
+    """Apply ``scale * elu(x, alpha)`` (self-normalising).  Shape: ``(*) -> (*)``."""
+
+    _function = staticmethod(selu)
+
+
+class Mish(_InplaceActivation):
+    """Apply ``x * tanh(softplus(x))``.  Shape: ``(*) -> (*)``."""
+
+    _function = staticmethod(mish)
+
+
+class CELU(Module):
+    """Apply ``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.  Shape: ``(*) -> (*)``."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class LogSigmoid(Module):
+    """Apply ``log(sigmoid(x))``.  Shape: ``(*) -> (*)``."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return logsigmoid(input)
+
+
+class Softsign(Module):
+    """Apply ``x / (1 + |x|)``.  Shape: ``(*) -> (*)``."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return softsign(input)
+
+
+class Tanhshrink(Module):
+    """Apply ``x - tanh(x)``.  Shape: ``(*) -> (*)``."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return tanhshrink(input)
+

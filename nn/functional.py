@@ -6,17 +6,24 @@ There is no second implementation here: ``F.linear`` is ``nn.linear.linear``, an
 from __future__ import annotations
 
 from .activation import (
+    celu,
     elu,
     gelu,
     leaky_relu,
     log_softmax,
+    logsigmoid,
+    mish,
     relu,
+    selu,
     sigmoid,
     silu,
     softmax,
     softplus,
+    softsign,
     tanh,
+    tanhshrink,
 )
+from .activation_piecewise import hardsigmoid, hardswish, hardtanh, prelu, relu6, threshold
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
 from .conv import conv1d, conv2d
 from .dropout import dropout
@@ -51,5 +58,6 @@ __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "mse_loss", "l1_loss", "smooth_l1_loss",
     "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "kl_div", "scaled_dot_product_attention",
-    "multi_head_attention_forward",
+    "multi_head_attention_forward", "relu6", "hardtanh", "prelu", "mish", "selu", "celu",
+    "hardsigmoid", "hardswish", "logsigmoid", "softsign", "tanhshrink", "threshold",
 ]  # fmt: skip

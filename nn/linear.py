@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
+from autograd.dtypes import torch_name
 from autograd.function import composite, primitive
 from autograd.tensor import Tensor
 
@@ -66,6 +67,22 @@ def _mm_t_vjp(grad: Tensor, x: Tensor, weight: Tensor, needs_input_grad: tuple) 
     )
 
 
+def _check_dtypes(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:  # noqa: A002
+    """As PyTorch: no silent cast of an int64 or float64 input to a float32 layer."""
+    if input.dtype != weight.dtype:
+        raise RuntimeError(
+            f"linear: mat1 and mat2 must have the same dtype, but got {torch_name(input.dtype)} "
+            f"and {torch_name(weight.dtype)} (input {tuple(input.shape)} {input.dtype}, weight "
+            f"{tuple(weight.shape)} {weight.dtype}); convert the input (e.g. input.float()) or "
+            "the layer (e.g. layer.double())"
+        )
+    if bias is not None and bias.dtype != weight.dtype:
+        raise RuntimeError(
+            f"linear: bias and weight must have the same dtype, but got {torch_name(bias.dtype)} "
+            f"and {torch_name(weight.dtype)}"
+        )
+
+
 @composite("linear", method=False, sample=_linear_sample)
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """Apply ``y = x W^T + b``.
@@ -89,6 +106,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input has {got} features but weight expects {weight.shape[-1]} "
             f"(input {tuple(input.shape)}, weight {tuple(weight.shape)})"
         )
+    _check_dtypes(input, weight, bias)
     if weight.ndim == 1:
         out = input @ weight
         return out + bias if bias is not None else out

@@ -45,6 +45,19 @@ LAYERS = [
     ("softplus_large", lambda lib: lib.Softplus(), _normal(3, 4, scale=1e4), "train"),
     ("softmax", lambda lib: lib.Softmax(dim=1), _normal(3, 6, scale=1e3), "train"),
     ("log_softmax", lambda lib: lib.LogSoftmax(dim=-1), _normal(3, 6, scale=1e3), "train"),
+    ("relu6", lambda lib: lib.ReLU6(), _normal(4, 5, scale=5), "train"),
+    ("hardtanh", lambda lib: lib.Hardtanh(-0.5, 1.5), _normal(4, 5), "train"),
+    ("prelu", lambda lib: lib.PReLU(), _normal(4, 5), "train"),
+    ("prelu_channels", lambda lib: lib.PReLU(3, init=0.1), _normal(2, 3, 4), "train"),
+    ("mish", lambda lib: lib.Mish(), _normal(4, 5, scale=3), "train"),
+    ("selu", lambda lib: lib.SELU(), _normal(4, 5, scale=3), "train"),
+    ("celu", lambda lib: lib.CELU(0.5), _normal(4, 5, scale=3), "train"),
+    ("hardsigmoid", lambda lib: lib.Hardsigmoid(), _normal(4, 5, scale=4), "train"),
+    ("hardswish", lambda lib: lib.Hardswish(), _normal(4, 5, scale=4), "train"),
+    ("logsigmoid", lambda lib: lib.LogSigmoid(), _normal(4, 5, scale=30), "train"),
+    ("softsign", lambda lib: lib.Softsign(), _normal(4, 5, scale=3), "train"),
+    ("tanhshrink", lambda lib: lib.Tanhshrink(), _normal(4, 5, scale=3), "train"),
+    ("threshold", lambda lib: lib.Threshold(0.1, 20.0), _normal(4, 5), "train"),
     ("flatten", lambda lib: lib.Flatten(), _normal(2, 3, 4), "train"),
     ("unflatten", lambda lib: lib.Unflatten(1, (2, 3)), _normal(4, 6), "train"),
     ("identity", lambda lib: lib.Identity(7, unused=True), _normal(3, 2), "train"),
@@ -157,6 +170,21 @@ def test_linear_wrong_features_error():
         F.linear(ag.randn(2, 5), ag.randn(3, 4))
     with pytest.raises(RuntimeError, match=r"Linear\(in_features=4, out_features=3\): expected input with 4 features .* \(2, 5\)"):
         nn.Linear(4, 3)(ag.randn(2, 5))
+
+
+@pytest.mark.parametrize("dtype,name", [(np.int64, "Long"), (np.float64, "Double"), (np.float16, "Half")])
+def test_linear_rejects_an_input_dtype_other_than_its_weights(dtype, name):
+    x = np.ones((2, 3), dtype=dtype)
+    with pytest.raises(RuntimeError):
+        torch.nn.Linear(3, 4)(torch.from_numpy(x))  # PyTorch raises too
+    message = rf"mat1 and mat2 must have the same dtype, but got {name} and Float"
+    with pytest.raises(RuntimeError, match=message):
+        nn.Linear(3, 4)(ag.tensor(x))
+    with pytest.raises(RuntimeError, match=message):
+        F.linear(ag.tensor(x), ag.ones(4, 3))
+    with pytest.raises(RuntimeError, match="bias and weight must have the same dtype, but got Double and Float"):
+        F.linear(ag.ones(2, 3), ag.ones(4, 3), ag.ones(4, dtype=ag.float64))
+    assert nn.Linear(3, 4).double()(ag.ones(2, 3, dtype=ag.float64)).dtype == ag.float64
 
 
 def test_layer_norm_shape_error():
