@@ -10,7 +10,9 @@ import autograd as ag
 import nn
 import nn.functional as F
 
-torch = pytest.importorskip("torch")
+from parity import import_torch, module_parity
+
+torch = import_torch()
 TF = torch.nn.functional
 
 RNG = np.random.default_rng(7)
@@ -104,7 +106,7 @@ MODULES = [
 
 
 @pytest.mark.parametrize("builder,shape", [row[1:] for row in MODULES], ids=[row[0] for row in MODULES])
-def test_module_matches_pytorch(module_parity, builder, shape):
+def test_module_matches_pytorch(builder, shape):
     x = _input(*shape)
     # PyTorch's hardsigmoid backward multiplies by a float32 1/6 even in float64.
     rtol = 1e-8 if isinstance(builder(nn), nn.Hardsigmoid) else 1e-12
