@@ -29,6 +29,17 @@ def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
         np.subtract(end, diff, out=start)
 
 
+def _check_betas(betas: Any) -> None:
+    """Raise ``ValueError`` unless ``betas`` is a pair of numbers in [0, 1) (Adam's family)."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for index, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(
+                f"Invalid beta parameter at index {index}: {beta} (expected 0 <= beta < 1)"
+            )
+
+
 class Adam(Optimizer):
     """Adam (Kingma & Ba), PyTorch's update rule step for step.
 
@@ -74,14 +85,7 @@ class Adam(Optimizer):
         """Reject a negative lr, eps or weight_decay and betas outside [0, 1)."""
         super().check_hyperparameters(group)
         _check_nonnegative("eps", group.get("eps", 0.0), "epsilon")
-        betas = group.get("betas", (0.9, 0.999))
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        for index, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(
-                    f"Invalid beta parameter at index {index}: {beta} (expected 0 <= beta < 1)"
-                )
+        _check_betas(group.get("betas", (0.9, 0.999)))
         _check_nonnegative("weight_decay", group.get("weight_decay", 0.0))
 
     def init_state(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:

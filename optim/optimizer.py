@@ -208,13 +208,7 @@ class Optimizer:
         The closure (re-evaluate the model, call ``backward``, return the loss) runs with
         gradients enabled; the update itself records no graph.
         """
-        for pre_hook in list(self._optimizer_step_pre_hooks.values()):
-            result = pre_hook(self, (), {})
-            if result is not None:
-                raise RuntimeError(
-                    "optimizer step pre-hooks must return None (changing the arguments of "
-                    "step() is not supported)"
-                )
+        self._call_step_pre_hooks()
         loss = None
         if closure is not None:
             with enable_grad():
@@ -243,9 +237,21 @@ class Optimizer:
                     p._version_counter[0] += 1
                     if state and p not in self.state:
                         self.state[p] = state
+        self._call_step_post_hooks()
+        return loss
+
+    def _call_step_pre_hooks(self) -> None:
+        for pre_hook in list(self._optimizer_step_pre_hooks.values()):
+            result = pre_hook(self, (), {})
+            if result is not None:
+                raise RuntimeError(
+                    "optimizer step pre-hooks must return None (changing the arguments of "
+                    "step() is not supported)"
+                )
+
+    def _call_step_post_hooks(self) -> None:
         for post_hook in list(self._optimizer_step_post_hooks.values()):
             post_hook(self, (), {})
-        return loss
 
     def register_step_pre_hook(self, hook: Callable[..., None]) -> RemovableHandle:
         """Call ``hook(optimizer, args, kwargs)`` before every ``step``; returns a handle."""

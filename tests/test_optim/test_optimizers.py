@@ -3,6 +3,7 @@ algorithms, state dicts, resuming, param groups, zero_grad, closures and error m
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -46,6 +47,44 @@ CASES = [
     ("Adagrad", dict(lr=0.1, lr_decay=0.1)),
     ("Adagrad", dict(lr=0.1, weight_decay=0.1, initial_accumulator_value=0.5)),
     ("Adagrad", dict(lr=0.1, eps=1e-5, maximize=True)),
+]
+
+
+def option_products(name, base, **options):
+    """One case per combination of the listed option values (on top of ``base``)."""
+    keys = list(options)
+    return [
+        (name, {**base, **dict(zip(keys, values))})
+        for values in itertools.product(*(options[k] for k in keys))
+    ]
+
+
+# every combination of the switches, each with non-default hyperparameters in some cases
+CASES += [
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.95, eps=1e-4)),
+    *option_products("Adadelta", dict(lr=0.5), weight_decay=[0.0, 0.1], maximize=[False, True]),
+    ("Adamax", dict()),
+    ("Adamax", dict(lr=0.05, betas=(0.8, 0.9), eps=1e-6)),
+    *option_products("Adamax", dict(lr=0.05), weight_decay=[0.0, 0.1], maximize=[False, True]),
+    ("NAdam", dict()),
+    ("NAdam", dict(lr=0.05, betas=(0.8, 0.9), eps=1e-6, momentum_decay=0.05)),
+    *option_products(
+        "NAdam",
+        dict(lr=0.05),
+        weight_decay=[0.0, 0.1],
+        decoupled_weight_decay=[False, True],
+        maximize=[False, True],
+    ),
+    ("RAdam", dict()),
+    ("RAdam", dict(lr=0.05, betas=(0.8, 0.9), eps=1e-6)),
+    *option_products(
+        "RAdam",
+        dict(lr=0.05),
+        weight_decay=[0.0, 0.1],
+        decoupled_weight_decay=[False, True],
+        maximize=[False, True],
+    ),
 ]
 IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'defaults'}" for name, kw in CASES]
 
@@ -126,7 +165,10 @@ def test_trajectory_matches_torch_float64(name, kwargs):
 
 
 @needs_torch
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize(
+    "name",
+    ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam"],
+)
 def test_trajectory_matches_torch_float32(name):
     kwargs = dict(CASES[[n for n, _ in CASES].index(name) + 1][1])
     arrays = initial_arrays(np.float32)
@@ -140,7 +182,8 @@ def test_trajectory_matches_torch_float32(name):
 def reference_trajectory(name, kwargs, arrays, steps=STEPS):
     """The documented algorithms of the PyTorch docs, written plainly in NumPy."""
     params = [a.copy() for a in arrays]
-    lr = kwargs.get("lr", {"SGD": 1e-3, "Adam": 1e-3, "AdamW": 1e-3}.get(name, 1e-2))
+    default_lr = {"SGD": 1e-3, "Adam": 1e-3, "AdamW": 1e-3, "RAdam": 1e-3, "Adadelta": 1.0}
+    lr = kwargs.get("lr", default_lr.get(name, 2e-3 if name in ("Adamax", "NAdam") else 1e-2))
     wd = kwargs.get("weight_decay", 1e-2 if name == "AdamW" else 0.0)
     sign = -1.0 if kwargs.get("maximize") else 1.0
     state = [dict() for _ in params]
@@ -193,6 +236,53 @@ def reference_trajectory(name, kwargs, arrays, steps=STEPS):
                 clr = lr / (1 + (t - 1) * kwargs.get("lr_decay", 0.0))
                 s["sum"] = s.get("sum", kwargs.get("initial_accumulator_value", 0.0)) + g * g
                 p -= clr * g / (np.sqrt(s["sum"]) + eps)
+            elif name == "Adadelta":
+                rho, eps = kwargs.get("rho", 0.9), kwargs.get("eps", 1e-6)
+                g = g + wd * p
+                s["v"] = rho * s.get("v", 0) + (1 - rho) * g * g
+                delta = np.sqrt(s.get("u", 0) + eps) / np.sqrt(s["v"] + eps) * g
+                s["u"] = rho * s.get("u", 0) + (1 - rho) * delta * delta
+                p -= lr * delta
+            elif name == "Adamax":
+                b1, b2 = kwargs.get("betas", (0.9, 0.999))
+                eps = kwargs.get("eps", 1e-8)
+                g = g + wd * p
+                s["m"] = b1 * s.get("m", 0) + (1 - b1) * g
+                s["u"] = np.maximum(b2 * s.get("u", 0), np.abs(g) + eps)
+                p -= lr * s["m"] / ((1 - b1**t) * s["u"])
+            elif name in ("NAdam", "RAdam"):
+                b1, b2 = kwargs.get("betas", (0.9, 0.999))
+                eps = kwargs.get("eps", 1e-8)
+                if kwargs.get("decoupled_weight_decay"):
+                    p *= 1 - lr * wd
+                else:
+                    g = g + wd * p
+                s["m"] = b1 * s.get("m", 0) + (1 - b1) * g
+                s["v"] = b2 * s.get("v", 0) + (1 - b2) * g * g
+                if name == "NAdam":
+                    psi = kwargs.get("momentum_decay", 4e-3)
+                    mu = b1 * (1 - 0.5 * 0.96 ** (t * psi))
+                    mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi))
+                    # PyTorch keeps the product of the mu_t in a float32 tensor
+                    s["mu_prod"] = np.float32(s.get("mu_prod", np.float32(1.0)) * np.float32(mu))
+                    prod = float(s["mu_prod"])
+                    m_hat = mu_next * s["m"] / (1 - prod * mu_next) + (1 - mu) * g / (1 - prod)
+                    p -= lr * m_hat / (np.sqrt(s["v"] / (1 - b2**t)) + eps)
+                else:
+                    m_hat = s["m"] / (1 - b1**t)
+                    rho_inf = 2 / (1 - b2) - 1
+                    rho_t = rho_inf - 2 * t * b2**t / (1 - b2**t)
+                    if rho_t > 5:
+                        rect = np.sqrt(
+                            (rho_t - 4)
+                            * (rho_t - 2)
+                            * rho_inf
+                            / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+                        )
+                        adaptive = np.sqrt(1 - b2**t) / (np.sqrt(s["v"]) + eps)
+                        p -= lr * m_hat * rect * adaptive
+                    else:
+                        p -= lr * m_hat
     return params
 
 
@@ -220,7 +310,36 @@ def test_load_state_dict_then_continue_is_bit_identical(name, kwargs):
     for step in range(8, 20):
         step_ours(fresh, resumed, step)
     for p, q in zip(straight, fresh):
-        np.testing.assert_array_equal(p.data, q.data)
+        if name == "NAdam":
+            # PyTorch's load_state_dict casts every state tensor but `step` to the parameter's
+            # dtype, so NAdam's float32 mu_product continues in float64 after resuming
+            assert resumed.state[fresh[0]]["mu_product"].dtype == np.float64
+            np.testing.assert_allclose(p.data, q.data, rtol=1e-12, atol=1e-12)
+        else:
+            np.testing.assert_array_equal(p.data, q.data)
+
+
+@needs_torch
+def test_nadam_resumed_from_a_state_dict_continues_like_torch():
+    arrays = initial_arrays()
+    runs = []
+    for make, step_fn, load in [
+        (make_ours, step_ours, lambda a: ag.tensor(a, requires_grad=True)),
+        (make_torch, step_torch, lambda a: torch.tensor(a, requires_grad=True)),
+    ]:
+        params, opt = make(arrays, "NAdam", dict(lr=0.05))
+        for step in range(8):
+            step_fn(params, opt, step)
+        fresh = [
+            load(np.array(p.detach().numpy() if torch.is_tensor(p) else p.data)) for p in params
+        ]
+        resumed = type(opt)(fresh)
+        resumed.load_state_dict(opt.state_dict())
+        for step in range(8, 20):
+            step_fn(fresh, resumed, step)
+        runs.append([np.array(p.detach().numpy() if torch.is_tensor(p) else p.data) for p in fresh])
+    for p, q in zip(*runs):
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-12)
 
 
 def test_load_state_dict_copies_state_and_casts_to_param_dtype():
@@ -452,3 +571,212 @@ def test_training_an_nn_module_matches_torch(name, kwargs):
         their_opt.step()
     for (_, ours), (_, theirs) in zip(model.named_parameters(), reference.named_parameters()):
         np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def lbfgs_objective(flat):
+    """A smooth, well-conditioned loss (log-cosh, coupling, quartic) and its gradient.
+
+    Well-conditioned so that rounding differences (PyTorch fuses ``add(alpha=)`` into an FMA and
+    sums dot products in another order) stay at the last bits instead of growing as they do on
+    an ill-conditioned valley such as Rosenbrock's, where both libraries drift apart by 1e-9
+    within 40 iterations.
+    """
+    z = flat - np.linspace(-1, 1, flat.size)
+    loss = np.sum(np.log(np.cosh(2 * z)))
+    loss += 0.25 * np.sum((flat[1:] - flat[:-1]) ** 2) + 0.05 * np.sum(flat**4)
+    grad = 2 * np.tanh(2 * z) + 0.2 * flat**3
+    coupling = 0.5 * (flat[1:] - flat[:-1])
+    grad[1:] += coupling
+    grad[:-1] -= coupling
+    return loss, grad
+
+
+def lbfgs_closure(params, opt, to_tensor, evals):
+    """The objective computed in NumPy for both libraries, so only the optimizers differ."""
+
+    def closure():
+        opt.zero_grad()
+        arrays = [
+            np.array(p.detach().numpy() if torch and torch.is_tensor(p) else p.data) for p in params
+        ]
+        flat = np.concatenate([a.ravel() for a in arrays])
+        loss, grad = lbfgs_objective(flat)
+        offset = 0
+        for p, a in zip(params, arrays):
+            p.grad = to_tensor(grad[offset : offset + a.size].reshape(a.shape).astype(a.dtype))
+            offset += a.size
+        evals.append(loss)
+        return to_tensor(np.array(loss, dtype=arrays[0].dtype))
+
+    return closure
+
+
+LBFGS_CASES = [
+    dict(),
+    dict(lr=0.5),
+    dict(line_search_fn="strong_wolfe"),
+    dict(line_search_fn="strong_wolfe", history_size=3),
+    dict(history_size=2, max_iter=7),
+    dict(max_iter=4, max_eval=6, line_search_fn="strong_wolfe"),
+    dict(lr=0.2, tolerance_grad=1e-3, tolerance_change=1e-4),
+    dict(line_search_fn="strong_wolfe", tolerance_grad=1e-5, tolerance_change=1e-6, lr=0.8),
+    dict(max_iter=1),
+    dict(lr=5.0, line_search_fn="strong_wolfe"),  # too long a first step: bracket and zoom
+    dict(lr=0.01, line_search_fn="strong_wolfe"),  # too short: extrapolate
+]
+
+
+def lbfgs_state_values(value):
+    if torch is not None and torch.is_tensor(value):
+        return value.detach().numpy()
+    if isinstance(value, ag.Tensor):
+        return np.asarray(value.data)
+    if isinstance(value, list):
+        return [lbfgs_state_values(v) for v in value]
+    return value
+
+
+def assert_states_close(ours, theirs, path="state"):
+    if isinstance(theirs, list):
+        assert isinstance(ours, list) and len(ours) == len(theirs), path
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            assert_states_close(a, b, f"{path}[{i}]")
+    elif theirs is None:
+        assert ours is None, path
+    else:
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-9, err_msg=path)
+
+
+# float32 runs whose line search decisions do not hinge on the last bit of a float32 sum
+LBFGS_FLOAT32_CASES = [k for k in LBFGS_CASES if k.get("lr") not in (5.0, 0.01)]
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    ("kwargs", "dtype"),
+    [(k, np.float64) for k in LBFGS_CASES] + [(k, np.float32) for k in LBFGS_FLOAT32_CASES],
+    ids=[f"float64-{k}" for k in LBFGS_CASES] + [f"float32-{k}" for k in LBFGS_FLOAT32_CASES],
+)
+def test_lbfgs_matches_torch_step_for_step(kwargs, dtype):
+    arrays = [2 * a for a in initial_arrays(dtype)]
+    ours = [ag.tensor(a.copy(), requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in arrays]
+    our_opt, their_opt = optim.LBFGS(ours, **kwargs), torch.optim.LBFGS(theirs, **kwargs)
+    our_evals, their_evals = [], []
+    our_closure = lbfgs_closure(ours, our_opt, ag.tensor, our_evals)
+    their_closure = lbfgs_closure(theirs, their_opt, torch.from_numpy, their_evals)
+    tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-5)
+    for step in range(5):
+        our_loss = our_opt.step(our_closure)
+        their_loss = their_opt.step(their_closure)
+        assert float(our_loss) == pytest.approx(float(their_loss), rel=tol["rtol"])
+        assert len(our_evals) == len(their_evals), f"step {step}: closure calls differ"
+        np.testing.assert_allclose(our_evals, their_evals, **tol)
+        for p, q in zip(ours, theirs):
+            assert p.dtype == dtype
+            np.testing.assert_allclose(p.data, q.detach().numpy(), err_msg=f"step {step}", **tol)
+    if dtype == np.float64:
+        # the same keys and values; near convergence the newest curvature pairs are differences
+        # of nearly equal gradients, so last-bit differences grow relative to them (to 1e-7 in
+        # `ro`); `al` is scratch space of the two-loop recursion, compared in structure only
+        ours_state = our_opt.state_dict()["state"][0]
+        theirs_state = their_opt.state_dict()["state"][0]
+        assert sorted(ours_state) == sorted(theirs_state)
+        for key, value in theirs_state.items():
+            ours_value, their_value = lbfgs_state_values(ours_state[key]), lbfgs_state_values(value)
+            if key == "al":
+                assert [v is None for v in ours_value] == [v is None for v in their_value]
+            else:
+                assert_states_close(ours_value, their_value, key)
+
+
+@needs_torch
+def test_lbfgs_trains_an_nn_model_like_torch_and_resumes_from_a_state_dict():
+    import nn
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 3))
+    y = np.tanh(x @ np.array([[1.0], [-2.0], [0.5]])) + 0.3
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)).double()
+    twin = torch.nn.Sequential(
+        torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)
+    ).double()
+    with torch.no_grad():
+        for ours, theirs in zip(model.parameters(), twin.parameters()):
+            theirs.copy_(torch.from_numpy(np.array(ours.data)))
+    kwargs = dict(line_search_fn="strong_wolfe", history_size=5, max_iter=10)
+    opt = optim.LBFGS(model.parameters(), **kwargs)
+    their_opt = torch.optim.LBFGS(twin.parameters(), **kwargs)
+
+    def closure():
+        opt.zero_grad()
+        loss = ((model(ag.tensor(x)) - ag.tensor(y)) ** 2).mean()
+        loss.backward()
+        return loss
+
+    def their_closure():
+        their_opt.zero_grad()
+        loss = ((twin(torch.from_numpy(x)) - torch.from_numpy(y)) ** 2).mean()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    their_opt.step(their_closure)
+    saved = opt.state_dict()
+    assert saved["state"][0]["n_iter"] == 10 and len(saved["state"][0]["old_dirs"]) == 5
+    opt = optim.LBFGS(model.parameters(), **kwargs)
+    opt.load_state_dict(saved)
+    for _ in range(2):
+        opt.step(closure)
+        their_opt.step(their_closure)
+    assert (
+        opt.state_dict()["state"][0]["func_evals"] == their_opt.state[twin[0].weight]["func_evals"]
+    )
+    for ours, theirs in zip(model.parameters(), twin.parameters()):
+        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-8, atol=1e-10)
+
+
+def test_lbfgs_stops_at_once_when_the_gradient_is_below_tolerance():
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.LBFGS([w])
+    calls = []
+
+    def closure():
+        calls.append(1)
+        opt.zero_grad()
+        loss = (w * 0.0).sum()
+        loss.backward()
+        return loss
+
+    assert opt.step(closure).item() == 0.0
+    assert len(calls) == 1 and opt.state[w] == {"func_evals": 1, "n_iter": 0}
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (
+            lambda p: optim.LBFGS([{"params": [p[0]]}, {"params": [p[1]]}]),
+            ValueError,
+            "parameter groups",
+        ),
+        (
+            lambda p: optim.LBFGS(p, line_search_fn="backtracking"),
+            RuntimeError,
+            "only 'strong_wolfe'",
+        ),
+        (lambda p: optim.LBFGS(p, lr=-1.0), ValueError, "Invalid learning rate"),
+        (lambda p: optim.LBFGS(p).step(), TypeError, "needs a closure"),
+        (lambda p: optim.Adadelta(p, rho=1.5), ValueError, "Invalid rho value: 1.5"),
+        (lambda p: optim.Adadelta(p, eps=-1.0), ValueError, "Invalid epsilon value"),
+        (lambda p: optim.Adamax(p, betas=(0.9, 1.0)), ValueError, "beta parameter at index 1"),
+        (lambda p: optim.NAdam(p, momentum_decay=-1.0), ValueError, "Invalid momentum_decay"),
+        (lambda p: optim.NAdam(p, weight_decay=-1.0), ValueError, "Invalid weight_decay"),
+        (lambda p: optim.RAdam(p, betas=(-0.1, 0.9)), ValueError, "beta parameter at index 0"),
+    ],
+)
+def test_new_optimizers_reject_invalid_arguments(make, error, match):
+    params = [ag.ones(2, requires_grad=True), ag.ones(3, requires_grad=True)]
+    with pytest.raises(error, match=match):
+        make(params)
