@@ -29,10 +29,11 @@ from .activation import (
 )
 from .activation_piecewise import Hardsigmoid, Hardswish, Hardtanh, PReLU, ReLU6, Threshold
 from .attention import MultiheadAttention
-from .containers import Identity, ModuleDict, ModuleList, Sequential
+from .containers import Identity, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d
-from .dropout import Dropout
-from .linear import Flatten, Linear, Unflatten
+from .distance import CosineSimilarity, PairwiseDistance
+from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
+from .linear import Bilinear, Flatten, Linear, Unflatten
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -45,7 +46,7 @@ from .loss import (
     SmoothL1Loss,
 )
 from .module import Module, Parameter
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -68,5 +69,6 @@ __all__ = [
     "init", "utils", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
     "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "ReLU6", "PReLU",
     "Mish", "SELU", "CELU", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign",
-    "Tanhshrink", "Threshold",
+    "Tanhshrink", "Threshold", "GroupNorm", "Dropout1d", "Dropout2d", "Dropout3d", "Bilinear",
+    "ParameterList", "ParameterDict", "CosineSimilarity", "PairwiseDistance",
 ]  # fmt: skip

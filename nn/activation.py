@@ -16,13 +16,15 @@ import numpy as np
 
 import autograd as ag
 from autograd.function import AWAY_FROM_KINKS, composite, primitive
+from autograd.random import default_generator
 from autograd.tensor import Tensor
 
 from .module import Module
 
 __all__ = [
     "relu", "leaky_relu", "gelu", "silu", "elu", "tanh", "sigmoid", "softplus", "softmax",
-    "log_softmax", "mish", "selu", "celu", "logsigmoid", "softsign", "tanhshrink", "ReLU",
+    "log_softmax", "mish", "selu", "celu", "logsigmoid", "softsign", "tanhshrink",
+    "gumbel_softmax", "ReLU",
     "LeakyReLU", "GELU", "SiLU", "ELU", "Tanh", "Sigmoid", "Softplus", "Softmax", "LogSoftmax",
     "Mish", "SELU", "CELU", "LogSigmoid", "Softsign", "Tanhshrink",
 ]  # fmt: skip
@@ -298,6 +300,40 @@ composite("mish", method=False)(mish)
 composite("logsigmoid", method=False)(logsigmoid)
 composite("softsign", method=False, domain=AWAY_FROM_KINKS)(softsign)
 composite("tanhshrink", method=False)(tanhshrink)
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:  # fmt: skip
+    """Sample from the Gumbel-softmax distribution: ``softmax((logits + g) / tau)``.
+
+    ``g`` is Gumbel(0, 1) noise from the generator ``ag.manual_seed`` seeds. With ``hard=True``
+    the result is the one-hot of its argmax, differentiated as the soft sample
+    (straight-through: ``y_hard - y_soft.detach() + y_soft``), as PyTorch.
+
+    Shape: ``(*, num_features) -> same``.
+
+    Example:
+        >>> import autograd as ag, nn.functional as F
+        >>> y = F.gumbel_softmax(ag.randn(2, 5), tau=0.5, hard=True)
+        >>> y.sum(dim=-1).tolist()
+        [1.0, 1.0]
+    """
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    if logits.dtype.kind != "f":
+        raise RuntimeError(
+            f"gumbel_softmax: expected floating-point logits, got dtype {logits.dtype}"
+        )
+    # -log(Exponential(1)) is Gumbel(0, 1), as PyTorch draws it.
+    noise = -np.log(default_generator().exponential(size=tuple(logits.shape)))
+    gumbels = (logits + Tensor._from_array(noise.astype(logits.dtype))) / tau
+    y_soft = gumbels.softmax(dim)
+    if not hard:
+        return y_soft
+    index = np.expand_dims(np.argmax(y_soft._data, axis=dim), dim)
+    y_hard = np.zeros(y_soft.shape, dtype=y_soft.dtype)
+    np.put_along_axis(y_hard, index, 1.0, axis=dim)
+    return Tensor._from_array(y_hard) - y_soft.detach() + y_soft
+
+
 class ReLU(Module):
     """Apply ``max(x, 0)`` elementwise.  Shape: ``(*) -> (*)``."""
 

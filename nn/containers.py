@@ -1,4 +1,5 @@
-"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, and the ``Identity`` layer."""
+"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``,
+``ParameterDict``, and the ``Identity`` layer."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from .module import Module, _addindent
+from autograd.tensor import Tensor
 
-__all__ = ["Sequential", "ModuleList", "ModuleDict", "Identity"]
+from .module import Module, Parameter, _addindent
+
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Identity"]
 
 
 def _index(length: int, idx: Any, kind: str) -> int:
@@ -299,3 +302,235 @@ class ModuleDict(Module):
                     f"ModuleDict update sequence element #{j} should be a (key, module) pair"
                 )
             self[item[0]] = item[1]
+
+
+def _entry_repr(key: Any, value: Any) -> str:
+    """One line of a ParameterList/ParameterDict repr (PyTorch's layout, our dtype names)."""
+    if isinstance(value, Tensor):
+        size = "x".join(str(n) for n in value.shape)
+        kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+        return f"  ({key}): {kind} containing: [{value.dtype} of size {size}]"
+    return f"  ({key}): Object of type: {type(value).__name__}"
+
+
+def _as_parameter(value: Any) -> Any:
+    """A plain Tensor becomes a Parameter (sharing its data); anything else stays as it is."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+class ParameterList(Module):
+    """Hold parameters in a list, registered so that ``parameters()`` and the optimizers see them.
+
+    Tensors put in (constructor, ``append``, ``extend``, assignment) become ``Parameter``s;
+    other objects are kept as they are. Entries are named ``'0'``, ``'1'``... in the state dict.
+
+    Example:
+        >>> import autograd as ag, nn
+        >>> params = nn.ParameterList([ag.ones(2), ag.zeros(3)])
+        >>> len(params), [name for name, _ in params.named_parameters()]
+        (2, ['0', '1'])
+    """
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self += values
+
+    def _key(self, idx: Any) -> str:
+        return str(_index(len(self), idx, "ParameterList"))
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        if isinstance(idx, slice):
+            out = type(self)()
+            for i in range(*idx.indices(len(self))):
+                out.append(self[i])
+            return out
+        return getattr(self, self._key(idx))
+
+    def __setitem__(self, idx: int, param: Any) -> None:
+        setattr(self, self._key(idx), _as_parameter(param))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self[i] for i in range(len(self)))
+
+    def __iadd__(self, parameters: Iterable[Any]) -> ParameterList:
+        return self.extend(parameters)
+
+    def append(self, value: Any) -> ParameterList:
+        """Add ``value`` at the end (a Tensor becomes a Parameter); returns self."""
+        index = len(self)
+        self._size += 1
+        self[index] = value
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        """Append every value of an iterable; returns self."""
+        if isinstance(values, Tensor) or not hasattr(values, "__iter__"):
+            raise TypeError(
+                "ParameterList.extend should be called with an iterable, but got "
+                + type(values).__name__
+            )
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(_entry_repr(k, p) for k, p in enumerate(self))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("ParameterList should not be called.")
+
+
+class ParameterDict(Module):
+    """Hold parameters in an ordered dict, registered under their (string) keys.
+
+    Tensors put in become ``Parameter``s; other objects are kept as they are. As in PyTorch,
+    ``update`` from a plain ``dict`` inserts in sorted key order (an ``OrderedDict``, another
+    ``ParameterDict`` or a list of pairs keeps its order).
+
+    Example:
+        >>> import autograd as ag, nn
+        >>> params = nn.ParameterDict({"scale": ag.ones(3), "shift": ag.zeros(3)})
+        >>> list(params.keys()), params["scale"].requires_grad
+        (['scale', 'shift'], True)
+    """
+
+    def __init__(self, parameters: Any = None) -> None:
+        super().__init__()
+        self._keys: dict[str, None] = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    @staticmethod
+    def _key_to_attr(key: Any) -> str:
+        if not isinstance(key, str):
+            raise TypeError(
+                "Index given to ParameterDict cannot be used as a key as it is not a string "
+                f"(type is '{type(key).__name__}')."
+            )
+        return key
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, self._key_to_attr(key))
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        attr = self._key_to_attr(key)
+        self._keys[key] = None
+        setattr(self, attr, _as_parameter(value))
+
+    def __delitem__(self, key: str) -> None:
+        del self._keys[key]
+        delattr(self, self._key_to_attr(key))
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(self._keys)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def copy(self) -> ParameterDict:
+        """Return a new ParameterDict holding the same parameters (in the same order)."""
+        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        """Return ``self[key]``, first inserting ``default`` if ``key`` is missing."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        for key in list(self._keys):
+            del self[key]
+
+    def pop(self, key: str) -> Any:
+        """Remove ``key`` and return its value."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self) -> tuple[str, Any]:
+        """Remove and return the last inserted ``(key, value)`` pair."""
+        if not self._keys:
+            raise KeyError("popitem(): dictionary is empty")
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return ``self[key]`` if present, else ``default``."""
+        return self[key] if key in self else default
+
+    def fromkeys(self, keys: Iterable[str], default: Any = None) -> ParameterDict:
+        """Return a new ParameterDict with ``keys``, each set to ``default``."""
+        return ParameterDict((k, default) for k in keys)
+
+    def keys(self) -> Iterable[str]:
+        """The keys, in insertion order."""
+        return self._keys.keys()
+
+    def items(self) -> Iterable[tuple[str, Any]]:
+        """``(key, value)`` pairs, in insertion order."""
+        return ((k, self[k]) for k in self._keys)
+
+    def values(self) -> Iterable[Any]:
+        """The values, in insertion order."""
+        return (self[k] for k in self._keys)
+
+    def update(self, parameters: Any) -> None:
+        """Add entries from a mapping or from ``(key, value)`` pairs, overwriting existing keys."""
+        if not hasattr(parameters, "__iter__"):
+            raise TypeError(
+                "ParametersDict.update should be called with an iterable of key/value pairs, "
+                f"but got {type(parameters).__name__}"
+            )
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            for key, value in parameters.items():
+                self[key] = value
+        elif isinstance(parameters, Mapping):
+            for key, value in sorted(parameters.items()):
+                self[key] = value
+        else:
+            for j, item in enumerate(parameters):
+                if not hasattr(item, "__iter__"):
+                    raise TypeError(
+                        f"ParameterDict update sequence element #{j} should be Iterable; is "
+                        f"{type(item).__name__}"
+                    )
+                if len(item) != 2:
+                    raise ValueError(
+                        f"ParameterDict update sequence element #{j} has length {len(item)}; 2 "
+                        "is required"
+                    )
+                self[item[0]] = item[1]
+
+    def extra_repr(self) -> str:
+        return "\n".join(_entry_repr(k, p) for k, p in self.items())
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("ParameterDict should not be called.")
+
+    def __or__(self, other: ParameterDict) -> ParameterDict:
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other: ParameterDict) -> ParameterDict:
+        merged = other.copy()
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other: ParameterDict) -> ParameterDict:
+        self.update(other)
+        return self

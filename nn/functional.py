@@ -9,6 +9,7 @@ from .activation import (
     celu,
     elu,
     gelu,
+    gumbel_softmax,
     leaky_relu,
     log_softmax,
     logsigmoid,
@@ -26,8 +27,9 @@ from .activation import (
 from .activation_piecewise import hardsigmoid, hardswish, hardtanh, prelu, relu6, threshold
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
 from .conv import conv1d, conv2d
-from .dropout import dropout
-from .linear import linear
+from .distance import cosine_similarity, pairwise_distance
+from .dropout import dropout, dropout1d, dropout2d, dropout3d
+from .linear import bilinear, linear
 from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -39,7 +41,7 @@ from .loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from .normalization import batch_norm, layer_norm
+from .normalization import batch_norm, group_norm, layer_norm, normalize
 from .padding import one_hot, pad
 from .pooling import (
     adaptive_avg_pool1d,
@@ -60,4 +62,6 @@ __all__ = [
     "binary_cross_entropy_with_logits", "kl_div", "scaled_dot_product_attention",
     "multi_head_attention_forward", "relu6", "hardtanh", "prelu", "mish", "selu", "celu",
     "hardsigmoid", "hardswish", "logsigmoid", "softsign", "tanhshrink", "threshold",
+    "group_norm", "normalize", "dropout1d", "dropout2d", "dropout3d", "bilinear",
+    "cosine_similarity", "pairwise_distance", "gumbel_softmax",
 ]  # fmt: skip

@@ -1,4 +1,4 @@
-"""Affine layers: ``F.linear`` and ``Linear``; ``Flatten`` and ``Unflatten``."""
+"""Affine layers: ``F.linear``/``Linear``, ``F.bilinear``/``Bilinear``; ``Flatten``, ``Unflatten``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from . import init
 from ._samples import side, tensor
 from .module import Module, Parameter
 
-__all__ = ["linear", "Linear", "Flatten", "Unflatten"]
+__all__ = ["linear", "bilinear", "Linear", "Bilinear", "Flatten", "Unflatten"]
 
 
 def _linear_sample() -> Any:
@@ -166,6 +166,135 @@ class Linear(Module):
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
+        )
+
+
+def _bilinear_sample() -> Any:
+    from hypothesis import strategies as st
+
+    @st.composite
+    def draw_inputs(draw: Any) -> tuple[list, dict]:
+        lead = tuple(draw(st.lists(st.integers(1, 3), min_size=0, max_size=2)))
+        n1, n2, n_out = side(draw), side(draw), side(draw)
+        x1, x2 = tensor(draw, lead + (n1,)), tensor(draw, lead + (n2,))
+        weight = tensor(draw, (n_out, n1, n2))
+        bias = tensor(draw, (n_out,)) if draw(st.booleans()) else None
+        return [x1, x2, weight, bias], {}
+
+    return draw_inputs()
+
+
+def _check_bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None) -> None:
+    if weight.ndim != 3:
+        raise RuntimeError(
+            f"bilinear: weight must be 3-D (out_features, in1_features, in2_features), got shape "
+            f"{tuple(weight.shape)}"
+        )
+    if input1.ndim != input2.ndim:
+        raise RuntimeError(
+            f"bilinear: input dimensions do not match: got {input1.ndim} and {input2.ndim} "
+            f"(input1 {tuple(input1.shape)}, input2 {tuple(input2.shape)})"
+        )
+    if input1.ndim == 0:
+        raise RuntimeError("bilinear: inputs must have at least one dimension")
+    for dim, (a, b) in enumerate(zip(input1.shape[:-1], input2.shape[:-1])):
+        if a != b:
+            raise RuntimeError(
+                f"bilinear: input batch dimensions do not match at dim {dim}: got {a} and {b}"
+            )
+    for name, x, expected in (("input1", input1, weight.shape[1]), ("input2", input2, weight.shape[2])):
+        if x.shape[-1] != expected:
+            raise RuntimeError(
+                f"bilinear: {name} size does not match weight size: got {x.shape[-1]} but "
+                f"expected {expected} (weight {tuple(weight.shape)})"
+            )
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        got = bias.shape[-1] if bias.ndim else "a 0-d bias"
+        raise RuntimeError(
+            f"bilinear: bias size does not match weight size: got {got} but expected "
+            f"{weight.shape[0]}"
+        )
+    operands: list[tuple[str, Tensor | None]] = [("input1", input1), ("input2", input2), ("bias", bias)]
+    for name, operand in operands:
+        if operand is not None and operand.dtype != weight.dtype:
+            raise RuntimeError(
+                f"bilinear: expected {name} and weight to have the same dtype, but got "
+                f"{torch_name(operand.dtype)} and {torch_name(weight.dtype)}"
+            )
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """Apply ``y_k = x1^T A_k x2 + b_k`` for every output feature ``k``.
+
+    Shape: input1 ``(*, in1_features)``, input2 ``(*, in2_features)`` (same ``*``), weight
+    ``(out_features, in1_features, in2_features)``, bias ``(out_features,)``, output
+    ``(*, out_features)``.
+
+    Example:
+        >>> import autograd as ag, nn.functional as F
+        >>> F.bilinear(ag.ones(2, 3), ag.ones(2, 4), ag.ones(5, 3, 4)).shape
+        (2, 5)
+    """
+    _check_bilinear(input1, input2, weight, bias)
+    lead = tuple(input1.shape[:-1])
+    x1 = input1.reshape(-1, input1.shape[-1])
+    x2 = input2.reshape(-1, input2.shape[-1])
+    # (B, in1) @ (out, in1, in2) broadcasts to (out, B, in2); contract in2 with x2.
+    projected = x1 @ weight
+    out = (projected * x2).sum(dim=-1).T
+    if bias is not None:
+        out = out + bias
+    return out.reshape(lead + (weight.shape[0],))
+
+
+composite("bilinear", method=False, sample=_bilinear_sample)(bilinear)
+
+
+class Bilinear(Module):
+    """Apply ``y = x1^T A x2 + b`` with a learned ``A`` of shape ``(out, in1, in2)``.
+
+    Initialised as PyTorch: weight and bias from U(-1/sqrt(in1_features), 1/sqrt(in1_features)).
+
+    Shape: ``(*, in1_features), (*, in2_features) -> (*, out_features)``.
+
+    Example:
+        >>> import autograd as ag, nn
+        >>> layer = nn.Bilinear(3, 4, 5)
+        >>> layer(ag.randn(8, 3), ag.randn(8, 4)).shape
+        (8, 5)
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:  # fmt: skip
+        super().__init__()
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        self.weight = Parameter(ag.empty(out_features, in1_features, in2_features, dtype=dtype))
+        if bias:
+            self.bias = Parameter(ag.empty(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Re-draw weight and bias from U(-1/sqrt(in1_features), 1/sqrt(in1_features))."""
+        if self.in1_features <= 0:
+            raise ValueError(
+                f"in1_features must be > 0, but got (in1_features={self.in1_features})"
+            )
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        return bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
         )
 
 

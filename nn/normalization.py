@@ -1,4 +1,5 @@
-"""Normalisation: ``F.batch_norm``/``BatchNorm1d``/``BatchNorm2d`` and ``F.layer_norm``/``LayerNorm``.
+"""Normalisation: ``F.batch_norm``/``BatchNorm1d``/``BatchNorm2d``, ``F.layer_norm``/``LayerNorm``,
+``F.group_norm``/``GroupNorm`` and ``F.normalize``.
 
 Training-mode batch norm and layer norm are fused primitives (one NumPy pass forward); their
 VJPs are written in Tensor ops (recomputing the statistics from the input), so second-order
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd.function import composite, primitive
+from autograd.function import Domain, composite, primitive
 from autograd.grad_mode import no_grad
 from autograd.tensor import Tensor
 
@@ -22,7 +23,10 @@ from . import init
 from ._samples import side, tensor
 from .module import Module, Parameter
 
-__all__ = ["batch_norm", "layer_norm", "BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+__all__ = [
+    "batch_norm", "layer_norm", "group_norm", "normalize", "BatchNorm1d", "BatchNorm2d",
+    "LayerNorm", "GroupNorm",
+]  # fmt: skip
 
 
 def _channel_axes(ndim: int) -> tuple[int, ...]:
@@ -469,3 +473,161 @@ class LayerNorm(Module):
             f"{self.normalized_shape}, eps={self.eps}, "
             f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
         )
+
+
+def _group_norm_sample() -> Any:
+    from hypothesis import strategies as st
+
+    @st.composite
+    def draw_inputs(draw: Any) -> tuple[list, dict]:
+        groups = side(draw, 1, 2)
+        channels = groups * side(draw, 1, 2)
+        spatial = tuple(side(draw) for _ in range(draw(st.integers(0, 2))))
+        if channels // groups * int(np.prod(spatial, dtype=np.int64)) == 1:
+            spatial = spatial + (2,)
+        x = tensor(draw, (side(draw, 1, 2), channels) + spatial)
+        affine = draw(st.booleans())
+        weight = tensor(draw, (channels,)) if affine else None
+        bias = tensor(draw, (channels,)) if affine and draw(st.booleans()) else None
+        return [x, groups, weight, bias], {"eps": 1e-3}
+
+    return draw_inputs()
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # noqa: A002
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:  # fmt: skip
+    """Normalise each group of ``C / num_groups`` channels (with all their positions), then
+    scale and shift per channel.
+
+    Shape: ``(N, C, *) -> (N, C, *)``; weight and bias ``(C,)``.
+
+    Example:
+        >>> import autograd as ag, nn.functional as F
+        >>> F.group_norm(ag.tensor([[1.0, 3.0, 5.0, 9.0]]), 2)
+        tensor([[-1.0000,  1.0000, -1.0000,  1.0000]])
+    """
+    if input.ndim < 2:
+        raise RuntimeError(
+            f"group_norm: Expected at least 2 dimensions for input tensor but received {input.ndim}"
+        )
+    batch, channels = input.shape[:2]
+    if channels % num_groups:
+        raise RuntimeError(
+            "group_norm: Expected number of channels in input to be divisible by num_groups, but "
+            f"got input of shape {list(input.shape)} and num_groups={num_groups}"
+        )
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and tuple(value.shape) != (channels,):
+            raise RuntimeError(
+                f"group_norm: Expected {name} to be a vector of size equal to the number of "
+                f"channels in input, but got {name} of shape {list(value.shape)} and input of "
+                f"shape {list(input.shape)}"
+            )
+    spatial = tuple(input.shape[2:])
+    per_group = channels // num_groups * int(np.prod(spatial, dtype=np.int64))
+    if per_group == 1:
+        size = [batch * channels // num_groups, num_groups, *spatial]
+        raise ValueError(
+            f"group_norm: Expected more than 1 value per channel when training, got input size {size}"
+        )
+    # Each (sample, group) is one row: layer norm over it, then the per-channel affine map.
+    grouped = input.reshape(batch, num_groups, per_group)
+    out = layer_norm(grouped, (per_group,), eps=eps).reshape(tuple(input.shape))
+    view = _channel_view(input.ndim, channels)
+    if weight is not None:
+        out = out * weight.reshape(view)
+    if bias is not None:
+        out = out + bias.reshape(view)
+    return out
+
+
+composite("group_norm", method=False, sample=_group_norm_sample)(group_norm)
+
+
+class GroupNorm(Module):
+    """Group normalisation: statistics over groups of channels, per sample (batch-independent).
+
+    ``weight`` (ones) and ``bias`` (zeros) are per channel. Shape: ``(N, C, *) -> same``.
+
+    Example:
+        >>> import autograd as ag, nn
+        >>> nn.GroupNorm(2, 6)
+        GroupNorm(2, 6, eps=1e-05, affine=True, bias=True)
+        >>> nn.GroupNorm(2, 6)(ag.randn(4, 6, 5)).shape
+        (4, 6, 5)
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:  # fmt: skip
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(
+                f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
+            )
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(ag.empty(num_channels, dtype=dtype))
+            if bias:
+                self.bias = Parameter(ag.empty(num_channels, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Set the weight to ones and the bias to zeros."""
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int | tuple[int, ...] = 1,  # noqa: A002
+              eps: float = 1e-12, out: Tensor | None = None) -> Tensor:  # fmt: skip
+    """Divide by the ``p``-norm along ``dim``, at least ``eps``: ``x / max(||x||_p, eps)``.
+
+    Shape: any; ``dim`` is an int or a tuple of dims.
+
+    Example:
+        >>> import autograd as ag, nn.functional as F
+        >>> F.normalize(ag.tensor([[3.0, 4.0]]))
+        tensor([[0.6000, 0.8000]])
+    """
+    norm = input.norm(p=p, dim=dim, keepdim=True).clamp(min=eps)
+    result = input / norm
+    if out is not None:
+        with no_grad():
+            out.copy_(result)
+        return out
+    return result
+
+
+def _normalize_sample() -> Any:
+    from hypothesis import strategies as st
+
+    @st.composite
+    def draw_inputs(draw: Any) -> tuple[list, dict]:
+        shape = tuple(side(draw) for _ in range(draw(st.integers(1, 3))))
+        # Away from 0, where the norm (and so the gradient) has a kink.
+        x = tensor(draw, shape, Domain(away_from=(0.0,)))
+        dim = draw(st.integers(-len(shape), len(shape) - 1))
+        return [x], {"p": draw(st.sampled_from([2.0, 1.0, 3.0])), "dim": dim}
+
+    return draw_inputs()
+
+
+composite("normalize", method=False, sample=_normalize_sample)(normalize)
