@@ -171,7 +171,7 @@ greater, less, equal = gt, lt, eq
 
 __version__ = "0.1.0"
 
-_LAZY = {"functional", "testing", "viz", "data", "serialization"}
+_LAZY = {"functional", "testing", "viz", "data", "serialization", "onnx"}
 
 
 def __getattr__(name: str) -> Any:

@@ -150,6 +150,12 @@ class _Trace:
 
     keep_values: bool = False
     grad_observer: Callable[[Any, list], None] | None = None
+    # ``autograd.onnx`` records a run with these: ``node_observer(node, inputs)`` for every
+    # node created (with the inputs that have no edge: constants, buffers) and
+    # ``call_observer(spec, inputs, options, out)`` for every primitive call, recorded or not
+    # (comparisons, ops on tensors that need no gradient).
+    node_observer: Callable[[Any, Sequence[Any]], None] | None = None
+    call_observer: Callable[[Any, Sequence[Any], dict, Any], None] | None = None
 
 
 TRACE = _Trace()
@@ -360,6 +366,8 @@ def _call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
         needs = tuple([t._requires_grad or t._grad_fn is not None for t in inputs])
         if True in needs and out_array.dtype.kind == "f":
             out._grad_fn = PrimitiveNode(spec, inputs, arrays, options, out, needs)
+    if TRACE.call_observer is not None:
+        TRACE.call_observer(spec, inputs, options, out)
     return out
 
 
@@ -494,6 +502,8 @@ class Node:
         self.output_meta: tuple[tuple[tuple, Any], ...] = ()
         self.values: tuple[np.ndarray, ...] | None = None
         self.grad_stats: Any = None
+        if TRACE.node_observer is not None:
+            TRACE.node_observer(self, inputs)
 
     def __repr__(self) -> str:
         return f"<{self.type_name()}>"

@@ -37,7 +37,7 @@ import numpy as np
 
 from autograd.data import TensorDataset
 
-from .checkpoint import CHECKPOINT, RunFolder, TrainError, read_for_resume
+from .checkpoint import CHECKPOINT, ONNX_FILE, RunFolder, TrainError, read_for_resume
 from .reports import draw_graphs, jsonable, plot_curves, plural, write_atomic, write_metrics
 
 __all__ = ["main", "build_parser", "RECIPES", "NORMALIZE", "TrainError"]
@@ -207,6 +207,22 @@ def _load_data(config: dict[str, Any]) -> tuple[TensorDataset, TensorDataset, Pa
     return splits[0], splits[1], ds.folder
 
 
+def _export_onnx(model: Any, sample: Any, path: Path) -> str:
+    """Write the model (in eval mode) as ONNX with a free batch size; return what happened."""
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        return f"{path.name} not written: the onnx package is missing (pip install 'graphgrad[onnx]')"
+    import autograd as ag
+
+    try:
+        ag.onnx.export(model, (sample,), path, input_names=["images"], output_names=["logits"],
+                       dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}})  # fmt: skip
+    except Exception as error:
+        return f"warning: could not export {path.name} ({type(error).__name__}: {error})"
+    return ""
+
+
 def _banner(config: dict[str, Any], trainer: Any, folder: Path, resumed: bool) -> str:
     text = (
         f"{PROG}: {config['model']} ({plural(trainer.n_params, 'parameter')}) on "
@@ -327,6 +343,10 @@ def _finish(trainer: Any, stop: Any, run: RunFolder) -> int:
     if config["viz"]:
         sample = trainer.train_set.get_batch(np.arange(min(64, len(trainer.train_set))))
         _warn(draw_graphs(trainer.model, trainer.loss_fn, sample, out, when="end"))
+    sample_x = trainer.train_set.get_batch(np.arange(min(2, len(trainer.train_set))))[0]
+    note = _export_onnx(trainer.model, sample_x, out / ONNX_FILE)
+    if note:
+        print(f"{PROG}: {note}", file=sys.stderr)
     write_metrics(out, config, trainer.history, _extra(trainer, "finished"))
     if trainer.history:
         last = trainer.history[-1]

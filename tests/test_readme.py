@@ -33,7 +33,7 @@ def _run(code: str) -> tuple[str, dict]:
     namespace: dict = {"__name__": "readme_example"}
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(code, str(README), "exec"), namespace)
+        exec(compile(code, "<README.md example>", "exec"), namespace)
     return out.getvalue(), namespace
 
 
@@ -57,3 +57,11 @@ def test_property_testing_example_runs():
     pytest.importorskip("hypothesis")
     _, namespace = _run(_block("@given(tensors(")[0])
     namespace["test_my_function"]()
+
+
+def test_onnx_example_runs(tmp_path, monkeypatch):
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    monkeypatch.chdir(tmp_path)
+    _, namespace = _run(_block('"cnn.onnx"')[0])
+    assert namespace["logits"].shape == (5, 10)

@@ -1,7 +1,9 @@
 """graphgrad-train end to end on a tiny synthetic IDX dataset: artifacts, exact resume, Ctrl-C,
 argument and data errors."""
 
+import contextlib
 import csv
+import io
 import json
 import os
 import signal
@@ -16,6 +18,8 @@ import pytest
 import autograd as ag
 from graphgrad import datasets, reports, train
 from graphgrad.datasets import write_idx
+
+from parity import import_torch
 
 REPO = Path(__file__).resolve().parents[2]
 TIME_KEYS = {"epoch_time", "samples_per_s", "eval_time"}
@@ -53,10 +57,18 @@ def _state(out):
     return {k: v.numpy() for k, v in ag.load(out / "model.safetensors").items()}
 
 
-def test_smoke_run_writes_every_artifact(data_root, tmp_path, capsys):
-    out = tmp_path / "run"
-    assert _run(data_root, out, "--model", "cnn", "--epochs", "2", "--batch-size", "64") == 0
-    err = capsys.readouterr().err
+@pytest.fixture(scope="module")
+def cnn_run(data_root, tmp_path_factory):
+    """The main job's recipe (the CNN), two epochs on the synthetic data: (folder, stderr)."""
+    out = tmp_path_factory.mktemp("cnn") / "run"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert _run(data_root, out, "--model", "cnn", "--epochs", "2", "--batch-size", "64") == 0
+    return out, err.getvalue()
+
+
+def test_smoke_run_writes_every_artifact(cnn_run):
+    out, err = cnn_run
     assert "epoch 2/2" in err and "done: test accuracy" in err
 
     config = json.loads((out / "config.json").read_text())
@@ -86,6 +98,74 @@ def test_smoke_run_writes_every_artifact(data_root, tmp_path, capsys):
     safetensors_numpy = pytest.importorskip("safetensors.numpy")
     weights = safetensors_numpy.load_file(str(out / "model.safetensors"))
     assert weights["classifier.2.weight"].shape == (10, 64 * 7 * 7)
+
+
+def _torch_twin_of_the_cnn(torch):
+    """The CNN recipe written with torch.nn, with the same module names."""
+    tnn = torch.nn
+
+    class CNN(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = tnn.Sequential(
+                tnn.Conv2d(1, 32, 3, padding=1, bias=False), tnn.BatchNorm2d(32), tnn.ReLU(),
+                tnn.MaxPool2d(2),
+                tnn.Conv2d(32, 64, 3, padding=1, bias=False), tnn.BatchNorm2d(64), tnn.ReLU(),
+                tnn.MaxPool2d(2),
+            )  # fmt: skip
+            self.classifier = tnn.Sequential(tnn.Flatten(), tnn.Dropout(0.25), tnn.Linear(3136, 10))
+
+        def forward(self, x):
+            return self.classifier(self.features(x))
+
+    return CNN()
+
+
+def test_model_safetensors_loads_into_the_pytorch_twin(cnn_run):
+    """Leaving for PyTorch: the weights file and the state-dict keys are PyTorch's."""
+    torch = import_torch()
+    from safetensors.torch import load_file
+
+    from graphgrad.models import CNN
+
+    out, _ = cnn_run
+    state = load_file(str(out / "model.safetensors"))
+    twin = _torch_twin_of_the_cnn(torch)
+    twin.load_state_dict(state, strict=True)  # same keys, same shapes
+    twin.eval()
+    ours = CNN()
+    ours.load_state_dict(ag.load(out / "model.safetensors"))
+    ours.eval()
+    x = ag.randn(5, 1, 28, 28)
+    with torch.no_grad():
+        expected = twin(torch.from_numpy(x.numpy())).numpy()
+    with ag.no_grad():
+        np.testing.assert_allclose(ours(x).numpy(), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_model_onnx_gives_the_same_outputs(cnn_run):
+    pytest.importorskip("onnx", reason="the onnx extra is not installed")
+    ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    from graphgrad.models import CNN
+
+    out, _ = cnn_run
+    ours = CNN()
+    ours.load_state_dict(ag.load(out / "model.safetensors"))
+    ours.eval()
+    session = ort.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["images"]
+    for batch in (1, 7):
+        x = ag.randn(batch, 1, 28, 28)
+        (logits,) = session.run(["logits"], {"images": x.numpy()})
+        with ag.no_grad():
+            np.testing.assert_allclose(logits, ours(x).numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_without_onnx_the_run_says_model_onnx_is_skipped(data_root, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    assert _run(data_root, tmp_path / "run", "--model", "mlp", "--epochs", "1", "--no-viz") == 0
+    assert "model.onnx not written: the onnx package is missing" in capsys.readouterr().err
+    assert not (tmp_path / "run" / "model.onnx").exists()
 
 
 @pytest.fixture(scope="module")
