@@ -400,15 +400,15 @@ def _erf_array(x: np.ndarray) -> np.ndarray:
     # Without SciPy: a degree-22 Chebyshev fit of erf(x)/x in x**2 for |x| < 3 and a continued
     # fraction for erfc beyond, both accurate to ~1e-15 (so finite differences of erf match its
     # analytic derivative), in ~70 vectorised operations.
-    z = np.abs(x.astype(np.float64))
-    small = z < 3.0
+    z = np.abs(np.asarray(x, dtype=np.float64))
+    small = np.asarray(z < 3.0)
     t = np.minimum(z, 3.0) ** 2 / 4.5 - 1.0
     coefficients = _erf_chebyshev()
     b1 = np.zeros_like(t)
     b2 = np.zeros_like(t)
     for c in coefficients[:0:-1]:  # Clenshaw's recurrence
         b1, b2 = 2.0 * t * b1 - b2 + c, b1
-    out = z * (t * b1 - b2 + coefficients[0])
+    out = np.asarray(z * (t * b1 - b2 + coefficients[0]))  # an array even for 0-d input
     if not small.all():
         large = z[~small]
         fraction = np.zeros_like(large)

@@ -264,3 +264,18 @@ def test_missing_onnx_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(ImportError, match=r"pip install 'graphgrad\[onnx\]'"):
         ag.onnx.export(nn.Linear(3, 2), ag.randn(2, 3), io.BytesIO())
+
+
+ACTIVATIONS = ["ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
+               "Softplus", "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid",
+               "Tanhshrink", "Tanh", "Sigmoid", "Softmax", "LogSoftmax"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_every_activation_exports(name):
+    layer = getattr(nn, name)(dim=-1) if name in ("Softmax", "LogSoftmax") else getattr(nn, name)()
+    model = nn.Sequential(nn.Linear(4, 6), layer)
+    _, session = _export(model, ag.randn(3, 4), 0)
+    x = ag.randn(5, 4) * 3
+    (got,) = session.run(None, {"x": x.numpy()})
+    np.testing.assert_allclose(got, model(x).detach().numpy(), **TOLERANCE)

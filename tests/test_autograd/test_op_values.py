@@ -164,6 +164,7 @@ ELEMENTWISE = [
     ("sigmoid", lambda m, x: m.sigmoid(x), [R(3, 4)]),
     ("sigmoid_large", lambda m, x: m.sigmoid(x), [A([-800.0, -40.0, 0.0, 40.0, 800.0])]),
     ("erf", lambda m, x: m.erf(x), [R(6)]),
+    ("erf_0d_tail", lambda m, x: m.erf(x), [A(3.5)]),  # the continued fraction on a 0-d input
     ("relu", lambda m, x: m.relu(x), [R(3, 4)]),
     ("abs", lambda m, x: m.abs(x), [R(3, 4)]),
     ("abs_dunder", lambda m, x: abs(x), [R(3)]),
