@@ -133,6 +133,8 @@ class Module:
         setattr_(self, "_forward_hooks_with_kwargs", set())
         setattr_(self, "_forward_pre_hooks", {})
         setattr_(self, "_forward_pre_hooks_with_kwargs", set())
+        setattr_(self, "_backward_hooks", {})
+        setattr_(self, "_backward_pre_hooks", {})
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Compute the output; every subclass defines it (call the module, not ``forward``)."""
@@ -141,6 +143,13 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        backward_hook = None
+        if self.__dict__.get("_backward_hooks") or self.__dict__.get("_backward_pre_hooks"):
+            from .hooks import BackwardHook
+
+            backward_hook = BackwardHook(
+                self, list(self._backward_hooks.values()), list(self._backward_pre_hooks.values())
+            )
         for hook_id, hook in list(self._forward_pre_hooks.items()):
             if hook_id in self._forward_pre_hooks_with_kwargs:
                 result = hook(self, args, kwargs)
@@ -155,6 +164,8 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        if backward_hook is not None:
+            args = backward_hook.setup_input_hook(args)
         with module_scope(self):
             output = self.forward(*args, **kwargs)
         for hook_id, hook in list(self._forward_hooks.items()):
@@ -164,6 +175,8 @@ class Module:
                 result = hook(self, args, output)
             if result is not None:
                 output = result
+        if backward_hook is not None:
+            output = backward_hook.setup_output_hook(output)
         return output
 
     # registration
@@ -302,11 +315,13 @@ class Module:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        default: set
+        default: Any
         for name, default in (
             ("_forward_hooks_with_kwargs", set()),
             ("_forward_pre_hooks_with_kwargs", set()),
             ("_non_persistent_buffers_set", set()),
+            ("_backward_hooks", {}),
+            ("_backward_pre_hooks", {}),
         ):
             self.__dict__.setdefault(name, default)
 
@@ -549,6 +564,45 @@ class Module:
         if with_kwargs:
             self._forward_hooks_with_kwargs.add(handle.id)
         return handle
+
+    def register_full_backward_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the input gradients are known.
+
+        ``grad_input`` and ``grad_output`` are tuples with one entry per positional input and
+        per output (None for non-tensors and for inputs that do not require grad); the hook may
+        return a tuple that replaces ``grad_input``. It must not modify its arguments in place.
+        If no input requires grad, it fires with the output gradients (and a warning), as in
+        PyTorch.
+
+        Example:
+            >>> import autograd as ag, nn
+            >>> layer = nn.Linear(2, 1)
+            >>> seen = []
+            >>> _ = layer.register_full_backward_hook(lambda m, gi, go: seen.append(go[0].shape))
+            >>> layer(ag.ones(3, 2, requires_grad=True)).sum().backward()
+            >>> seen
+            [(3, 1)]
+        """
+        return _add_hook(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the output gradients are known.
+
+        The hook may return a tuple that replaces ``grad_output`` for the rest of backward.
+
+        Example:
+            >>> import autograd as ag, nn
+            >>> layer = nn.Linear(2, 1)
+            >>> _ = layer.register_full_backward_pre_hook(lambda m, go: (go[0] * 0,))
+            >>> layer(ag.ones(3, 2, requires_grad=True)).sum().backward()
+            >>> layer.weight.grad
+            tensor([[0., 0.]])
+        """
+        return _add_hook(self._backward_pre_hooks, hook, prepend)
 
     # state dict
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
