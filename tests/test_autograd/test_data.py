@@ -304,8 +304,11 @@ def test_batch_size_must_be_positive(bad):
 
 @pytest.mark.parametrize("bad", [1.5, "2", True])
 def test_batch_size_must_be_int(bad):
-    with pytest.raises(TypeError, match="batch_size should be a positive integer"):
+    # ValueError, from BatchSampler, as in PyTorch
+    with pytest.raises(ValueError, match="batch_size should be a positive integer"):
         DataLoader(list(range(3)), batch_size=bad)
+    with pytest.raises(ValueError):
+        tud.DataLoader(list(range(3)), batch_size=bad)
 
 
 def test_loader_argument_errors():
@@ -415,3 +418,606 @@ def test_random_split_errors():
         random_split(range(10), ["5", 5])
     with pytest.warns(UserWarning, match="length of split at index 1 is 0"):
         random_split(range(2), [0.9, 0.1])
+
+
+# samplers
+
+
+from autograd.data import (  # noqa: E402
+    BatchSampler,
+    ChainDataset,
+    IterableDataset,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+    get_worker_info,
+)
+
+
+def test_sequential_sampler_matches_torch():
+    assert list(SequentialSampler(range(7))) == list(tud.SequentialSampler(range(7)))
+    assert len(SequentialSampler("abcd")) == len(tud.SequentialSampler("abcd")) == 4
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(),
+        dict(num_samples=4),
+        dict(num_samples=25),
+        dict(replacement=True),
+        dict(replacement=True, num_samples=1000),
+    ],
+    ids=str,
+)
+def test_random_sampler_semantics_match_torch(kwargs):
+    n = 10
+    ours, theirs = (
+        list(RandomSampler(range(n), **kwargs)),
+        list(tud.RandomSampler(range(n), **kwargs)),
+    )
+    assert len(ours) == len(theirs) == len(RandomSampler(range(n), **kwargs))
+    assert all(isinstance(i, int) and 0 <= i < n for i in ours)
+    counts = np.bincount(ours, minlength=n)
+    if kwargs.get("replacement"):
+        if len(ours) == 1000:
+            assert counts.min() > 50  # every index drawn, about 100 times each
+    else:
+        # whole permutations, then a prefix of one: every index floor or ceil(num/n) times
+        full = len(ours) // n
+        assert set(counts.tolist()) <= {full, full + 1}
+        for start in range(0, full * n, n):
+            assert sorted(ours[start : start + n]) == list(range(n))
+        assert len(set(ours[full * n :])) == len(ours) - full * n
+
+
+def test_random_sampler_is_reproducible_and_reshuffles():
+    sampler = RandomSampler(range(50))
+    ag.manual_seed(3)
+    first, second = list(sampler), list(sampler)
+    assert first != second
+    ag.manual_seed(3)
+    assert list(sampler) == first and list(sampler) == second
+    own = [list(RandomSampler(range(50), generator=np.random.default_rng(1))) for _ in range(2)]
+    assert own[0] == own[1]
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda m: m.RandomSampler(range(3), replacement=1), TypeError, "replacement should be"),
+        (lambda m: m.RandomSampler(range(3), num_samples=0), ValueError, "num_samples=0"),
+        (lambda m: m.RandomSampler(range(3), num_samples=2.5), ValueError, "positive integer"),
+        (lambda m: m.RandomSampler([]), ValueError, "num_samples=0"),
+        (lambda m: m.WeightedRandomSampler([1.0], num_samples=0), ValueError, "num_samples=0"),
+        (lambda m: m.WeightedRandomSampler([1.0], 2, replacement=1), ValueError, "replacement"),
+        (lambda m: m.WeightedRandomSampler([[1.0, 2.0]], 2), ValueError, r"shape \(1, 2\)"),
+        (lambda m: m.BatchSampler(range(3), 0, False), ValueError, "batch_size=0"),
+        (lambda m: m.BatchSampler(range(3), True, False), ValueError, "batch_size=True"),
+        (lambda m: m.BatchSampler(range(3), 2, 1), ValueError, "drop_last=1"),
+    ],
+)
+def test_sampler_argument_errors_have_torchs_types(make, error, match):
+    ours = __import__("autograd.data", fromlist=["x"])
+    with pytest.raises(error, match=match):
+        make(ours)
+    with pytest.raises(error):
+        make(tud)
+
+
+def test_subset_random_sampler_permutes_the_given_indices():
+    indices = [7, 3, 11, 5]
+    ag.manual_seed(0)
+    draws = [list(SubsetRandomSampler(indices)) for _ in range(20)]
+    assert all(sorted(d) == sorted(indices) for d in draws)
+    assert len({tuple(d) for d in draws}) > 1
+    assert len(SubsetRandomSampler(indices)) == len(tud.SubsetRandomSampler(indices)) == 4
+    sampler = SubsetRandomSampler(["a", "b"])  # any keys, as in PyTorch
+    assert sorted(sampler) == ["a", "b"]
+
+
+def test_weighted_random_sampler_frequencies_and_zero_weights():
+    weights = [0.0, 1.0, 2.0, 0.0, 5.0]
+    ag.manual_seed(0)
+    draws = list(WeightedRandomSampler(weights, num_samples=40000))
+    assert len(draws) == 40000 == len(WeightedRandomSampler(weights, 40000))
+    freq = np.bincount(draws, minlength=5) / len(draws)
+    np.testing.assert_allclose(freq, np.array(weights) / 8.0, atol=0.015)
+    theirs = list(tud.WeightedRandomSampler(weights, num_samples=40000))
+    np.testing.assert_allclose(freq, np.bincount(theirs, minlength=5) / 40000, atol=0.02)
+    once = list(WeightedRandomSampler(weights, num_samples=3, replacement=False))
+    assert sorted(once) == [1, 2, 4]
+    # without replacement the zero weights come last, once the others are used up (as torch)
+    every = list(WeightedRandomSampler(weights, num_samples=5, replacement=False))
+    assert sorted(every[:3]) == [1, 2, 4] and sorted(every[3:]) == [0, 3]
+    theirs = tud.WeightedRandomSampler(weights, num_samples=5, replacement=False)
+    assert sorted(list(theirs)[:3]) == [1, 2, 4]
+    # the first draw without replacement follows the weights
+    firsts = [
+        next(iter(WeightedRandomSampler([1.0, 3.0], 1, replacement=False))) for _ in range(4000)
+    ]
+    assert abs(np.mean(firsts) - 0.75) < 0.03
+    assert isinstance(WeightedRandomSampler(ag.tensor([1.0, 2.0]), 2).weights, ag.Tensor)
+
+
+@pytest.mark.parametrize(
+    ("weights", "num_samples"),
+    [([1.0, -1.0], 2), ([0.0, 0.0], 2), ([1.0, float("nan")], 2), ([1.0, 0.0], 3)],
+)
+def test_weighted_random_sampler_invalid_distributions_raise_runtime_error(weights, num_samples):
+    replacement = num_samples <= len(weights)
+    with pytest.raises(RuntimeError):
+        list(WeightedRandomSampler(weights, num_samples, replacement=replacement))
+    with pytest.raises(RuntimeError):
+        list(tud.WeightedRandomSampler(weights, num_samples, replacement=replacement))
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 4, 7, 9])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_batch_sampler_matches_torch(batch_size, drop_last):
+    for source in (range(7), [5, 1, 4]):
+        ours = BatchSampler(SequentialSampler(source), batch_size, drop_last)
+        theirs = tud.BatchSampler(tud.SequentialSampler(source), batch_size, drop_last)
+        assert list(ours) == list(theirs) and len(ours) == len(theirs)
+        plain = BatchSampler(source, batch_size, drop_last)  # any iterable, as in PyTorch
+        assert list(plain) == list(tud.BatchSampler(source, batch_size, drop_last))
+
+
+class LabelledSquares(Dataset):
+    """A per-sample dataset (no get_batch): sample i is (i, i * i)."""
+
+    def __len__(self):
+        return 10
+
+    def __getitem__(self, i):
+        return i, i * i
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(sampler=[3, 1, 4, 1, 5, 9, 2, 6], batch_size=3),
+        dict(sampler=[3, 1, 4, 1, 5, 9, 2, 6], batch_size=3, drop_last=True),
+        dict(sampler=[9, 0], batch_size=None),
+        dict(batch_sampler=[[0, 1], [5, 3, 2], [9]]),
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("data", ["per-sample", "tensors"])
+def test_loader_with_sampler_or_batch_sampler_matches_torch(kwargs, data):
+    x, y = np.arange(20.0).reshape(10, 2), np.arange(10) * 3
+    if data == "per-sample":
+        ours_ds, theirs_ds = LabelledSquares(), LabelledSquares()
+    else:
+        ours_ds = TensorDataset(x, y)
+        theirs_ds = tud.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    ours, theirs = DataLoader(ours_ds, **kwargs), tud.DataLoader(theirs_ds, **kwargs)
+    assert len(ours) == len(theirs)
+    ours_list, theirs_list = list(ours), list(theirs)
+    assert len(ours_list) == len(theirs_list)
+    for a, b in zip(ours_list, theirs_list):
+        assert_same_batch(a, b)
+
+
+@pytest.mark.parametrize(
+    "sampler",
+    [
+        lambda ds: RandomSampler(ds),
+        lambda ds: RandomSampler(ds, replacement=True, num_samples=25),
+        lambda ds: SubsetRandomSampler([1, 3, 5, 7, 9]),
+        lambda ds: WeightedRandomSampler([1.0] * 5 + [0.0] * 5, num_samples=12),
+    ],
+    ids=["random", "replacement", "subset", "weighted"],
+)
+def test_loader_with_random_samplers_batches_what_the_sampler_draws(sampler):
+    n = 10
+    ds = TensorDataset(np.zeros((n, 1), np.float32), np.arange(n))
+    s = sampler(ds)
+    ag.manual_seed(4)
+    expected = list(s)
+    ag.manual_seed(4)
+    loader = DataLoader(ds, batch_size=4, sampler=s)
+    batches = [b[1].tolist() for b in loader]
+    assert sum(batches, []) == expected
+    assert len(loader) == len(batches) == -(-len(s) // 4)
+    assert [len(b) for b in batches[:-1]] == [4] * (len(batches) - 1)
+
+
+def test_loader_with_a_custom_sampler_class():
+    class Reverse(Sampler):
+        def __init__(self, n):
+            self.n = n
+
+        def __iter__(self):
+            return iter(range(self.n - 1, -1, -1))
+
+        def __len__(self):
+            return self.n
+
+    batches = [b.tolist() for b in DataLoader(list(range(5)), batch_size=2, sampler=Reverse(5))]
+    assert batches == [[4, 3], [2, 1], [0]]
+
+
+LOADER_ARGUMENT_ERRORS = [
+    (dict(sampler=[0, 1], shuffle=True), ValueError, "mutually exclusive with shuffle"),
+    (dict(batch_sampler=[[0]], batch_size=2), ValueError, "batch_sampler option is mutually"),
+    (dict(batch_sampler=[[0]], shuffle=True), ValueError, "batch_sampler option is mutually"),
+    (dict(batch_sampler=[[0]], sampler=[0]), ValueError, "batch_sampler option is mutually"),
+    (dict(batch_sampler=[[0]], drop_last=True), ValueError, "batch_sampler option is mutually"),
+    (dict(batch_size=None, drop_last=True), ValueError, "mutually exclusive with drop_last"),
+    (dict(num_workers=-1), ValueError, "num_workers option should be non-negative"),
+    (dict(timeout=-1), ValueError, "timeout option should be non-negative"),
+    (dict(prefetch_factor=2), ValueError, "prefetch_factor option could only be specified"),
+    (dict(num_workers=1, prefetch_factor=-1), ValueError, "prefetch_factor option should be"),
+    (dict(persistent_workers=True), ValueError, "persistent_workers option needs num_workers"),
+    (dict(multiprocessing_context="fork"), ValueError, "multi-process loading"),
+    (dict(num_workers=1, multiprocessing_context="teleport"), ValueError, "valid start method"),
+    (dict(num_workers=1, multiprocessing_context=3), TypeError, "valid context object"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), LOADER_ARGUMENT_ERRORS, ids=str)
+def test_loader_argument_errors_have_torchs_types(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        DataLoader(list(range(4)), **kwargs)
+    with pytest.raises(error):
+        tud.DataLoader(list(range(4)), **kwargs)
+
+
+def test_loader_attributes_are_frozen_and_defaults_are_torchs():
+    loader = DataLoader(list(range(4)), batch_size=2)
+    assert isinstance(loader.sampler, SequentialSampler)
+    assert isinstance(loader.batch_sampler, BatchSampler) and loader.batch_sampler.batch_size == 2
+    assert loader.collate_fn is default_collate and loader.prefetch_factor is None
+    assert isinstance(DataLoader(list(range(4)), shuffle=True).sampler, RandomSampler)
+    assert DataLoader(list(range(4)), batch_size=None).collate_fn is default_convert
+    assert DataLoader(list(range(4)), num_workers=1).prefetch_factor == 2
+    for name in ("batch_size", "sampler", "batch_sampler", "drop_last", "dataset"):
+        with pytest.raises(ValueError, match=f"{name} attribute should not be set"):
+            setattr(loader, name, 3)
+    loader.num_workers = 1  # allowed, as in PyTorch
+    with pytest.warns(UserWarning, match="no accelerator"):
+        DataLoader(list(range(4)), pin_memory=True)
+
+
+def test_module_paths_like_torch_utils_data():
+    import autograd.data.dataloader as dataloader_module
+    import autograd.data.dataset as dataset_module
+    import autograd.data.sampler as sampler_module
+
+    assert dataloader_module.DataLoader is DataLoader
+    assert dataloader_module.default_collate is default_collate
+    assert dataloader_module.get_worker_info is get_worker_info
+    assert sampler_module.RandomSampler is RandomSampler and sampler_module.Sampler is Sampler
+    assert dataset_module.TensorDataset is TensorDataset
+    assert dataset_module.IterableDataset is IterableDataset
+    assert ag.data.DataLoader is DataLoader
+
+
+# IterableDataset
+
+
+class StreamMixin:
+    """0..n-1; split between workers with get_worker_info when ``shard`` (PyTorch's recipe)."""
+
+    worker_info = staticmethod(get_worker_info)
+
+    def __init__(self, n, shard=True):
+        self.n, self.shard = n, shard
+
+    def __iter__(self):
+        info = self.worker_info()
+        if info is None or not self.shard:
+            return iter(range(self.n))
+        per_worker = -(-self.n // info.num_workers)
+        start = info.id * per_worker
+        return iter(range(start, min(start + per_worker, self.n)))
+
+
+class Stream(StreamMixin, IterableDataset):
+    pass
+
+
+class TorchStream(StreamMixin, tud.IterableDataset):
+    worker_info = staticmethod(tud.get_worker_info)
+
+
+class SizedStream(Stream):
+    def __len__(self):
+        return self.n
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(), dict(batch_size=3), dict(batch_size=3, drop_last=True), dict(batch_size=None)],
+    ids=str,
+)
+@pytest.mark.parametrize("num_workers", [0, 2])
+@pytest.mark.parametrize("shard", [True, False])
+def test_iterable_dataset_batches_match_torch(kwargs, num_workers, shard):
+    ours = list(DataLoader(Stream(10, shard), num_workers=num_workers, **kwargs))
+    theirs = list(tud.DataLoader(TorchStream(10, shard), num_workers=num_workers, **kwargs))
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert_same_batch(a, b)
+
+
+def test_iterable_dataset_len_chain_and_errors():
+    assert len(DataLoader(SizedStream(10), batch_size=3)) == 4
+    assert len(DataLoader(SizedStream(10), batch_size=3, drop_last=True)) == 3
+    assert len(DataLoader(SizedStream(10), batch_size=None)) == 10
+    with pytest.raises(TypeError):
+        len(DataLoader(Stream(10), batch_size=3))
+    chained = Stream(2) + Stream(3)
+    assert isinstance(chained, ChainDataset) and list(chained) == [0, 1, 0, 1, 2]
+    assert [b.tolist() for b in DataLoader(chained, batch_size=4)] == [[0, 1, 0, 1], [2]]
+    for kwargs, match in [
+        (dict(shuffle=True), "expected unspecified shuffle option"),
+        (dict(sampler=[0]), "expected unspecified sampler option"),
+        (dict(batch_sampler=[[0]]), "expected unspecified batch_sampler option"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            DataLoader(Stream(3), **kwargs)
+        with pytest.raises(ValueError):
+            tud.DataLoader(TorchStream(3), **kwargs)
+    with pytest.raises(TypeError, match="read by iterating"):
+        Stream(3)[0]
+
+
+# worker processes
+
+
+import multiprocessing  # noqa: E402
+import os  # noqa: E402
+import time  # noqa: E402
+
+import autograd.data._worker as worker_module  # noqa: E402
+
+
+def wait_for_no_children(baseline, deadline=20.0):
+    """Poll until the worker processes are gone (a generous bound, not a timing assertion)."""
+    stop = time.monotonic() + deadline
+    while time.monotonic() < stop:
+        if len(multiprocessing.active_children()) <= baseline:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+class WhoLoads(Dataset):
+    """Sample i: (i, worker id, worker seed, pid, a draw from the library's generator)."""
+
+    def __len__(self):
+        return 13
+
+    def __getitem__(self, i):
+        info = get_worker_info()
+        wid, seed = (-1, -1) if info is None else (info.id, info.seed)
+        return i, wid, seed, os.getpid(), float(ag.rand(()).item())
+
+
+@pytest.mark.parametrize("num_workers", [1, 2])
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(batch_size=3), dict(batch_size=4, drop_last=True), dict(batch_size=None)],
+    ids=str,
+)
+def test_workers_give_the_same_batches_in_the_same_order(num_workers, kwargs):
+    ours = [b[0] for b in DataLoader(WhoLoads(), num_workers=num_workers, **kwargs)]
+    single = [b[0] for b in DataLoader(WhoLoads(), **kwargs)]
+    assert_same_batch(ours, single)
+    x, y = np.arange(26.0).reshape(13, 2), np.arange(13)
+    tensors = list(DataLoader(TensorDataset(x, y), num_workers=num_workers, **kwargs))
+    theirs = list(
+        tud.DataLoader(
+            tud.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
+            num_workers=num_workers,
+            **kwargs,
+        )
+    )
+    assert len(tensors) == len(theirs)
+    for a, b in zip(tensors, theirs):
+        assert_same_batch(a, b)
+
+
+def test_workers_round_robin_seeds_and_worker_info():
+    ag.manual_seed(11)
+    batches = list(DataLoader(WhoLoads(), batch_size=3, num_workers=2))
+    workers = [set(b[1].tolist()) for b in batches]
+    assert workers == [{0}, {1}, {0}, {1}, {0}]  # batch k from worker k % 2, as in PyTorch
+    seeds = {w: s for b in batches for w, s in zip(b[1].tolist(), b[2].tolist())}
+    assert seeds[1] == seeds[0] + 1  # base_seed + worker_id
+    pids = {w: p for b in batches for w, p in zip(b[1].tolist(), b[3].tolist())}
+    assert len(set(pids.values())) == 2 and os.getpid() not in pids.values()
+    # each worker draws its own random stream, reproducibly under ag.manual_seed
+    draws = np.concatenate([b[4].numpy() for b in batches])
+    assert len(set(draws.tolist())) == len(draws)
+    ag.manual_seed(11)
+    again = list(DataLoader(WhoLoads(), batch_size=3, num_workers=2))
+    np.testing.assert_array_equal(np.concatenate([b[4].numpy() for b in again]), draws)
+    ag.manual_seed(12)
+    other = list(DataLoader(WhoLoads(), batch_size=3, num_workers=2))
+    assert not np.array_equal(np.concatenate([b[4].numpy() for b in other]), draws)
+    assert get_worker_info() is None
+
+
+def test_shuffled_order_with_workers_is_the_single_process_order():
+    ds = TensorDataset(np.zeros((30, 1), np.float32), np.arange(30))
+    ag.manual_seed(5)
+    single = [b[1].tolist() for b in DataLoader(ds, batch_size=4, shuffle=True)]
+    ag.manual_seed(5)
+    multi = [b[1].tolist() for b in DataLoader(ds, batch_size=4, shuffle=True, num_workers=2)]
+    assert multi == single and sorted(sum(multi, [])) == list(range(30))
+    gen = [
+        [
+            b[1].tolist()
+            for b in DataLoader(
+                ds, batch_size=4, shuffle=True, num_workers=2, generator=np.random.default_rng(9)
+            )
+        ]
+        for _ in range(2)
+    ]
+    assert gen[0] == gen[1]
+
+
+def test_worker_init_fn_runs_in_each_worker_and_configures_its_copy():
+    class Configurable(Dataset):
+        def __init__(self):
+            self.offset = 0
+
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            return i + self.offset
+
+    def init(worker_id):
+        info = get_worker_info()
+        assert info.id == worker_id and info.num_workers == 2
+        info.dataset.offset = 100 * (worker_id + 1)
+
+    ds = Configurable()
+    batches = [b.tolist() for b in DataLoader(ds, batch_size=2, num_workers=2, worker_init_fn=init)]
+    assert batches == [[100, 101], [202, 203], [104, 105]]
+    assert ds.offset == 0  # the main process's copy is untouched
+
+
+class FailsAt(Dataset):
+    def __init__(self, bad, error=KeyError):
+        self.bad, self.error = bad, error
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        if i == self.bad:
+            raise self.error(f"sample {i} is broken")
+        return i
+
+
+@pytest.mark.parametrize("error", [KeyError, ValueError, ZeroDivisionError])
+def test_an_exception_in_a_worker_is_raised_again_naming_the_worker(error):
+    baseline = len(multiprocessing.active_children())
+    loader = DataLoader(FailsAt(5, error), batch_size=2, num_workers=2)
+    seen = []
+    with pytest.raises(
+        error, match=r"(?s)Caught \w+ in DataLoader worker process 0.*sample 5 is broken"
+    ):
+        for batch in loader:
+            seen.append(batch.tolist())
+    assert seen == [[0, 1], [2, 3]]
+    assert wait_for_no_children(baseline), "workers left running after the exception"
+
+
+def test_an_exception_in_worker_init_fn_is_raised_naming_the_worker():
+    def init(worker_id):
+        if worker_id == 1:
+            raise RuntimeError("no GPU in worker")
+
+    with pytest.raises(RuntimeError, match="(?s)in DataLoader worker process 1.*no GPU in worker"):
+        list(DataLoader(list(range(8)), batch_size=2, num_workers=2, worker_init_fn=init))
+
+
+def test_an_unpicklable_batch_is_an_error_not_a_hang():
+    loader = DataLoader(list(range(4)), batch_size=2, num_workers=1, collate_fn=lambda s: lambda: s)
+    with pytest.raises(
+        Exception, match="in DataLoader worker process 0 \\(sending the batch back\\)"
+    ):
+        next(iter(loader))
+
+
+def test_workers_stop_when_the_iterator_is_dropped_or_finishes():
+    baseline = len(multiprocessing.active_children())
+    loader = DataLoader(WhoLoads(), batch_size=2, num_workers=2)
+    for _ in loader:
+        break
+    assert wait_for_no_children(baseline), "workers left running after break"
+    it = iter(loader)
+    next(it)
+    assert len(multiprocessing.active_children()) >= baseline + 2
+    del it
+    assert wait_for_no_children(baseline), "workers left running after the iterator was dropped"
+    list(loader)
+    assert wait_for_no_children(baseline), "workers left running after the epoch"
+
+    def user_code_fails():
+        for _ in DataLoader(WhoLoads(), batch_size=2, num_workers=2):
+            raise ValueError("a bug in the training loop")
+
+    with pytest.raises(ValueError, match="training loop"):
+        user_code_fails()
+    assert wait_for_no_children(baseline), "workers left running after an exception in the loop"
+
+
+def test_a_worker_that_dies_is_reported(monkeypatch):
+    monkeypatch.setattr(worker_module, "MP_STATUS_CHECK_INTERVAL", 0.2)
+
+    class Dies(Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            os._exit(3)
+
+    with pytest.raises(
+        RuntimeError, match=r"DataLoader worker \(pid\(s\) \d+.*\) exited unexpectedly"
+    ):
+        list(DataLoader(Dies(), batch_size=2, num_workers=1))
+
+
+def test_timeout_raises_when_a_batch_takes_too_long():
+    class Sleepy(Dataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            time.sleep(1.0)
+            return i
+
+    with pytest.raises(RuntimeError, match="DataLoader timed out after 0.2 seconds"):
+        next(iter(DataLoader(Sleepy(), batch_size=1, num_workers=1, timeout=0.2)))
+
+
+def test_persistent_workers_serve_every_epoch_and_stop_with_the_loader():
+    baseline = len(multiprocessing.active_children())
+    loader = DataLoader(WhoLoads(), batch_size=3, num_workers=2, persistent_workers=True)
+    first = list(loader)
+    second = list(loader)
+    assert [b[0].tolist() for b in first] == [b[0].tolist() for b in second]
+    pids = lambda batches: {p for b in batches for p in b[3].tolist()}  # noqa: E731
+    assert pids(first) == pids(second) and len(pids(first)) == 2  # the same two processes
+    partial = iter(loader)
+    next(partial)  # an epoch left unfinished does not disturb the next one
+    third = list(loader)
+    assert [b[0].tolist() for b in third] == [b[0].tolist() for b in first]
+    del loader, partial
+    import gc
+
+    gc.collect()
+    assert wait_for_no_children(baseline), "persistent workers outlived their loader"
+
+
+def test_persistent_workers_with_an_iterable_dataset():
+    loader = DataLoader(Stream(7), batch_size=2, num_workers=2, persistent_workers=True)
+    expected = [b.tolist() for b in tud.DataLoader(TorchStream(7), batch_size=2, num_workers=2)]
+    assert [b.tolist() for b in loader] == expected
+    assert [b.tolist() for b in loader] == expected
+
+
+def test_out_of_order_delivery_still_delivers_every_batch():
+    loader = DataLoader(list(range(20)), batch_size=3, num_workers=2, in_order=False)
+    batches = [b.tolist() for b in loader]
+    assert sorted(map(tuple, batches)) == sorted(
+        tuple(range(i, min(i + 3, 20))) for i in range(0, 20, 3)
+    )
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_other_start_methods(method):
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"{method} is not available on this platform")
+    ds = TensorDataset(np.arange(12.0).reshape(6, 2), np.arange(6))
+    batches = list(DataLoader(ds, batch_size=4, num_workers=2, multiprocessing_context=method))
+    assert [b[1].tolist() for b in batches] == [[0, 1, 2, 3], [4, 5]]

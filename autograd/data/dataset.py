@@ -1,4 +1,5 @@
-"""Datasets and batching: Dataset, TensorDataset, Subset, ConcatDataset, DataLoader, random_split.
+"""Datasets, as ``torch.utils.data.dataset``: Dataset, IterableDataset, TensorDataset,
+ConcatDataset, ChainDataset, Subset, random_split.
 
 Array-backed datasets implement ``get_batch(indices)`` so that a DataLoader fetches a whole batch
 with one fancy-indexing call instead of a Python loop over samples.
@@ -11,22 +12,22 @@ import collections.abc
 import math
 import numbers
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from .random import default_generator
-from .tensor import Tensor
+from ..random import default_generator
+from ..tensor import Tensor
+from .collate import _stack_arrays, default_collate
 
 __all__ = [
     "Dataset",
+    "IterableDataset",
     "TensorDataset",
     "ConcatDataset",
+    "ChainDataset",
     "Subset",
-    "DataLoader",
-    "default_collate",
-    "default_convert",
     "random_split",
 ]
 
@@ -75,6 +76,59 @@ class Dataset:
     def get_batch(self, indices: Sequence[int] | np.ndarray) -> Any:
         """Return the samples at ``indices`` collated as ``default_collate`` would collate them."""
         return default_collate([self[int(i)] for i in _index_array(indices, "get_batch")])
+
+
+class IterableDataset(Dataset):
+    """A dataset that is a stream: subclasses implement ``__iter__`` (and may have ``__len__``).
+
+    The DataLoader reads it in order (no sampler, no shuffle). With ``num_workers > 0`` every
+    worker process iterates its own copy, so ``__iter__`` should split the stream by
+    :func:`~autograd.data.get_worker_info` (as in PyTorch) or each sample arrives once per worker.
+    ``a + b`` chains two streams.
+
+    Example:
+        >>> from autograd.data import DataLoader, IterableDataset, get_worker_info
+        >>> class Range(IterableDataset):
+        ...     def __init__(self, n): self.n = n
+        ...     def __iter__(self):
+        ...         info = get_worker_info()  # None in the main process
+        ...         if info is None:
+        ...             return iter(range(self.n))
+        ...         return iter(range(info.id, self.n, info.num_workers))
+        >>> [b.tolist() for b in DataLoader(Range(5), batch_size=2)]
+        [[0, 1], [2, 3], [4]]
+    """
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __getitem__(self, index: Any) -> Any:
+        raise TypeError(
+            f"{type(self).__name__} is an IterableDataset: it is read by iterating, not indexing"
+        )
+
+    def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Chain iterable datasets: iterate the first to its end, then the next, and so on.
+
+    Example:
+        >>> from autograd.data import ChainDataset
+        >>> list(ChainDataset([range(2), range(3)]))
+        [0, 1, 0, 1, 2]
+    """
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        self.datasets = list(datasets)
+
+    def __iter__(self) -> Iterator[Any]:
+        for dataset in self.datasets:
+            yield from dataset
+
+    def __len__(self) -> int:
+        return sum(len(dataset) for dataset in self.datasets)
 
 
 class TensorDataset(Dataset):
@@ -252,227 +306,12 @@ class Subset(Dataset):
         return default_collate([self.dataset[int(i)] for i in inner])
 
 
-def _stack_arrays(arrays: list[np.ndarray]) -> np.ndarray:
-    shapes = {a.shape for a in arrays}
-    if len(shapes) > 1:
-        first = arrays[0].shape
-        position, other = next((i, a.shape) for i, a in enumerate(arrays) if a.shape != first)
-        raise RuntimeError(
-            f"default_collate: can't stack samples of different shapes: {first} at entry 0 and "
-            f"{other} at entry {position}; pad or resize them, or pass a collate_fn"
-        )
-    return np.stack(arrays)
-
-
-def default_collate(batch: list[Any]) -> Any:
-    """Merge a list of samples into a batch, as ``torch.utils.data.default_collate``.
-
-    Tensors and ndarrays are stacked along a new dim 0; Python ints become an int64 tensor, Python
-    floats a float64 tensor and bools a bool tensor (PyTorch's choices); NumPy scalars keep their
-    dtype. Dicts, named tuples and sequences are collated field by field (tuples and lists become
-    lists); strings stay a list.
-
-    Example:
-        >>> import autograd as ag
-        >>> from autograd.data import default_collate
-        >>> default_collate([(ag.tensor([1.0]), 0), (ag.tensor([2.0]), 1)])
-        [tensor([[1.],
-                [2.]]), tensor([0, 1])]
-    """
-    if not isinstance(batch, Sequence) or isinstance(batch, (str, bytes)):
-        raise TypeError(f"default_collate: expected a list of samples, got {type(batch).__name__}")
-    if len(batch) == 0:
-        raise ValueError("default_collate: the batch is empty")
-    elem = batch[0]
-    if isinstance(elem, Tensor):
-        if any(isinstance(t, Tensor) and t.requires_grad for t in batch):
-            from .ops.shape import stack
-
-            return stack(list(batch))
-        return Tensor._from_array(_stack_arrays([np.asarray(t._data) for t in batch]))
-    if isinstance(elem, np.ndarray):
-        if elem.dtype.kind in "USOV":
-            raise TypeError(
-                "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
-                f"lists; found an array of dtype {elem.dtype}"
-            )
-        return Tensor._from_array(_stack_arrays([np.asarray(a) for a in batch]))
-    if isinstance(elem, np.generic) and not isinstance(elem, (np.str_, np.bytes_)):
-        return Tensor._from_array(np.array(batch, dtype=elem.dtype))
-    if isinstance(elem, bool):
-        return Tensor._from_array(np.array(batch, dtype=np.bool_))
-    if isinstance(elem, numbers.Integral):
-        return Tensor._from_array(np.array(batch, dtype=np.int64))
-    if isinstance(elem, numbers.Real):
-        return Tensor._from_array(np.array(batch, dtype=np.float64))
-    if isinstance(elem, (str, bytes)):
-        return list(batch)
-    if isinstance(elem, collections.abc.Mapping):
-        return {key: default_collate([sample[key] for sample in batch]) for key in elem}
-    if isinstance(elem, tuple) and hasattr(elem, "_fields"):
-        return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
-    if isinstance(elem, Sequence):
-        size = len(elem)
-        if any(len(sample) != size for sample in batch):
-            raise RuntimeError(
-                "default_collate: each element in list of batch should be of equal size "
-                f"(sizes {sorted({len(sample) for sample in batch})})"
-            )
-        return [default_collate(list(field)) for field in zip(*batch)]
-    raise TypeError(
-        "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
-        f"found {type(elem)}"
-    )
-
-
-def default_convert(data: Any) -> Any:
-    """Turn ndarrays (also inside dicts and sequences) into Tensors; leave everything else.
-
-    Used by ``DataLoader(batch_size=None)``, as PyTorch's ``default_convert``.
-    """
-    if isinstance(data, np.ndarray) and data.dtype.kind not in "USOV":
-        return Tensor._from_array(data)
-    if isinstance(data, np.generic) and not isinstance(data, (np.str_, np.bytes_)):
-        return Tensor._from_array(np.asarray(data))
-    if isinstance(data, collections.abc.Mapping):
-        return {key: default_convert(value) for key, value in data.items()}
-    if isinstance(data, tuple) and hasattr(data, "_fields"):
-        return type(data)(*(default_convert(d) for d in data))
-    if isinstance(data, (list, tuple)):
-        return type(data)(default_convert(d) for d in data)
-    return data
-
-
 def _check_generator(generator: Any, op: str) -> np.random.Generator | None:
     if generator is None or isinstance(generator, np.random.Generator):
         return generator
     raise TypeError(
         f"{op}: generator must be a numpy.random.Generator or None, got {type(generator).__name__}"
     )
-
-
-class DataLoader:
-    """Iterate over a dataset in batches, optionally shuffled, as ``torch.utils.data.DataLoader``.
-
-    Each iteration draws a fresh order from ``generator`` or, by default, from the library's
-    generator at the moment iteration starts, so ``ag.manual_seed`` makes every epoch's order
-    reproducible. With the default collation, datasets that implement ``get_batch``
-    (``TensorDataset``, ``Subset`` and ``ConcatDataset`` of them, the MNIST loaders) are batched
-    with one vectorised indexing call per batch; other datasets are read sample by sample and
-    merged by ``default_collate`` (or ``collate_fn``, which receives the list of samples).
-
-    Args:
-        batch_size: samples per batch (a positive int), or None to yield single samples unbatched.
-        drop_last: drop the last batch when it would be smaller than ``batch_size``.
-        generator: a ``numpy.random.Generator`` to shuffle with instead of the library's.
-        num_workers, pin_memory: accepted for compatibility; loading runs in the main process.
-
-    Example:
-        >>> import autograd as ag
-        >>> from autograd.data import DataLoader, TensorDataset
-        >>> ds = TensorDataset(ag.arange(10).float(), ag.arange(10))
-        >>> [x.shape for x, y in DataLoader(ds, batch_size=4)]
-        [(4,), (4,), (2,)]
-        >>> len(DataLoader(ds, batch_size=4, drop_last=True))
-        2
-    """
-
-    def __init__(
-        self,
-        dataset: Any,
-        batch_size: int | None = 1,
-        shuffle: bool = False,
-        drop_last: bool = False,
-        collate_fn: Callable[[list[Any]], Any] | None = None,
-        generator: np.random.Generator | None = None,
-        num_workers: int = 0,
-        pin_memory: bool = False,
-    ) -> None:
-        if batch_size is not None and (
-            isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
-        ):
-            raise TypeError(
-                f"DataLoader: batch_size should be a positive integer value, but got "
-                f"batch_size={batch_size!r} ({type(batch_size).__name__})"
-            )
-        if batch_size is not None and batch_size < 1:
-            raise ValueError(
-                f"DataLoader: batch_size should be a positive integer value, but got "
-                f"batch_size={batch_size}"
-            )
-        if batch_size is None and drop_last:
-            raise ValueError(
-                "DataLoader: batch_size=None option disables auto-batching and is mutually "
-                "exclusive with drop_last"
-            )
-        if not isinstance(shuffle, (bool, np.bool_)):
-            raise TypeError(f"DataLoader: shuffle must be a bool, got {type(shuffle).__name__}")
-        if collate_fn is not None and not callable(collate_fn):
-            raise TypeError(
-                f"DataLoader: collate_fn must be callable, got {type(collate_fn).__name__}"
-            )
-        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
-            raise ValueError(
-                f"DataLoader: num_workers option should be non-negative, got {num_workers!r}"
-            )
-        try:
-            len(dataset)
-        except TypeError:
-            raise TypeError(
-                f"DataLoader: the dataset ({type(dataset).__name__}) has no __len__; "
-                "a map-style dataset with __getitem__ and __len__ is needed"
-            ) from None
-        self.dataset = dataset
-        self.batch_size = None if batch_size is None else int(batch_size)
-        self.shuffle = bool(shuffle)
-        self.drop_last = drop_last
-        self.collate_fn = collate_fn
-        self.generator = _check_generator(generator, "DataLoader")
-        self.num_workers = num_workers
-        self.pin_memory = pin_memory
-
-    def __len__(self) -> int:
-        n = len(self.dataset)
-        if self.batch_size is None:
-            return n
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-
-    def _order(self) -> np.ndarray:
-        n = len(self.dataset)
-        if not self.shuffle:
-            return np.arange(n, dtype=np.int64)
-        generator = self.generator if self.generator is not None else default_generator()
-        return generator.permutation(n).astype(np.int64)
-
-    def _fetch(self, indices: np.ndarray) -> Any:
-        dataset = self.dataset
-        if self.collate_fn is None or self.collate_fn is default_collate:
-            if hasattr(dataset, "get_batch"):
-                return dataset.get_batch(indices)
-            return default_collate([dataset[int(i)] for i in indices])
-        if hasattr(dataset, "__getitems__"):
-            samples = dataset.__getitems__(indices.tolist())
-        else:
-            samples = [dataset[int(i)] for i in indices]
-        return self.collate_fn(samples)
-
-    def __iter__(self) -> Iterator[Any]:
-        order = self._order()  # drawn now, so each epoch reshuffles from the current seed state
-        if self.batch_size is None:
-            convert = self.collate_fn or default_convert
-            return (convert(self.dataset[int(i)]) for i in order)
-        return self._batches(order, self.batch_size)
-
-    def _batches(self, order: np.ndarray, batch_size: int) -> Iterator[Any]:
-        stop = len(self) * batch_size
-        for start in range(0, min(stop, len(order)), batch_size):
-            yield self._fetch(order[start : start + batch_size])
-
-    def __repr__(self) -> str:
-        return (
-            f"DataLoader(dataset={type(self.dataset).__name__} of {len(self.dataset)}, "
-            f"batch_size={self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last})"
-        )
 
 
 def random_split(
