@@ -315,7 +315,7 @@ class Ctx:
             name = graph.values[key]
         elif source.kind == "param":
             tensor = source.tensor
-            hint = graph.param_name(tensor) or f"{graph.scope(self.node) or 'param'}.weight"
+            hint = graph.param_name(tensor) or f"{graph.scope(self.node) or self.op}.param"
             name = graph.initializer(np.asarray(tensor._data), hint, key=tensor._data)
         else:
             name = self._constant(i)

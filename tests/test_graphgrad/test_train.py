@@ -209,7 +209,9 @@ def test_resume_can_extend_a_finished_run(data_root, tmp_path, capsys):
     assert len(json.loads((out / "metrics.json").read_text())["epochs"]) == 2
 
 
-def test_sigint_saves_a_resumable_checkpoint(data_root, tmp_path):
+@pytest.mark.parametrize("signum, status, word", [(signal.SIGINT, 130, "interrupted"),
+                                                   (signal.SIGTERM, 143, "terminated")])  # fmt: skip
+def test_a_signal_saves_a_resumable_checkpoint(data_root, tmp_path, signum, status, word):
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(REPO), "OPENBLAS_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "graphgrad.train", "--model", "mlp", "--epochs", "10000",
@@ -221,12 +223,12 @@ def test_sigint_saves_a_resumable_checkpoint(data_root, tmp_path):
             if line.startswith("graphgrad-train: mlp"):
                 break
         time.sleep(0.5)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         _, err = process.communicate(timeout=60)
     finally:
         process.kill()
-    assert process.returncode == 130, err
-    assert "interrupted at epoch" in err and "--resume" in err
+    assert process.returncode == status, err
+    assert f"{word} at epoch" in err and "--resume" in err
     checkpoint = ag.load(out / "checkpoint.safetensors")
     assert checkpoint["total_steps"] > 0
     assert json.loads((out / "metrics.json").read_text())["status"] == "stopped"
