@@ -42,6 +42,21 @@ def _sum_to(grad: Tensor, shape: tuple, node: Node, index: int) -> Tensor:
     return reduced.reshape(shape)
 
 
+def _to_input(node: Node, index: int, grad: Tensor | None) -> Tensor | None:
+    """An input's gradient as a Tensor of the input's shape and dtype (None stays None)."""
+    if grad is None:
+        return None
+    if not isinstance(grad, Tensor):
+        grad = Tensor._from_array(np.asarray(grad))
+    shape = node.input_shapes[index]
+    if shape is not None and grad._data.shape != shape:
+        grad = _sum_to(grad, shape, node, index)
+    dtype = node.input_dtypes[index]
+    if grad._data.dtype != dtype:
+        grad = grad.to(dtype)
+    return grad
+
+
 def _accumulate(current: Tensor | None, new: Tensor) -> Tensor:
     return new if current is None else current + new
 
@@ -199,6 +214,12 @@ def _run(
                     anomaly.check_backward(node, input_grads)
                 if not retain_graph:
                     node.release()
+                input_grads = [
+                    _to_input(node, index, input_grads[index]) if edge is not None else None
+                    for index, edge in enumerate(node.next_edges)
+                ]
+                if TRACE.apply_observer is not None:
+                    TRACE.apply_observer(node, grads, input_grads)
             del grads
 
             for index, edge in enumerate(node.next_edges):
@@ -206,15 +227,6 @@ def _run(
                     continue
                 target, slot_index = edge
                 grad: Tensor | None = input_grads[index] if run else None
-                if grad is not None:
-                    if not isinstance(grad, Tensor):
-                        grad = Tensor._from_array(np.asarray(grad))
-                    shape = node.input_shapes[index]
-                    if grad._data.shape != shape:
-                        grad = _sum_to(grad, shape, node, index)
-                    dtype = node.input_dtypes[index]
-                    if grad._data.dtype != dtype:
-                        grad = grad.to(dtype)
                 if isinstance(target, Node):
                     if grad is not None:
                         slot = buffers.setdefault(target, [None] * target.num_outputs)

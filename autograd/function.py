@@ -146,6 +146,9 @@ class _Trace:
     ``keep_values``: nodes keep a reference to their output arrays (for drawing values).
     ``grad_observer``: called by backward as ``observer(node_or_leaf, grads)`` for every node
     (with the gradients of its outputs) and every leaf (with ``[grad]``) it reaches.
+    ``apply_observer``: called by backward as ``observer(node, output_grads, input_grads)``
+    right after a node's rule ran: the gradients that arrived at its outputs and the ones it
+    sends to each input, already reduced to the input's shape (None where no gradient).
     """
 
     keep_values: bool = False
@@ -156,6 +159,7 @@ class _Trace:
     # (comparisons, ops on tensors that need no gradient).
     node_observer: Callable[[Any, Sequence[Any]], None] | None = None
     call_observer: Callable[[Any, Sequence[Any], dict, Any], None] | None = None
+    apply_observer: Callable[[Any, list, list], None] | None = None
 
 
 TRACE = _Trace()
@@ -450,6 +454,10 @@ class SavedTensor:
     def _shape(self) -> tuple:
         return tuple(self.data.shape if self.data is not None else self.tensor.shape)  # type: ignore[union-attr]
 
+    def array(self) -> np.ndarray:
+        """The saved array itself (not a copy)."""
+        return self.data if self.data is not None else self.tensor._data  # type: ignore[union-attr]
+
 
 class Node:
     """A recorded operation: edges to its inputs' nodes (or leaves) and what backward needs."""
@@ -527,6 +535,10 @@ class Node:
     def saved_arrays(self) -> Iterator[np.ndarray]:
         """The arrays this node keeps alive (for memory accounting and viz)."""
         return iter(())
+
+    def saved_items(self) -> list[tuple[str, np.ndarray]]:
+        """``(name, array)`` for what the node keeps for backward (empty once freed)."""
+        return []
 
     def options(self) -> dict[str, Any]:
         """The forward's non-tensor options (for viz labels)."""
@@ -619,6 +631,19 @@ class PrimitiveNode(Node):
             for item in items:
                 if isinstance(item, SavedTensor):
                     yield item.data if item.data is not None else item.tensor._data  # type: ignore[union-attr]
+
+    def saved_items(self) -> list[tuple[str, np.ndarray]]:
+        # Names as the rule asks for them (``x``, ``out``; ``tensors[1]`` for a variadic input);
+        # the arrays themselves, not copies, so views stay detectable (``.base``).
+        items = []
+        for name, value in (self.saved or {}).items():
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, SavedTensor):
+                        items.append((f"{name}[{i}]", item.array()))
+            elif isinstance(value, SavedTensor):
+                items.append((name, value.array()))
+        return items
 
 
 _FREED_MESSAGE = (
@@ -730,6 +755,11 @@ class FunctionNode(Node):
         for s in self.ctx._saved:
             if s is not None:
                 yield s.data if s.data is not None else s.tensor._data  # type: ignore[union-attr]
+
+    def saved_items(self) -> list[tuple[str, np.ndarray]]:
+        return [
+            (f"saved_tensors[{i}]", s.array()) for i, s in enumerate(self.ctx._saved) if s is not None
+        ]
 
 
 class Function:

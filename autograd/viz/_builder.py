@@ -127,10 +127,7 @@ class _Builder:
             name, type_name = self.naming.module_title(module)
             self.owner_key.setdefault(id(module), prefix)
             self.cluster_labels_text.setdefault(name or type_name, type_name)
-            if name:
-                self.cluster_labels[prefix] = f"<<B>{S.escape(name)}</B>&#160;&#160;{S.escape(type_name)}>"
-            else:
-                self.cluster_labels[prefix] = f"<<B>{S.escape(type_name)}</B>>"
+            self.cluster_labels[prefix] = f"<<B>{S.escape(S.module_title(name, type_name))}</B>>"
         return key
 
     def _place_nodes(self) -> None:
@@ -312,8 +309,7 @@ class _Builder:
             eid = self.elem_of[i]
             if eid in self.group_of:
                 continue
-            name = node.name if isinstance(node.name, str) else node.type_name()
-            rows = [f"<B>{S.escape(name)}</B>"]
+            rows = [f"<B>{S.escape(S.op_label(node))}</B>"]
             options = _key_options(node)
             rows.extend(_small(line) for line in options.split("\n") if line)
             if not self.show_intermediates and node.output_meta:
@@ -324,10 +320,7 @@ class _Builder:
     def _draw_groups(self) -> None:
         for group in self.groups.values():
             name, type_name = self.naming.module_title(group.module)
-            rows = [
-                f"<B>{S.escape(name or type_name)}</B>"
-                + (f"  {S.escape(type_name)}" if name else "")
-            ]
+            rows = [f"<B>{S.escape(S.module_title(name, type_name))}</B>"]
             extra = S.module_extra(group.module, limit=48)
             if extra:
                 rows.append(_small(extra))
@@ -363,7 +356,7 @@ def _key_options(node: Node) -> str:
     defaults = spec.option_defaults if spec is not None else {}
     shown = []
     for key, value in options.items():
-        if key in defaults and _same(value, defaults[key]):
+        if (key in defaults and _same(value, defaults[key])) or not S.shown_option(key, value):
             continue
         shown.append(f"{key}={S.short_repr(value)}")
     return "\n".join(", ".join(shown[i : i + 2]) for i in range(0, len(shown), 2))

@@ -184,10 +184,7 @@ def draw_module(
 
 
 def _title(name: str, module: Any) -> str:
-    type_name = type(module).__name__
-    if not name:
-        return f"<B>{S.escape(type_name)}</B>"
-    return f"<B>{S.escape(name)}</B>&#160;&#160;{S.escape(type_name)}"
+    return f"<B>{S.escape(S.module_title(name, type(module).__name__))}</B>"
 
 
 def _row(text: str, color: str | None = None, bold: bool = False) -> str:

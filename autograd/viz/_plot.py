@@ -144,5 +144,7 @@ def plot_grad_flow(
     ax.set_ylabel("|grad| (log scale)")
     ax.set_title(title)
     ax.grid(axis="y", which="major", alpha=0.3, zorder=0)
-    ax.legend(fontsize=8, loc="upper left", ncols=3, framealpha=0.9)
+    # Outside the axes, below them: inside, a legend box covers the threshold lines or bars.
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="outside lower center", ncols=min(len(labels), 6))
     return fig

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -242,3 +243,59 @@ def module_extra(module: Any, limit: int = 60) -> str:
         return ""
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Internal primitives drawn under the name of the public op they implement.
+_OP_LABELS = {
+    "native_batch_norm": "batch_norm",
+    "native_layer_norm": "layer_norm",
+    "linear_addmm": "linear",
+    "linear_mm": "linear",
+    "embedding_lookup": "embedding",
+    "binary_cross_entropy_terms": "binary_cross_entropy",
+    "to_dtype": "to",
+    "norm2": "norm",
+    "rnn_layer": "rnn",
+    "lstm_layer": "lstm",
+    "gru_layer": "gru",
+}
+# Options that carry precomputed arrays (batch statistics) rather than settings.
+_HIDDEN_OPTION_TYPES = (np.ndarray,)
+
+
+def op_label(node: Any) -> str:
+    """The name a drawing shows for a node: the public op (``batch_norm``, ``max_pool``).
+
+    A registration may name it with ``extra={"label": ...}``; the library's own ``Function``
+    classes (``_MaxPool``, ``Convolution``) show in snake case without underscores; user
+    ``Function`` classes keep their name.
+    """
+    spec = getattr(node, "spec", None)
+    if spec is not None:
+        return str(spec.extra.get("label") or _OP_LABELS.get(spec.name, spec.name))
+    name = node.name if isinstance(node.name, str) else node.type_name()
+    module = getattr(getattr(node, "function", None), "__module__", "") or ""
+    if module.split(".")[0] in ("autograd", "nn"):
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", name.lstrip("_")).lower()
+    return name
+
+
+def shown_option(key: str, value: Any) -> bool:
+    """Whether an op option belongs in a label (not arrays the op computed for itself)."""
+    if key.startswith("_"):
+        return False
+    if isinstance(value, _HIDDEN_OPTION_TYPES) or (
+        hasattr(value, "_data") and isinstance(value._data, np.ndarray)
+    ):
+        return key == "index"  # an indexing op's index says what was picked
+    return True
+
+
+def module_title(name: str, type_name: str) -> str:
+    """A module's title as one text run (``features.3 · MaxPool2d``).
+
+    One run, because Graphviz positions each font run of a line at a fixed x computed with
+    its own font metrics: a viewer whose font is wider than Graphviz's estimate makes separate
+    runs overlap ("features.3MaxPool2d").
+    """
+    return f"{name} · {type_name}" if name else type_name

@@ -225,9 +225,9 @@ def test_module_clusters_are_nested_and_labelled_with_path_and_type():
     src = viz.draw_graph(out).source
     nesting = clusters_of(src)
     weight = re.match(r"\s*(\w+) ", line_with(src, "<B>features.2.weight</B>")).group(1)
-    assert nesting[weight] == ["Net", "features&#160;&#160;Sequential", "features.2&#160;&#160;Linear"]
+    assert nesting[weight] == ["Net", "features · Sequential", "features.2 · Linear"]
     relu = re.match(r"\s*(\w+) ", line_with(src, "<B>relu</B>")).group(1)
-    assert nesting[relu] == ["Net", "features&#160;&#160;Sequential", "features.1&#160;&#160;ReLU"]
+    assert nesting[relu] == ["Net", "features · Sequential", "features.1 · ReLU"]
     tanh = re.match(r"\s*(\w+) ", line_with(src, "<B>tanh</B>")).group(1)
     assert nesting[tanh] == ["Net"]  # created in Net.forward itself
     final_sum = [n for n, line in node_lines(src).items() if "<B>sum</B>" in line]
@@ -243,9 +243,9 @@ def test_collapse_draws_a_module_as_one_node(collapse):
     dot = viz.draw_graph(out, collapse=collapse)
     src = dot.source
     modules = [l for l in node_lines(src).values() if 'shape="box3d"' in l and "legend" not in l]
-    names = sorted(re.search(r"<B>([\w.]+)</B>", l).group(1) for l in modules)
+    names = sorted(re.search(r"<B>([\w.]+)( · \w+)?</B>", l).group(1) for l in modules)
     assert names[:1] == ["features"]
-    features = line_with(src, "<B>features</B>")
+    features = line_with(src, "<B>features · Sequential</B>")
     assert "3 ops" in features and "112 params" in features  # one op per Linear + relu
     assert "features.0.weight" not in src and "relu" not in src  # absorbed
     if collapse == 1:
@@ -453,7 +453,7 @@ def test_render_svg_png_pdf_and_jupyter(tmp_path):
     out = model(ag.randn(2, 4)).sum()
     dot = viz.draw_graph(out)
     svg = viz.save(dot, tmp_path / "graph.svg").read_text()
-    for text in ("linear_addmm", "tanh", "features.0.weight", "head.bias", "features.0"):
+    for text in ("linear", "tanh", "features.0.weight", "head.bias", "features.0"):
         assert text in svg
     assert viz.save(dot, tmp_path / "graph.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert viz.save(dot, tmp_path / "graph.pdf").read_bytes()[:5] == b"%PDF-"
@@ -494,9 +494,9 @@ def test_draw_module_shows_types_params_and_shapes():
     running = model[1].running_mean.data.copy()
     dot = viz.draw_module(model, ag.randn(3, 4))
     src = dot.source
-    assert "<B>0</B>&#160;&#160;Linear" in src and "in_features=4, out_features=8" in src
+    assert "<B>0 · Linear</B>" in src and "in_features=4, out_features=8" in src
     assert "weight (8, 4)" in src and "40 params" in src
-    assert "<B>3.0</B>&#160;&#160;Linear" in src and "18 params in total" in src
+    assert "<B>3.0 · Linear</B>" in src and "18 params in total" in src
     assert "in (3, 4)  →  out (3, 8)" in src and "out (3, 2)" in src
     assert "<B>74 parameters</B>" in src  # 40 + 16 + 18
     assert src.count(" -> ") == 5
@@ -550,3 +550,65 @@ def test_a_tensor_used_twice_by_one_op_gets_two_edges() -> None:
     src = ag.viz.draw_graph(a * a).source
     leaf_edges = [line for line in src.splitlines() if line.strip().startswith("l0 ->")]
     assert len(leaf_edges) == 2
+
+
+def cnn() -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(36, 2),
+    )  # fmt: skip
+
+
+@needs_dot
+def test_cluster_titles_are_one_text_run_so_they_cannot_overlap(tmp_path):
+    # Graphviz places each font run of a line at a fixed x; a viewer with a wider font than
+    # Graphviz's estimate drew "features.3MaxPool2d" when path and type were two runs.
+    model = nn.Sequential()
+    model.add_module("features", cnn())
+    svg = viz.save(viz.draw_graph(model(ag.randn(2, 1, 8, 8)).sum()), tmp_path / "g.svg")
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg.read_text())
+    assert "features.3 · MaxPool2d" in texts and "features.0 · Conv2d" in texts
+    assert not any(t.strip() in ("MaxPool2d", "Conv2d") for t in texts)
+    module_svg = viz.save(viz.draw_module(model), tmp_path / "m.svg").read_text()
+    assert "features.3 · MaxPool2d" in re.findall(r"<text[^>]*>([^<]*)</text>", module_svg)
+
+
+def test_labels_show_public_op_names_not_internal_ones():
+    model = cnn()
+    src = viz.draw_graph(model(ag.randn(2, 1, 8, 8)).sum()).source
+    ops = [re.search(r"<B>([^<]*)</B>", l).group(1) for l in node_lines(src).values()
+           if 'shape="ellipse"' in l and "legend_" not in l]  # fmt: skip
+    assert sorted(ops) == ["batch_norm", "convolution", "linear", "max_pool", "relu", "reshape",
+                           "sum"]  # fmt: skip
+    for internal in ("native_batch_norm", "_MaxPool", "linear_addmm", "array(4,)", "mean="):
+        assert internal not in src
+    assert "eps=1e-05" in src  # real options stay
+
+
+def test_user_functions_keep_their_class_name():
+    class MyOp(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    src = viz.draw_graph(MyOp.apply(ag.randn(2, requires_grad=True))).source
+    assert "<B>MyOp</B>" in src
+
+
+def test_plot_grad_flow_legend_is_outside_the_axes():
+    pytest.importorskip("matplotlib")
+    ag.manual_seed(0)
+    model = deep_net("sigmoid", depth=4)
+    model(ag.randn(8, 16)).pow(2).mean().backward()
+    fig = viz.plot_grad_flow(model)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    assert ax.get_legend() is None and len(fig.legends) == 1
+    legend_box = fig.legends[0].get_window_extent()
+    assert not legend_box.overlaps(ax.get_window_extent())  # covers no line, no bar
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "exploding > 1000" in labels and "vanishing < 1e-06" in labels
