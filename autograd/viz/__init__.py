@@ -36,6 +36,7 @@ from ._graph import draw_graph
 from ._module import draw_module
 from ._plot import plot_grad_flow
 from ._render import GraphvizNotFoundError, VizGraph, save
+from ._replay import Frame, Replay, replay
 from ._trace import GradStats, record
 
 __all__ = [
@@ -43,6 +44,9 @@ __all__ = [
     "draw_module",
     "plot_grad_flow",
     "record",
+    "replay",
+    "Replay",
+    "Frame",
     "save",
     "GradStats",
     "GraphvizNotFoundError",
