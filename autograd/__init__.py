@@ -56,6 +56,7 @@ from .dtypes import (
     set_default_dtype,
     uint8,
 )
+from .explain import explain_grad
 from .function import REGISTRY, Function, FunctionCtx
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck

@@ -114,6 +114,10 @@ class record:
     normal ``backward()`` that freed the graph. With ``values=True`` the forward ops run in
     the block also keep a reference to their output arrays, for ``show_values=True`` (this
     keeps those arrays alive as long as the graph is: use it for small graphs or debugging).
+    With ``cuts=True`` the block also records where the forward leaves the graph
+    (``detach()``, ``.data``, ``no_grad()``, integer casts, ``argmax``/comparisons) and the line
+    of every op, so ``ag.explain_grad`` can name the op and line that cut a path (this watches
+    every op call: meant for debugging).
 
     Example:
         >>> import autograd as ag
@@ -124,12 +128,19 @@ class record:
         >>> dot = ag.viz.draw_graph(loss, show_values=True, grad_flow=True)
     """
 
-    def __init__(self, values: bool = False, grads: bool = True) -> None:
+    def __init__(self, values: bool = False, grads: bool = True, cuts: bool = False) -> None:
         self.values = values
         self.grads = grads
+        self.cuts = cuts
         self._saved: tuple[bool, Callable | None] | None = None
+        self._track: Any = None
 
     def __enter__(self) -> record:
+        if self.cuts:
+            from .._cuts import track
+
+            self._track = track()
+            self._track.__enter__()
         self._saved = (TRACE.keep_values, TRACE.grad_observer)
         if self.values:
             TRACE.keep_values = True
@@ -150,6 +161,9 @@ class record:
         assert self._saved is not None, "record.__exit__ without __enter__"
         TRACE.keep_values, TRACE.grad_observer = self._saved
         self._saved = None
+        if self._track is not None:
+            self._track.__exit__(*exc_info)
+            self._track = None
 
 
 def compute_gradients(roots: Sequence[Tensor], leaves: Sequence[Tensor]) -> dict[int, GradStats]:
