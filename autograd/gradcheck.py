@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -14,6 +16,7 @@ from .tensor import Tensor
 EPS = 1e-6
 ATOL = 1e-5
 RTOL = 1e-3
+KINK_JUMP = 1e-3  # one-sided slopes further apart than this mark a kink (smooth: ~eps * f'')
 
 
 class GradcheckError(RuntimeError):
@@ -28,9 +31,18 @@ def _outputs(fn: Callable[..., Any], inputs: Sequence[Any]) -> list[Tensor]:
 
 def numerical_jacobian(fn: Callable[..., Any], inputs: Sequence[Any], index: int, eps: float = EPS) -> list[np.ndarray]:
     """d(outputs)/d(inputs[index]) by central differences: one (out.size, in.size) matrix per output."""
+    return [central for central, _, _ in _differences(fn, inputs, index, eps)]
+
+
+def _differences(
+    fn: Callable[..., Any], inputs: Sequence[Any], index: int, eps: float
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per output: central, right (forward) and left (backward) difference Jacobians."""
     x = inputs[index]
     flat = x._data.reshape(-1)
-    columns: list[list[np.ndarray]] = []
+    with no_grad():
+        base = [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
+    columns: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
     with no_grad():
         for k in range(flat.size):
             original = flat[k]
@@ -39,10 +51,18 @@ def numerical_jacobian(fn: Callable[..., Any], inputs: Sequence[Any], index: int
             flat[k] = original - eps
             minus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
             flat[k] = original
-            columns.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
+            columns.append(
+                [
+                    ((p - m) / (2 * eps), (p - b) / eps, (b - m) / eps)
+                    for p, m, b in zip(plus, minus, base)
+                ]
+            )
     if not columns:
-        return [np.zeros((o.numel(), 0)) for o in _outputs(fn, inputs)]
-    return [np.stack([c[j] for c in columns], axis=1) for j in range(len(columns[0]))]
+        return [(np.zeros((b.size, 0)),) * 3 for b in base]  # type: ignore[misc]
+    return [
+        tuple(np.stack([c[j][kind] for c in columns], axis=1) for kind in range(3))  # type: ignore[misc]
+        for j in range(len(columns[0]))
+    ]
 
 
 def analytic_jacobian(fn: Callable[..., Any], inputs: Sequence[Any], index: int) -> list[np.ndarray]:
@@ -60,9 +80,162 @@ def analytic_jacobian(fn: Callable[..., Any], inputs: Sequence[Any], index: int)
                 (g,) = autograd_grad(out, x, Tensor._from_array(seed.reshape(out.shape)),
                                      retain_graph=True, allow_unused=True)  # fmt: skip
                 if g is not None:
-                    rows[k] = g._data.reshape(-1)
+                    rows[k] = np.asarray(g._data if hasattr(g, "_data") else g).reshape(-1)
         result.append(rows)
     return result
+
+
+def _number(value: float) -> str:
+    """A slope for a verdict: ``0``, ``1``, ``-0.5`` (finite-difference noise rounded off)."""
+    value = round(float(value), 6) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return f"{value:.4g}"
+
+
+def _element(name: str, shape: tuple, flat_index: int) -> str:
+    if not shape:
+        return name
+    position = np.unravel_index(flat_index, shape)
+    return f"{name}[{', '.join(str(int(p)) for p in position)}]"
+
+
+@dataclass
+class Kink:
+    """A point where a function is not differentiable, met by a gradient check.
+
+    ``left``/``right`` are the one-sided difference slopes; the analytic value passes when it
+    lies between them (it is then a valid one-sided derivative or a convex combination, what
+    frameworks pick at kinks: relu'(0) = 0, ties split evenly, ...) and fails otherwise.
+    """
+
+    input: str
+    element: str
+    value: float
+    left: float
+    right: float
+    analytic: float
+    output: int
+    output_element: int
+    ok: bool
+
+    def __str__(self) -> str:
+        text = (
+            f"kink at {self.element} = {float(self.value)!r}: one-sided slopes {_number(self.left)} "
+            f"and {_number(self.right)}, analytic {_number(self.analytic)}"
+        )
+        return text if self.ok else text + " (outside them: a wrong gradient)"
+
+
+@dataclass
+class GradientReport:
+    """What a gradient check found: ``kinks`` met (each passed or failed) and ``mismatches``."""
+
+    kinks: list[Kink] = field(default_factory=list)
+    mismatches: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+    def __str__(self) -> str:
+        lines = list(self.mismatches)
+        lines += [str(k) for k in self.kinks if not k.ok and str(k) not in " ".join(lines)]
+        lines += [str(k) for k in self.kinks if k.ok]
+        return "\n".join(lines) if lines else "gradients match"
+
+
+def _input_names(fn: Callable[..., Any], count: int) -> list[str]:
+    names = [p.lstrip("*") for p in getattr(fn, "tensor_params", ())]
+    if len(names) != count:
+        try:
+            names = [
+                p.name
+                for p in inspect.signature(fn).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            ]
+        except (TypeError, ValueError):
+            names = []
+    if len(names) != count:
+        names = [f"input{i}" for i in range(count)]
+    return names
+
+
+def check_gradients(
+    fn: Callable[..., Any],
+    inputs: Any,
+    eps: float = EPS,
+    atol: float = ATOL,
+    rtol: float = RTOL,
+    *,
+    kinks: bool = True,
+    names: Sequence[str] | None = None,
+) -> GradientReport:
+    """Compare analytic gradients with finite differences, kink-aware; return a report.
+
+    Where the one-sided differences disagree (by more than ``KINK_JUMP``), ``fn`` has a kink
+    at that point: the analytic value passes if it lies between the two one-sided slopes
+    (reported as a ``Kink``, e.g. "kink at x[2] = 0.0: one-sided slopes 0 and 1, analytic 0")
+    and fails otherwise. Elsewhere the analytic value must match the central difference
+    (``atol + rtol * |numerical|``). ``kinks=False`` checks every point like a smooth one.
+
+    Example:
+        >>> import autograd as ag
+        >>> from autograd.gradcheck import check_gradients
+        >>> x = ag.tensor([-1.0, 0.0, 2.0], dtype=ag.float64, requires_grad=True)
+        >>> print(check_gradients(lambda x: x.relu(), (x,)))
+        kink at x[1] = 0.0: one-sided slopes 0 and 1, analytic 0
+    """
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    names = list(names) if names is not None else _input_names(fn, len(inputs))
+    report = GradientReport()
+    for i, x in enumerate(inputs):
+        if not (isinstance(x, Tensor) and x.requires_grad):
+            continue
+        analytic = analytic_jacobian(fn, inputs, i)
+        numeric = _differences(fn, inputs, i, eps)
+        for j, (a, (central, right, left)) in enumerate(zip(analytic, numeric)):
+            close = np.isclose(a, central, rtol=rtol, atol=atol, equal_nan=False)
+            if kinks:
+                jump = np.abs(right - left) > KINK_JUMP
+                low, high = np.minimum(left, right), np.maximum(left, right)
+                slack = atol + rtol * np.maximum(np.abs(low), np.abs(high))
+                inside = (a >= low - slack) & (a <= high + slack)
+                seen: dict[int, Kink] = {}
+                for row, col in zip(*np.nonzero(jump)):
+                    kink = Kink(
+                        input=names[i],
+                        element=_element(names[i], tuple(x.shape), int(col)),
+                        value=float(x._data.reshape(-1)[col]),
+                        left=float(left[row, col]),
+                        right=float(right[row, col]),
+                        analytic=float(a[row, col]),
+                        output=j,
+                        output_element=int(row),
+                        ok=bool(inside[row, col]),
+                    )
+                    if int(col) not in seen or (seen[int(col)].ok and not kink.ok):
+                        seen[int(col)] = kink
+                report.kinks.extend(seen.values())
+                close = np.where(jump, inside, close)
+            bad = ~close
+            if bad.any():
+                error = np.where(bad, np.abs(a - central), -1)
+                row, col = np.unravel_index(np.argmax(error), error.shape)
+                kink_note = ""
+                if kinks and jump[row, col]:
+                    kink_note = (
+                        f"; {_element(names[i], tuple(x.shape), int(col))} is at a kink where the "
+                        f"one-sided slopes are {_number(left[row, col])} and "
+                        f"{_number(right[row, col])}: the analytic value is outside them"
+                    )
+                report.mismatches.append(
+                    f"gradcheck: Jacobian mismatch for output {j} with respect to input {i} "
+                    f"(input shape {tuple(x.shape)}): at output element {row}, input element "
+                    f"{_element(names[i], tuple(x.shape), int(col))} analytic "
+                    f"{a[row, col]:.8g} vs numerical {central[row, col]:.8g} "
+                    f"({int(bad.sum())} of {bad.size} entries differ; atol={atol}, rtol={rtol})"
+                    + kink_note
+                )
+    return report
 
 
 def gradcheck(
@@ -72,11 +245,16 @@ def gradcheck(
     atol: float = ATOL,
     rtol: float = RTOL,
     raise_exception: bool = True,
+    *,
+    kinks: bool = True,
 ) -> bool:
     """Compare analytic gradients of ``fn`` at ``inputs`` with central differences.
 
     Returns True, or raises (``raise_exception=True``) naming the input, the element,
-    both values and the shapes for the worst mismatch. Use float64 inputs.
+    both values and the shapes for the worst mismatch. Use float64 inputs. At a kink (the
+    one-sided differences disagree: relu at 0, a max with a tie) the analytic value passes
+    when it lies between the one-sided slopes, and fails as a bug otherwise; see
+    ``check_gradients`` for the report of the kinks met, ``kinks=False`` for a plain check.
 
     Example:
         >>> import autograd as ag
@@ -92,27 +270,12 @@ def gradcheck(
                 "and will likely fail otherwise",
                 stacklevel=2,
             )
-    for i, x in enumerate(inputs):
-        if not (isinstance(x, Tensor) and x.requires_grad):
-            continue
-        analytic = analytic_jacobian(fn, inputs, i)
-        numeric = numerical_jacobian(fn, inputs, i, eps)
-        for j, (a, n) in enumerate(zip(analytic, numeric)):
-            bad = ~np.isclose(a, n, rtol=rtol, atol=atol, equal_nan=False)
-            if bad.any():
-                error = np.where(bad, np.abs(a - n), -1)
-                row, col = np.unravel_index(np.argmax(error), error.shape)
-                message = (
-                    f"gradcheck: Jacobian mismatch for output {j} with respect to input {i} "
-                    f"(input shape {tuple(x.shape)}): at output element {row}, input element "
-                    f"{np.unravel_index(col, x.shape) if x.ndim else ()} analytic "
-                    f"{a[row, col]:.8g} vs numerical {n[row, col]:.8g} "
-                    f"({int(bad.sum())} of {bad.size} entries differ; atol={atol}, rtol={rtol})"
-                )
-                if raise_exception:
-                    raise GradcheckError(message)
-                return False
-    return True
+    report = check_gradients(fn, inputs, eps, atol, rtol, kinks=kinks)
+    if report.ok:
+        return True
+    if raise_exception:
+        raise GradcheckError(report.mismatches[0])
+    return False
 
 
 def gradgradcheck(
@@ -123,6 +286,8 @@ def gradgradcheck(
     atol: float = ATOL,
     rtol: float = RTOL,
     raise_exception: bool = True,
+    *,
+    kinks: bool = True,
 ) -> bool:
     """Check second derivatives: gradcheck of ``x -> grad(fn(x), x, v, create_graph=True)``."""
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
@@ -150,4 +315,4 @@ def gradgradcheck(
             )
         return tuple(g for g in grads if g is not None)
 
-    return gradcheck(first_derivatives, inputs, eps, atol, rtol, raise_exception)
+    return gradcheck(first_derivatives, inputs, eps, atol, rtol, raise_exception, kinks=kinks)

@@ -27,12 +27,20 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
     ) from error
 
 from .function import ANY, BROADCAST, MATMUL, SAME, Domain, OpSpec
-from .gradcheck import ATOL, EPS, RTOL, GradcheckError, gradcheck, gradgradcheck
+from .gradcheck import (
+    ATOL,
+    EPS,
+    RTOL,
+    GradientReport,
+    Kink,
+    check_gradients,
+)
 from .tensor import Tensor
 
 __all__ = [
     "shapes", "broadcastable_shapes", "tensors", "arrays", "op_inputs", "assert_gradients_close",
-    "Domain", "ANY",
+    "Domain", "ANY", "on_kinks", "with_ties", "kink_inputs", "check_gradients", "GradientReport",
+    "Kink",
 ]  # fmt: skip
 
 MAX_SIDE = 3
@@ -77,6 +85,75 @@ def arrays(draw: Any, shape: Sequence[int], domain: Domain = ANY, dtype: Any = n
         margin = 0.05
         values = [_push_away(v, domain.away_from, margin) for v in values]
     return np.asarray(values, dtype=dtype).reshape(shape)
+
+
+@st.composite
+def on_kinks(draw: Any, shape: Sequence[int], points: Sequence[float] = (0.0,),
+             domain: Domain = ANY, dtype: Any = np.float64) -> np.ndarray:  # fmt: skip
+    """An array with elements placed exactly on ``points`` (the kinks: 0 for relu/abs/sign,
+    clamp's bounds) on purpose, the others from ``domain``; at least one is on a kink.
+
+    Elements off the kinks stay 0.05 away from them, so each finite difference sees one kink.
+
+    Example:
+        >>> from hypothesis import given
+        >>> from autograd.testing import on_kinks
+        >>> @given(on_kinks((4,), points=(0.0,)))
+        ... def test(values):
+        ...     assert (values == 0.0).any()
+        >>> test()
+    """
+    shape = tuple(shape)
+    size = int(np.prod(shape, dtype=np.int64))
+    free = Domain(domain.low, domain.high, away_from=tuple(points) + tuple(domain.away_from))
+    values = draw(arrays((size,), free, dtype=np.float64)).tolist()
+    placed = draw(st.lists(st.booleans(), min_size=size, max_size=size))
+    for k, on in enumerate(placed):
+        if on:
+            values[k] = draw(st.sampled_from(list(points)))
+    if size and not any(v in points for v in values):
+        values[draw(st.integers(0, size - 1))] = draw(st.sampled_from(list(points)))
+    return np.asarray(values, dtype=dtype).reshape(shape)
+
+
+@st.composite
+def with_ties(
+    draw: Any, shape: Sequence[int], domain: Domain = ANY, dtype: Any = np.float64
+) -> np.ndarray:
+    """An array whose values repeat on purpose (ties for max/min/sort/pooling windows).
+
+    Values come from a pool of fewer distinct numbers than elements (at least 0.2 apart, so
+    a finite difference moves no element past another one); with two or more elements, some
+    are equal.
+
+    Example:
+        >>> from hypothesis import given
+        >>> from autograd.testing import with_ties
+        >>> @given(with_ties((2, 3)))
+        ... def test(values):
+        ...     assert len(set(values.ravel().tolist())) < 6
+        >>> test()
+    """
+    shape = tuple(shape)
+    size = int(np.prod(shape, dtype=np.int64))
+    if size == 0:
+        return np.zeros(shape, dtype=dtype)
+    distinct = draw(st.integers(1, max(1, size - 1)))
+    step = (domain.high - domain.low) / max(distinct, 1)
+    pool = [domain.low + step * (k + 0.5) for k in range(distinct)]
+    picks = draw(st.lists(st.sampled_from(pool), min_size=size, max_size=size))
+    if size > 1 and len(set(picks)) == size:
+        picks[-1] = picks[0]
+    return np.asarray(picks, dtype=dtype).reshape(shape)
+
+
+@st.composite
+def kink_inputs(draw: Any, op: OpSpec) -> tuple[list, dict]:
+    """Arguments for a registered op placed on its kinks and ties (its ``kinks=`` hint)."""
+    hint = getattr(op, "kinks", None) or op.extra.get("kinks")
+    if hint is None:
+        raise ValueError(f"op {op.name} has no kinks= hint")
+    return draw(hint())
 
 
 def _push_away(value: float, points: Sequence[float], margin: float) -> float:
@@ -348,23 +425,34 @@ def assert_gradients_close(
     eps: float = EPS,
     atol: float = ATOL,
     rtol: float = RTOL,
-) -> None:
+    kinks: bool = True,
+) -> GradientReport:
     """Assert that ``fn(*args, **kwargs)``'s analytic gradients match finite differences.
 
     ``order=2`` checks second derivatives too. Tensor arguments that require grad are
     the ones checked; nested lists of tensors (``cat``) are checked element by element.
     The failure message names the function, the input and element, both values and shapes.
+    At a kink (one-sided differences disagree) the analytic value must lie between the
+    one-sided slopes: inside passes and is listed in the returned report's ``kinks``
+    ("kink at x[2] = 0.0: one-sided slopes 0 and 1, analytic 0"), outside fails.
+
+    Returns:
+        The ``GradientReport`` (``.kinks`` lists the kinks met).
     """
     kwargs = kwargs or {}
     flat: list[Any] = []
     layout: list[Any] = []
-    for a in args:
+    names: list[str] = []
+    given_names = _input_names_of(fn, len(args))
+    for a, arg_name in zip(args, given_names):
         if isinstance(a, (list, tuple)) and a and all(isinstance(t, Tensor) for t in a):
             layout.append(("list", len(a)))
             flat.extend(a)
+            names.extend(f"{arg_name}[{k}]" for k in range(len(a)))
         else:
             layout.append(("one", 1))
             flat.append(a)
+            names.append(arg_name)
 
     def rebuilt(*flat_args: Any) -> Any:
         items, position = [], 0
@@ -378,14 +466,34 @@ def assert_gradients_close(
 
     name = getattr(fn, "name", getattr(fn, "__name__", repr(fn)))
     shapes_text = ", ".join(str(tuple(a.shape)) if isinstance(a, Tensor) else repr(a) for a in flat)
-    check = gradcheck if order == 1 else gradgradcheck
-    try:
-        check(rebuilt, tuple(flat), eps=eps, atol=atol, rtol=rtol)
-    except GradcheckError as error:
+    if order == 1:
+        report = check_gradients(rebuilt, tuple(flat), eps, atol, rtol, kinks=kinks, names=names)
+    else:
+        report = _second_order_report(rebuilt, tuple(flat), eps, atol, rtol, kinks, names)
+    if not report.ok:
         raise AssertionError(
             f"{name}: order-{order} gradient mismatch with inputs {shapes_text} and options "
-            f"{kwargs}: {error}"
-        ) from None
+            f"{kwargs}: {report.mismatches[0]}"
+        )
+    return report
+
+
+def _input_names_of(fn: Callable[..., Any], count: int) -> list[str]:
+    from .gradcheck import _input_names
+
+    return _input_names(fn, count)
+
+
+def _second_order_report(fn: Callable[..., Any], inputs: tuple, eps: float, atol: float,
+                         rtol: float, kinks: bool, names: list[str]) -> GradientReport:  # fmt: skip
+    from .gradcheck import GradcheckError, gradgradcheck
+
+    report = GradientReport()
+    try:
+        gradgradcheck(fn, inputs, eps=eps, atol=atol, rtol=rtol, kinks=kinks)
+    except GradcheckError as error:
+        report.mismatches.append(str(error))
+    return report
 
 
 def assume_finite(value: Any) -> None:
