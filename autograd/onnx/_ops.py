@@ -236,9 +236,13 @@ def _reshape(ctx: Ctx) -> None:
             target[d] = 0  # copy that size from the input, whatever it is
         else:
             inferred.append(d)
-    if len(inferred) > 1:
-        raise ctx.fail(f"the target shape {tuple(ctx.out_shape())} has {len(inferred)} sizes that "
-                       "follow the dynamic axes; only one can be inferred")  # fmt: skip
+    if len(inferred) > 1:  # read the changing sizes from the inputs' shapes instead
+        shape = ctx.shape_tensor(ctx.out_shape(), twin_out)
+        if shape is None:
+            raise ctx.fail(f"the target shape {tuple(ctx.out_shape())} has {len(inferred)} sizes "
+                           "that follow the dynamic axes in a way no input axis shows")  # fmt: skip
+        ctx.emit1("Reshape", [ctx.input(0), shape], ctx.output())
+        return
     for d in inferred:
         target[d] = -1
     ctx.emit1("Reshape", [ctx.input(0), ctx.ints(target)], ctx.output())

@@ -279,3 +279,23 @@ def test_every_activation_exports(name):
     x = ag.randn(5, 4) * 3
     (got,) = session.run(None, {"x": x.numpy()})
     np.testing.assert_allclose(got, model(x).detach().numpy(), **TOLERANCE)
+
+
+def test_two_dynamic_axes_in_one_reshape():
+    class Tokens(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(4, 4)
+
+        def forward(self, x):  # (N, L, 4): batch and length both free
+            y = self.linear(x.reshape(-1, 4))
+            return y.reshape(x.shape[0], x.shape[1], 4).sum(dim=1)
+
+    model = Tokens()
+    f = io.BytesIO()
+    ag.onnx.export(model, ag.randn(2, 3, 4), f, input_names=["x"], dynamic_axes={"x": [0, 1]})
+    session = ort.InferenceSession(f.getvalue(), providers=["CPUExecutionProvider"])
+    for shape in ((2, 3, 4), (5, 7, 4)):
+        x = ag.randn(*shape)
+        (got,) = session.run(None, {"x": x.numpy()})
+        np.testing.assert_allclose(got, model(x).detach().numpy(), **TOLERANCE)
