@@ -31,8 +31,10 @@ from .activation_piecewise import Hardsigmoid, Hardswish, Hardtanh, PReLU, ReLU6
 from .attention import MultiheadAttention
 from .containers import Identity, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
+from .fold import Fold, Unfold
 from .linear import Bilinear, Flatten, Linear, Unflatten
 from .loss import (
     BCELoss,
@@ -55,9 +57,11 @@ from .pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from .pooling_adaptive import AdaptiveMaxPool1d, AdaptiveMaxPool2d
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .sparse import Embedding
 from .transformer import TransformerEncoder, TransformerEncoderLayer
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear",
@@ -70,5 +74,7 @@ __all__ = [
     "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "ReLU6", "PReLU",
     "Mish", "SELU", "CELU", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Softsign",
     "Tanhshrink", "Threshold", "GroupNorm", "Dropout1d", "Dropout2d", "Dropout3d", "Bilinear",
-    "ParameterList", "ParameterDict", "CosineSimilarity", "PairwiseDistance",
+    "ParameterList", "ParameterDict", "CosineSimilarity", "PairwiseDistance", "ConvTranspose1d",
+    "ConvTranspose2d", "Unfold", "Fold", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
+    "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
 ]  # fmt: skip

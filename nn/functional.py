@@ -27,8 +27,10 @@ from .activation import (
 from .activation_piecewise import hardsigmoid, hardswish, hardtanh, prelu, relu6, threshold
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
 from .conv import conv1d, conv2d
+from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .distance import cosine_similarity, pairwise_distance
 from .dropout import dropout, dropout1d, dropout2d, dropout3d
+from .fold import fold, unfold
 from .linear import bilinear, linear
 from .loss import (
     binary_cross_entropy,
@@ -51,7 +53,9 @@ from .pooling import (
     max_pool1d,
     max_pool2d,
 )
+from .pooling_adaptive import adaptive_max_pool1d, adaptive_max_pool2d
 from .sparse import embedding
+from .upsampling import interpolate, upsample, upsample_bilinear, upsample_nearest
 
 __all__ = [
     "linear", "relu", "leaky_relu", "gelu", "silu", "elu", "tanh", "sigmoid", "softplus",
@@ -63,5 +67,7 @@ __all__ = [
     "multi_head_attention_forward", "relu6", "hardtanh", "prelu", "mish", "selu", "celu",
     "hardsigmoid", "hardswish", "logsigmoid", "softsign", "tanhshrink", "threshold",
     "group_norm", "normalize", "dropout1d", "dropout2d", "dropout3d", "bilinear",
-    "cosine_similarity", "pairwise_distance", "gumbel_softmax",
+    "cosine_similarity", "pairwise_distance", "gumbel_softmax", "conv_transpose1d",
+    "conv_transpose2d", "unfold", "fold", "interpolate", "upsample", "upsample_nearest",
+    "upsample_bilinear", "adaptive_max_pool1d", "adaptive_max_pool2d",
 ]  # fmt: skip
