@@ -55,11 +55,11 @@ def _nearest_index(n_in: int, n_out: int, scale: float | None, exact: bool) -> n
 def _linear_matrix(n_in: int, n_out: int, align_corners: bool, scale: float | None,
                    dtype: np.dtype) -> np.ndarray:  # fmt: skip
     """``(n_out, n_in)`` weights of linear interpolation (PyTorch's source positions)."""
-    real = np.float64 if dtype == np.float64 else np.float32  # PyTorch's opmath type
-    dst = np.arange(n_out).astype(real)
+    real: Any = np.float64 if dtype == np.float64 else np.float32  # PyTorch's opmath type
+    dst: Any = np.arange(n_out).astype(real)
     if align_corners:
         step = real(n_in - 1) / real(n_out - 1) if n_out > 1 else real(0)
-        src = step * dst
+        src = dst * step
     else:
         src = np.maximum(_scale(n_in, n_out, scale, real) * (dst + real(0.5)) - real(0.5), 0)
     low = np.minimum(src.astype(np.int64), n_in - 1)
