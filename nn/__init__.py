@@ -60,7 +60,13 @@ from .pooling import (
 from .pooling_adaptive import AdaptiveMaxPool1d, AdaptiveMaxPool2d
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .sparse import Embedding
-from .transformer import TransformerEncoder, TransformerEncoderLayer
+from .transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -76,5 +82,6 @@ __all__ = [
     "Tanhshrink", "Threshold", "GroupNorm", "Dropout1d", "Dropout2d", "Dropout3d", "Bilinear",
     "ParameterList", "ParameterDict", "CosineSimilarity", "PairwiseDistance", "ConvTranspose1d",
     "ConvTranspose2d", "Unfold", "Fold", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
-    "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "TransformerDecoderLayer", "TransformerDecoder",
+    "Transformer",
 ]  # fmt: skip
