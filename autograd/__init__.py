@@ -38,6 +38,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .device import device, get_default_device, set_default_device
 from .dtypes import (
     bool,
     double,
@@ -172,7 +173,17 @@ greater, less, equal = gt, lt, eq
 
 __version__ = "0.1.0"
 
-_LAZY = {"functional", "testing", "viz", "data", "serialization", "onnx"}
+_LAZY = {
+    "functional",
+    "testing",
+    "viz",
+    "data",
+    "serialization",
+    "onnx",
+    "cuda",
+    "accelerator",
+    "backends",
+}
 
 
 def __getattr__(name: str) -> Any:

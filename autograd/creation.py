@@ -7,6 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import dtypes as _dtypes
+from .device import check_device
 from .random import default_generator
 from .tensor import Tensor
 
@@ -52,11 +53,13 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
         >>> ag.tensor([1.0, 2.0]).dtype, ag.tensor([1, 2]).dtype
         (dtype('float32'), dtype('int64'))
     """
+    check_device(device, "tensor")
     return Tensor(_as_array(data, dtype), requires_grad=requires_grad)
 
 
-def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Return ``data`` if it is already a Tensor of ``dtype``, otherwise convert it."""
+    check_device(device, "as_tensor")
     if isinstance(data, Tensor) and (dtype is None or data.dtype == _dtypes.to_dtype(dtype)):
         return data
     if isinstance(data, np.ndarray) and dtype is None:
@@ -96,16 +99,19 @@ def _float_dtype(dtype: Any) -> np.dtype:
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    check_device(device, "zeros")
     return _factory(np.zeros(_shape(size, "zeros"), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """A tensor of ones."""
+    check_device(device, "ones")
     return _factory(np.ones(_shape(size, "ones"), _float_dtype(dtype)), requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """An uninitialised tensor (zeros here, so nothing random leaks in)."""
+    check_device(device, "empty")
     return _factory(np.zeros(_shape(size, "empty"), _float_dtype(dtype)), requires_grad)
 
 
@@ -113,6 +119,7 @@ def full(
     size: Sequence[int], fill_value: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None
 ) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype is inferred from the value)."""
+    check_device(device, "full")
     target = _dtypes.infer_dtype(fill_value) if dtype is None else _dtypes.to_dtype(dtype)
     return _factory(np.full(_shape((size,), "full"), fill_value, target), requires_grad)
 
@@ -122,33 +129,51 @@ def _like(t: Any, dtype: Any) -> tuple[tuple, np.dtype]:
     return source.shape, source.dtype if dtype is None else _dtypes.to_dtype(dtype)
 
 
-def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(
+    t: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """Zeros with the shape (and dtype) of ``t``."""
+    check_device(device, "zeros_like")
     shape, target = _like(t, dtype)
     return _factory(np.zeros(shape, target), requires_grad)
 
 
-def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(
+    t: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """Ones with the shape (and dtype) of ``t``."""
+    check_device(device, "ones_like")
     shape, target = _like(t, dtype)
     return _factory(np.ones(shape, target), requires_grad)
 
 
-def empty_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty_like(
+    t: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """An uninitialised tensor (zeros) with the shape of ``t``."""
+    check_device(device, "empty_like")
     return zeros_like(t, dtype, requires_grad)
 
 
-def full_like(t: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full_like(
+    t: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """``fill_value`` everywhere, with the shape (and dtype) of ``t``."""
+    check_device(device, "full_like")
     shape, target = _like(t, dtype)
     return _factory(np.full(shape, fill_value, target), requires_grad)
 
 
 def arange(
-    start: float, end: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive); int64 unless a bound or step is a float."""
+    check_device(device, "arange")
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -159,34 +184,67 @@ def arange(
     return _factory(np.arange(start, end, step, dtype=_dtypes.to_dtype(dtype)), requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    device: Any = None,
+) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    check_device(device, "linspace")
     if steps < 0:
         raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
     return _factory(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """The identity matrix (n x m)."""
+    check_device(device, "eye")
     return _factory(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False, generator: Any = None) -> Tensor:
+def rand(
+    *size: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    generator: Any = None,
+    device: Any = None,
+) -> Tensor:
     """Uniform samples in [0, 1)."""
+    check_device(device, "rand")
     rng = generator or default_generator()
     array = rng.random(_shape(size, "rand")).astype(_float_dtype(dtype), copy=False)
     return _factory(array, requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, requires_grad: bool = False, generator: Any = None) -> Tensor:
+def randn(
+    *size: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    generator: Any = None,
+    device: Any = None,
+) -> Tensor:
     """Standard normal samples."""
+    check_device(device, "randn")
     rng = generator or default_generator()
     array = rng.standard_normal(_shape(size, "randn")).astype(_float_dtype(dtype), copy=False)
     return _factory(array, requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: Any = None) -> Tensor:
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Sequence[int] = (),
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Integers in [low, high) (``randint(high, size)`` also works)."""
+    check_device(device, "randint")
     if high is None:
         low, high = 0, low
     elif isinstance(high, (tuple, list)):
@@ -194,25 +252,35 @@ def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: 
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
     target = _dtypes.int64 if dtype is None else _dtypes.to_dtype(dtype)
-    return Tensor._from_array(default_generator().integers(low, high, tuple(size)).astype(target))
+    array = default_generator().integers(low, high, tuple(size)).astype(target)
+    return _factory(array, requires_grad)
 
 
-def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand_like(
+    t: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """Uniform samples with the shape (and dtype) of ``t``."""
+    check_device(device, "rand_like")
     shape, target = _like(t, dtype)
     return rand(shape, dtype=target, requires_grad=requires_grad)
 
 
-def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn_like(
+    t: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """Standard normal samples with the shape (and dtype) of ``t``."""
+    check_device(device, "randn_like")
     shape, target = _like(t, dtype)
     return randn(shape, dtype=target, requires_grad=requires_grad)
 
 
-def randperm(n: int, dtype: Any = None) -> Tensor:
+def randperm(
+    n: int, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """A random permutation of ``0..n-1``."""
+    check_device(device, "randperm")
     target = _dtypes.int64 if dtype is None else _dtypes.to_dtype(dtype)
-    return Tensor._from_array(default_generator().permutation(n).astype(target))
+    return _factory(default_generator().permutation(n).astype(target), requires_grad)
 
 
 def multinomial(probs: Tensor, num_samples: int, replacement: bool = False) -> Tensor:

@@ -14,6 +14,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import numpy as np
 
 from . import dtypes as _dtypes
+from .device import CPU as _CPU
+from .device import DEVICE_TYPES as _DEVICE_TYPES
+from .device import check_device as _check_device
+from .device import device as _Device
 from .grad_mode import is_grad_enabled, no_grad
 
 
@@ -155,9 +159,14 @@ class Tensor:
         return self._data.dtype
 
     @property
-    def device(self) -> str:
-        """Always ``'cpu'``: kept so PyTorch-style ``x.to(device)`` code runs."""
-        return "cpu"
+    def device(self) -> _Device:
+        """The device holding the data: always ``device(type='cpu')`` in graphgrad."""
+        return _CPU
+
+    @property
+    def is_cuda(self) -> builtins.bool:
+        """Whether the tensor is on a CUDA device: never."""
+        return False
 
     @property
     def requires_grad(self) -> builtins.bool:
@@ -340,30 +349,43 @@ class Tensor:
 
     # dtype conversion
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """Convert to a dtype (``to(ag.float64)``); device arguments (``'cpu'``) are accepted."""
+        """Convert to a dtype and/or device: ``to(ag.float64)``, ``to('cpu')``, ``to(other)``.
+
+        As PyTorch: ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` and the keywords
+        ``dtype``, ``device``, ``non_blocking``, ``copy`` (a new tensor even when nothing
+        changes). Devices other than the CPU raise a RuntimeError.
+        """
         dtype = kwargs.pop("dtype", None)
-        kwargs.pop("device", None)
+        device = kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("copy", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("memory_format", None)
         if kwargs:
-            raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        flags: list[builtins.bool] = []
         for arg in args:
-            if isinstance(arg, str) and arg.split(":")[0] in ("cpu",):
-                continue
-            if isinstance(arg, str) and arg.startswith(("cuda", "mps")):
-                raise RuntimeError(f"to: device {arg!r} is not available; this library runs on the CPU")
             if isinstance(arg, Tensor):
                 dtype = arg.dtype
-                continue
-            dtype = arg
-        if dtype is None:
-            return self
-        dtype = _dtypes.to_dtype(dtype)
-        if dtype == self._data.dtype:
-            return self
-        from .ops.elementwise import to_dtype
+            elif isinstance(arg, _Device) or (
+                isinstance(arg, str) and arg.partition(":")[0] in _DEVICE_TYPES
+            ):
+                device = arg
+            elif isinstance(arg, builtins.bool):
+                flags.append(arg)  # to(dtype, non_blocking, copy) positionally
+            elif isinstance(arg, builtins.int):
+                device = arg  # an accelerator index: refused below
+            elif arg is not None:
+                dtype = arg
+        _check_device(device, "Tensor.to")
+        copy = copy or (len(flags) > 1 and flags[1])
+        result = self
+        if dtype is not None and _dtypes.to_dtype(dtype) != self._data.dtype:
+            from .ops.elementwise import to_dtype
 
-        return to_dtype(self, dtype=dtype)
+            result = to_dtype(self, dtype=_dtypes.to_dtype(dtype))
+        if copy and result is self:
+            result = self.clone()
+        return result
 
     def astype(self, dtype: Any) -> Tensor:
         """Same as ``to(dtype)``."""
@@ -401,6 +423,13 @@ class Tensor:
 
     def cpu(self) -> Tensor:
         """Return self (everything is on the CPU)."""
+        return self
+
+    def cuda(self, device: Any = None, non_blocking: builtins.bool = False) -> Tensor:
+        """Move to a CUDA device: graphgrad has none, so this raises a RuntimeError."""
+        if device is None or isinstance(device, builtins.int):
+            device = "cuda" if device is None else f"cuda:{device}"
+        _check_device(device, "Tensor.cuda")
         return self
 
     def is_floating_point(self) -> builtins.bool:

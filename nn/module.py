@@ -14,6 +14,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import dtypes as _dtypes
+from autograd.device import check_device
 from autograd.function import module_scope
 from autograd.grad_mode import no_grad
 from autograd.tensor import RemovableHandle, Tensor
@@ -498,19 +499,21 @@ class Module:
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for arg in args:
             if isinstance(arg, Tensor):
                 dtype = arg.dtype
-            elif isinstance(arg, str) or arg is None:
-                device = arg if arg is not None else device
+            elif isinstance(arg, (str, ag.device)):
+                device = arg
+            elif isinstance(arg, bool) or arg is None:
+                continue  # non_blocking, positionally
+            elif isinstance(arg, int):
+                device = arg  # an accelerator index: refused below
             else:
                 dtype = arg
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise RuntimeError(
-                f"to: device {device!r} is not available; this library runs on the CPU"
-            )
+        check_device(device, f"{type(self).__name__}.to")
         if dtype is None:
             return self
         target = _dtypes.to_dtype(dtype)
@@ -535,6 +538,13 @@ class Module:
 
     def cpu(self) -> Module:
         """Return self (everything lives on the CPU)."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Move to a CUDA device: graphgrad has none, so this raises a RuntimeError."""
+        if device is None or isinstance(device, int):
+            device = "cuda" if device is None else f"cuda:{device}"
+        check_device(device, f"{type(self).__name__}.cuda")
         return self
 
     def type(self, dst_type: Any) -> Module:

@@ -1,0 +1,12 @@
+"""``ag.backends``, as ``torch.backends``: ``mps`` and ``cudnn`` report that they are absent.
+
+>>> import autograd as ag
+>>> ag.backends.mps.is_available(), ag.backends.cudnn.is_available()
+(False, False)
+"""
+
+from __future__ import annotations
+
+from . import cudnn, mps
+
+__all__ = ["mps", "cudnn"]
