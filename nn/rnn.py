@@ -2,7 +2,13 @@
 
 Parameter names, shapes, gate order (LSTM ``i, f, g, o``; GRU ``r, z, n``), initialisation and
 return values follow PyTorch, so state dicts move between the two unchanged. The math lives in
-the fused scans of ``nn/_scan.py`` (one direction of one layer per call).
+the fused scans of ``nn/_scan.py`` (one direction of one layer per call); LSTM projections
+(``proj_size``) step through time with Tensor ops.
+
+A ``PackedSequence`` input is run as its padded batch: the forward direction is unaffected by
+the padding after each sequence, the reverse direction runs over each sequence reversed within
+its own length, and every final state is read at its sequence's last step. Outputs and
+gradients equal PyTorch's.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ import numbers
 import warnings
 from typing import Any
 
+import numpy as np
+
 import autograd as ag
 from autograd.tensor import Tensor
 
@@ -20,6 +28,7 @@ from ._scan import gru_layer, lstm_layer, rnn_layer
 from .dropout import dropout as _dropout
 from .linear import linear
 from .module import Module, Parameter
+from .utils.rnn import PackedSequence, _pack_indices, pad_packed_sequence
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -78,11 +87,14 @@ class RNNBase(Module):
         _check_sizes(input_size, hidden_size)
         if num_layers <= 0:
             raise ValueError("num_layers must be greater than zero")
-        if proj_size != 0:
-            raise NotImplementedError(
-                f"{_NAMES[mode]}: proj_size={proj_size} is not supported (LSTM projections are "
-                "not implemented); use proj_size=0"
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError(
+                "proj_size should be a positive integer or zero to disable projections"
             )
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -96,17 +108,20 @@ class RNNBase(Module):
         num_directions = 2 if bidirectional else 1
         self._flat_weights_names: list[str] = []
         self._all_weights: list[list[str]] = []
+        real_hidden = proj_size if proj_size > 0 else hidden_size
         for layer in range(num_layers):
             for direction in range(num_directions):
-                layer_input = input_size if layer == 0 else hidden_size * num_directions
+                layer_input = input_size if layer == 0 else real_hidden * num_directions
                 suffix = "_reverse" if direction == 1 else ""
                 shapes: dict[str, tuple[int, ...]] = {
                     f"weight_ih_l{layer}{suffix}": (gate_size, layer_input),
-                    f"weight_hh_l{layer}{suffix}": (gate_size, hidden_size),
+                    f"weight_hh_l{layer}{suffix}": (gate_size, real_hidden),
                 }
                 if bias:
                     shapes[f"bias_ih_l{layer}{suffix}"] = (gate_size,)
                     shapes[f"bias_hh_l{layer}{suffix}"] = (gate_size,)
+                if proj_size > 0:
+                    shapes[f"weight_hr_l{layer}{suffix}"] = (proj_size, hidden_size)
                 for name, shape in shapes.items():
                     setattr(self, name, Parameter(ag.empty(*shape, dtype=dtype)))
                 self._flat_weights_names.extend(shapes)
@@ -171,9 +186,25 @@ class RNNBase(Module):
         if tuple(hx.shape) != expected:
             raise RuntimeError(f"Expected hidden{which} size {expected}, got {list(hx.shape)}")
 
-    def _prepare(self, input: Tensor, states: list[Tensor | None]) -> tuple:  # noqa: A002
-        """Check and reshape the input to time-major ``(T, N, I)`` and the states to 3-D."""
-        self._check_input(input)
+    def _state_sizes(self) -> list[int]:
+        """The last dim of each state: ``h`` (``proj_size`` if projecting) and, for LSTM, ``c``."""
+        h_size = self.proj_size if self.proj_size > 0 else self.hidden_size
+        return [h_size, self.hidden_size] if self.mode == "LSTM" else [h_size]
+
+    def _prepare(self, input: Any, states: list[Tensor | None]) -> tuple:  # noqa: A002
+        """Check the input and states; return time-major ``(T, N, I)``, 3-D states, the mode.
+
+        The mode is ``(batched, lengths)``: ``lengths`` holds each sequence's length for a
+        ``PackedSequence`` input (whose padded batch is returned, time-major), else None.
+        """
+        lengths = None
+        if isinstance(input, PackedSequence):
+            padded, length_tensor = pad_packed_sequence(input)
+            self._check_input(padded)
+            lengths = length_tensor.numpy()
+            input = padded
+        else:
+            self._check_input(input)
         batched = input.ndim == 3
         name = _NAMES[self.mode]
         given = [s for s in states if s is not None]
@@ -191,20 +222,33 @@ class RNNBase(Module):
         if not batched:
             input = input.unsqueeze(1)
             states = [None if s is None else s.unsqueeze(1) for s in states]
-        elif self.batch_first:
+        elif self.batch_first and lengths is None:
             input = input.transpose(0, 1)
         num_directions = 2 if self.bidirectional else 1
-        expected = (self.num_layers * num_directions, input.shape[1], self.hidden_size)
         filled: list[Tensor] = []
-        for k, initial in enumerate(states):
+        for k, (initial, size) in enumerate(zip(states, self._state_sizes())):
+            expected = (self.num_layers * num_directions, input.shape[1], size)
             if initial is None:
                 filled.append(ag.zeros(*expected, dtype=input.dtype))
             else:
                 self._check_hidden(initial, expected, f"[{k}]" if len(states) > 1 else "")
                 filled.append(initial)
-        return input, filled, batched
+        return input, filled, (batched, lengths)
 
-    def _finish(self, output: Tensor, batched: bool) -> Tensor:
+    def _finish(self, output: Tensor, mode: tuple, input: Any) -> Any:  # noqa: A002
+        batched, lengths = mode
+        if lengths is not None:
+            # Pack the valid steps of the padded output as the input was packed.
+            batch_sizes = np.asarray(input.batch_sizes._data, dtype=np.int64)
+            order = (
+                np.arange(output.shape[1])
+                if input.sorted_indices is None
+                else np.asarray(input.sorted_indices._data, dtype=np.int64)
+            )
+            time_index, batch_index = _pack_indices(batch_sizes, order)
+            data = output[Tensor._from_array(time_index), Tensor._from_array(batch_index)]
+            return PackedSequence(data, input.batch_sizes, input.sorted_indices,
+                                  input.unsorted_indices)  # fmt: skip
         if not batched:
             return output.squeeze(1)
         return output.transpose(0, 1) if self.batch_first else output
@@ -222,25 +266,45 @@ class RNNBase(Module):
             getattr(self, f"bias_hh_l{layer}{suffix}"),
         )
 
-    def _scan(self, x: Tensor, states: list[Tensor], layer: int, direction: int) -> tuple:
-        """Run one direction of one layer; return its outputs ``(T, N, H)`` and final states."""
+    def _scan(self, x: Tensor, states: list[Tensor], layer: int, direction: int,
+              reverse: bool) -> tuple[Tensor, list[Tensor]]:  # fmt: skip
+        """Run one direction of one layer over ``x`` (backwards in time if ``reverse``).
+
+        Return the outputs ``(T, N, H_out)`` and the sequence of every state ``(T, N, H)``.
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement _scan (RNN, LSTM and GRU do)")
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
+    def forward(self, input: Any, hx: Tensor | None = None) -> tuple[Any, Tensor]:  # noqa: A002
         """Run RNN and GRU (one state): return ``(output, h_n)``; LSTM overrides it."""
-        x, (h0,), batched = self._prepare(input, [hx])
-        output, (finals,) = self._layers(x, [h0])
+        x, (h0,), mode = self._prepare(input, [hx])
+        output, (finals,) = self._layers(x, [h0], mode[1])
         h_n = ag.stack(finals)
-        return self._finish(output, batched), (h_n if batched else h_n.squeeze(1))
+        return self._finish(output, mode, input), (h_n if mode[0] else h_n.squeeze(1))
 
-    def _layers(self, x: Tensor, states: list[Tensor]) -> tuple[Tensor, list[list[Tensor]]]:
+    def _layers(self, x: Tensor, states: list[Tensor],
+                lengths: np.ndarray | None = None) -> tuple[Tensor, list[list[Tensor]]]:  # fmt: skip
         num_directions = 2 if self.bidirectional else 1
         finals: list[list[Tensor]] = [[] for _ in states]
+        flip = last_step = None
+        if lengths is not None:
+            flip = _reversal_index(x.shape[0], lengths)
+            last_step = Tensor._from_array(np.asarray(lengths, dtype=np.int64) - 1)
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(num_directions):
                 index = layer * num_directions + direction
-                y, last = self._scan(x, [s[index] for s in states], layer, direction)
+                initial = [s[index] for s in states]
+                if flip is None:
+                    y, sequences = self._scan(x, initial, layer, direction, reverse=direction == 1)
+                    last = [seq[0] if direction == 1 else seq[-1] for seq in sequences]
+                else:
+                    # Reverse each sequence within its own length, so that the padding comes
+                    # after it in both directions; then read every state at its last step.
+                    x_in = x if direction == 0 else x[flip, _columns(x.shape[1])]
+                    y, sequences = self._scan(x_in, initial, layer, direction, reverse=False)
+                    last = [seq[last_step, _columns(x.shape[1])] for seq in sequences]
+                    if direction == 1:
+                        y = y[flip, _columns(x.shape[1])]
                 outputs.append(y)
                 for k, value in enumerate(last):
                     finals[k].append(value)
@@ -248,6 +312,18 @@ class RNNBase(Module):
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = _dropout(x, self.dropout, True)
         return x, finals
+
+
+def _reversal_index(steps: int, lengths: np.ndarray) -> Tensor:
+    """``(T, B)`` time indices that reverse each sequence within its length (padding stays)."""
+    t = np.arange(steps)[:, None]
+    flipped = np.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)
+    return Tensor._from_array(flipped.astype(np.int64))
+
+
+def _columns(batch: int) -> Tensor:
+    """The batch indices ``0..B-1`` (the second index of a per-sequence gather)."""
+    return Tensor._from_array(np.arange(batch, dtype=np.int64))
 
 
 class RNN(RNNBase):
@@ -280,11 +356,12 @@ class RNN(RNNBase):
         super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, 0, device, dtype)  # fmt: skip
 
-    def _scan(self, x: Tensor, states: list[Tensor], layer: int, direction: int) -> tuple:
+    def _scan(self, x: Tensor, states: list[Tensor], layer: int, direction: int,
+              reverse: bool) -> tuple[Tensor, list[Tensor]]:  # fmt: skip
         w_ih, w_hh, b_ih, b_hh = self._layer_params(layer, direction)
         xw = linear(x, w_ih, None if b_ih is None else b_ih + b_hh)
-        y = rnn_layer(xw, states[0], w_hh, nonlinearity=self.nonlinearity, reverse=direction == 1)
-        return y, [y[0] if direction == 1 else y[-1]]
+        y = rnn_layer(xw, states[0], w_hh, nonlinearity=self.nonlinearity, reverse=reverse)
+        return y, [y]
 
 
 class LSTM(RNNBase):
@@ -307,23 +384,49 @@ class LSTM(RNNBase):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, proj_size, device, dtype)  # fmt: skip
 
-    def _scan(self, x: Tensor, states: list[Tensor], layer: int, direction: int) -> tuple:
+    def _scan(self, x: Tensor, states: list[Tensor], layer: int, direction: int,
+              reverse: bool) -> tuple[Tensor, list[Tensor]]:  # fmt: skip
         w_ih, w_hh, b_ih, b_hh = self._layer_params(layer, direction)
         xw = linear(x, w_ih, None if b_ih is None else b_ih + b_hh)
-        out = lstm_layer(xw, states[0], states[1], w_hh, reverse=direction == 1)
+        if self.proj_size > 0:
+            suffix = "_reverse" if direction == 1 else ""
+            w_hr = getattr(self, f"weight_hr_l{layer}{suffix}")
+            h, c = _projected_lstm(xw, states[0], states[1], w_hh, w_hr, reverse)
+            return h, [h, c]
+        out = lstm_layer(xw, states[0], states[1], w_hh, reverse=reverse)
         hidden = self.hidden_size
-        last = 0 if direction == 1 else -1
-        return out[..., :hidden], [out[last, :, :hidden], out[last, :, hidden : 2 * hidden]]
+        h = out[..., :hidden]
+        return h, [h, out[..., hidden : 2 * hidden]]
 
-    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple:  # type: ignore[override]  # noqa: A002
+    def forward(self, input: Any, hx: tuple[Tensor, Tensor] | None = None) -> tuple:  # type: ignore[override]  # noqa: A002
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
-        x, states, batched = self._prepare(input, [None, None] if hx is None else list(hx))
-        output, (h_finals, c_finals) = self._layers(x, states)
+        x, states, mode = self._prepare(input, [None, None] if hx is None else list(hx))
+        output, (h_finals, c_finals) = self._layers(x, states, mode[1])
         h_n, c_n = ag.stack(h_finals), ag.stack(c_finals)
-        if not batched:
+        if not mode[0]:
             h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
-        return self._finish(output, batched), (h_n, c_n)
+        return self._finish(output, mode, input), (h_n, c_n)
+
+
+def _projected_lstm(xw: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, w_hr: Tensor,
+                    reverse: bool) -> tuple[Tensor, Tensor]:  # fmt: skip
+    """An LSTM with a projected hidden state ``h_t = W_hr (o_t * tanh(c_t))``, step by step.
+
+    Shape: xw ``(T, N, 4H)`` (``x W_ih^T + b_ih + b_hh``), h0 ``(N, P)``, c0 ``(N, H)``, w_hh
+    ``(4H, P)``, w_hr ``(P, H)``; returns the ``h`` ``(T, N, P)`` and ``c`` ``(T, N, H)``
+    sequences (in time order).
+    """
+    steps = xw.shape[0]
+    hs: list[Tensor] = [h0] * steps
+    cs: list[Tensor] = [c0] * steps
+    h, c = h0, c0
+    for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+        i, f, g, o = (xw[t] + h @ w_hh.T).chunk(4, 1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        h = (o.sigmoid() * c.tanh()) @ w_hr.T
+        hs[t], cs[t] = h, c
+    return ag.stack(hs), ag.stack(cs)
 
 
 class GRU(RNNBase):
@@ -344,12 +447,13 @@ class GRU(RNNBase):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, 0, device, dtype)  # fmt: skip
 
-    def _scan(self, x: Tensor, states: list[Tensor], layer: int, direction: int) -> tuple:
+    def _scan(self, x: Tensor, states: list[Tensor], layer: int, direction: int,
+              reverse: bool) -> tuple[Tensor, list[Tensor]]:  # fmt: skip
         w_ih, w_hh, b_ih, b_hh = self._layer_params(layer, direction)
         if b_hh is None:
             b_hh = ag.zeros(w_hh.shape[0], dtype=w_hh.dtype)
-        y = gru_layer(linear(x, w_ih, b_ih), states[0], w_hh, b_hh, reverse=direction == 1)
-        return y, [y[0] if direction == 1 else y[-1]]
+        y = gru_layer(linear(x, w_ih, b_ih), states[0], w_hh, b_hh, reverse=reverse)
+        return y, [y]
 
 
 class RNNCellBase(Module):

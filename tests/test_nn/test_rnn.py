@@ -264,9 +264,12 @@ def test_lstm_second_order_gradient_matches_torch():
         assert_close(p_o.grad, p_t.grad, atol=1e-9)
 
 
-def test_lstm_proj_size_is_rejected_clearly():
-    with pytest.raises(NotImplementedError, match="proj_size"):
-        nn.LSTM(3, 4, proj_size=2)
+def test_proj_size_errors_as_pytorch():
+    for lib in (nn, torch.nn):
+        with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
+            lib.LSTM(3, 4, proj_size=4)
+        with pytest.raises(ValueError, match="proj_size should be a positive integer or zero"):
+            lib.LSTM(3, 4, proj_size=-1)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Gradient clipping and flattening parameters to one vector (``nn.utils``)."""
+"""``nn.utils``: gradient clipping, flattening parameters to one vector, and (in
+``nn.utils.rnn``) packing of variable-length sequences."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import numpy as np
 
 import autograd as ag
 from autograd.tensor import Tensor
+
+from . import rnn
 
 TensorOrTensors = Tensor | Iterable[Tensor]
 
@@ -19,6 +22,7 @@ __all__ = [
     "get_total_norm",
     "parameters_to_vector",
     "vector_to_parameters",
+    "rnn",
 ]
 
 
