@@ -13,6 +13,12 @@ from parity import assert_close, import_torch, module_parity
 
 torch = import_torch()
 
+# PyTorch's own notes about its fast paths, not about the comparison.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:enable_nested_tensor is True:UserWarning"),
+    pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask:UserWarning"),
+]
+
 RNG = np.random.default_rng(21)
 E, HEADS, FF = 8, 2, 12
 
