@@ -414,8 +414,8 @@ def test_bad_structure_metadata_is_reported(tmp_path, tree, match):
 
 
 def test_newer_container_version_is_reported(tmp_path):
-    with pytest.raises(RuntimeError, match="container version '2'"):
-        ag.load(crafted(tmp_path, "1", version="2"))
+    with pytest.raises(RuntimeError, match="container version '3'"):
+        ag.load(crafted(tmp_path, "1", version="3"))
 
 
 def test_foreign_files_are_rejected_without_executing_anything(tmp_path):
@@ -515,3 +515,270 @@ def test_module_checkpoint_resume_is_bit_identical(tmp_path):
     run(model, opt, sched, 12 - checkpoint["epoch"], start=checkpoint["epoch"])
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(value.data, expected[name], err_msg=name)
+
+
+# whole modules: ag.save(model, path); ag.load(path, weights_only=False)
+
+import importlib  # noqa: E402
+import textwrap  # noqa: E402
+
+import nn  # noqa: E402
+
+MODEL_SOURCE = textwrap.dedent(
+    """
+    import autograd as ag
+    import nn
+    import nn.functional as F
+
+
+    class Classifier(nn.Module):
+        def __init__(self, hidden, classes=3, activation=F.relu):
+            super().__init__()
+            self.encoder = nn.Sequential(nn.Linear(4, hidden), nn.Tanh())
+            self.head = nn.Linear(hidden, classes)
+            self.tied = self.head  # the same module twice
+            self.activation = activation  # a top-level function, saved by import path
+            self.temperature = 2.0
+            self.labels = ("cat", "dog", "eel")
+            self.config = {"hidden": hidden, "dropout": [0.1, 0.2], "dtype": ag.float64}
+            self.register_buffer("calls", ag.tensor(0))
+            self.register_buffer("scratch", ag.zeros(2), persistent=False)
+            self.scale = nn.Parameter(ag.ones(1))
+            self.frozen = nn.Parameter(ag.tensor([0.5]), requires_grad=False)
+
+        def forward(self, x):
+            return self.head(self.activation(self.encoder(x))) * self.scale / self.temperature
+    """
+)
+
+
+@pytest.fixture
+def model_module(tmp_path, monkeypatch):
+    """An importable module defining a model class (as a user's models.py would)."""
+    name = f"user_models_{abs(hash(str(tmp_path)))}"
+    (tmp_path / f"{name}.py").write_text(MODEL_SOURCE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module(name)
+    yield module
+    sys.modules.pop(name, None)
+
+
+def save_bytes(obj):
+    buffer = io.BytesIO()
+    ag.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def test_whole_model_round_trip_with_weights_only_false(model_module, tmp_path):
+    ag.manual_seed(0)
+    model = model_module.Classifier(hidden=5).double()
+    model.eval()
+    path = tmp_path / "model.pt"
+    ag.save(model, path)
+    loaded = ag.load(path, weights_only=False)
+    assert type(loaded) is model_module.Classifier and loaded is not model
+    assert not loaded.training and not loaded.encoder[0].training
+    assert loaded.tied is loaded.head and loaded.activation is model.activation
+    assert loaded.temperature == 2.0 and loaded.labels == ("cat", "dog", "eel")
+    assert loaded.config == {"hidden": 5, "dropout": [0.1, 0.2], "dtype": ag.float64}
+    assert list(loaded.state_dict()) == list(model.state_dict())
+    for (name, ours), (_, theirs) in zip(model.state_dict().items(), loaded.state_dict().items()):
+        assert theirs.dtype == ours.dtype, name
+        np.testing.assert_array_equal(theirs.data, ours.data, err_msg=name)
+    assert "scratch" in loaded._buffers and "scratch" not in loaded.state_dict()
+    assert loaded.scale.requires_grad and not loaded.frozen.requires_grad
+    assert isinstance(loaded.scale, nn.Parameter)
+    x = ag.randn(6, 4, dtype=ag.float64)
+    np.testing.assert_array_equal(loaded(x).detach().numpy(), model(x).detach().numpy())
+    assert repr(loaded) == repr(model)
+    # it trains like the original
+    loaded.train()
+    opt = optim.SGD(loaded.parameters(), lr=0.1)
+    loss = loaded(x).sum()
+    loss.backward()
+    opt.step()
+    assert loaded.head.weight.grad is not None
+
+
+def test_weights_only_true_refuses_a_whole_module_and_says_how_to_load_it(model_module):
+    data = save_bytes({"model": model_module.Classifier(hidden=3), "epoch": 4})
+    with pytest.raises(serialization.WeightsOnlyError) as info:
+        ag.load(io.BytesIO(data))
+    message = str(info.value)
+    assert f"{model_module.__name__}.Classifier" in message
+    assert "weights_only=False" in message and "imports and runs the code" in message
+    assert isinstance(info.value, RuntimeError) and isinstance(info.value, pickle.UnpicklingError)
+    checkpoint = ag.load(io.BytesIO(data), weights_only=False)
+    assert checkpoint["epoch"] == 4 and isinstance(checkpoint["model"], model_module.Classifier)
+
+
+LAYERS = {
+    "mlp": (
+        lambda: nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Dropout(0.5), nn.Linear(4, 2)),
+        lambda: (ag.randn(2, 3),),
+    ),
+    "conv2d": (
+        lambda: nn.Conv2d(2, 3, 3, stride=2, padding=1, bias=False),
+        lambda: (ag.randn(1, 2, 5, 5),),
+    ),
+    "conv-bn-pool": (
+        lambda: nn.Sequential(nn.Conv1d(2, 4, 3), nn.BatchNorm1d(4), nn.MaxPool1d(2)),
+        lambda: (ag.randn(2, 2, 9),),
+    ),
+    "lstm": (
+        lambda: nn.LSTM(3, 5, num_layers=2, batch_first=True, bidirectional=True),
+        lambda: (ag.randn(2, 4, 3),),
+    ),
+    "gru": (lambda: nn.GRU(3, 4), lambda: (ag.randn(4, 2, 3),)),
+    "embedding": (lambda: nn.Embedding(10, 3, padding_idx=0), lambda: (ag.tensor([[0, 3, 9]]),)),
+    "attention": (
+        lambda: nn.MultiheadAttention(8, 2, batch_first=True),
+        lambda: (ag.randn(2, 3, 8), ag.randn(2, 3, 8), ag.randn(2, 3, 8)),
+    ),
+    "transformer-layer": (
+        lambda: nn.TransformerEncoderLayer(8, 2, dim_feedforward=16),
+        lambda: (ag.randn(3, 2, 8),),
+    ),
+    "containers": (
+        lambda: nn.ModuleDict({"a": nn.Linear(2, 2), "b": nn.ModuleList([nn.ReLU(), nn.GELU()])}),
+        None,
+    ),
+}
+
+
+def flat_outputs(value):
+    if isinstance(value, ag.Tensor):
+        return [value.detach().numpy()]
+    if isinstance(value, (tuple, list)):
+        return [array for item in value for array in flat_outputs(item)]
+    return []
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_builtin_layers_round_trip(name):
+    make, inputs = LAYERS[name]
+    ag.manual_seed(1)
+    model = make()
+    if inputs is not None and name == "conv-bn-pool":
+        model(*inputs())  # move the running statistics away from their start
+    model.eval()
+    loaded = ag.load(io.BytesIO(save_bytes(model)), weights_only=False)
+    assert type(loaded) is type(model) and repr(loaded) == repr(model)
+    assert not any(m.training for m in loaded.modules())
+    assert list(loaded.state_dict()) == list(model.state_dict())
+    for (key, ours), (_, theirs) in zip(model.state_dict().items(), loaded.state_dict().items()):
+        np.testing.assert_array_equal(theirs.data, ours.data, err_msg=key)
+    if inputs is not None:
+        args = inputs()
+        for a, b in zip(flat_outputs(model(*args)), flat_outputs(loaded(*args)), strict=True):
+            np.testing.assert_array_equal(b, a)
+
+
+def test_a_saved_module_file_holds_the_weights_under_state_dict_names():
+    torch = import_torch()
+    from safetensors.torch import load as torch_load
+
+    model = nn.Sequential(nn.Linear(3, 2), nn.Tanh(), nn.Linear(2, 1))
+    weights = torch_load(save_bytes(model))
+    assert sorted(weights) == sorted(model.state_dict())
+    twin = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1))
+    twin.load_state_dict(weights)
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    np.testing.assert_allclose(
+        twin(torch.from_numpy(x)).detach().numpy(), model(ag.tensor(x)).detach().numpy(), rtol=1e-6
+    )
+
+
+def test_missing_or_renamed_classes_are_named(model_module, tmp_path):
+    data = save_bytes(model_module.Classifier(hidden=3))
+    name = model_module.__name__
+    sys.modules.pop(name)
+    (tmp_path / f"{name}.py").unlink()
+    with pytest.raises(
+        ModuleNotFoundError,
+        match=f"can't find the class {name}.Classifier.*{name!r} can't be imported",
+    ):
+        ag.load(io.BytesIO(data), weights_only=False)
+    (tmp_path / f"{name}.py").write_text(MODEL_SOURCE.replace("class Classifier", "class Renamed"))
+    importlib.invalidate_caches()
+    with pytest.raises(AttributeError, match=f"{name}.Classifier.*no attribute 'Classifier'"):
+        ag.load(io.BytesIO(data), weights_only=False)
+    sys.modules.pop(name, None)
+
+
+def test_classes_that_are_not_modules_are_refused(tmp_path):
+    data = save_bytes(nn.Linear(2, 2))
+    header_size = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8 : 8 + header_size])
+    tree = json.loads(header["__metadata__"]["graphgrad.tree"])
+    for target, error, match in [
+        (
+            "collections:OrderedDict",
+            TypeError,
+            "collections.OrderedDict .* is not an nn.Module subclass",
+        ),
+        ("os:system", TypeError, "os.system .* is not an nn.Module subclass"),
+    ]:
+        tree["$module"]["class"] = target
+        arrays = safetensors.numpy.load(data)
+        metadata = dict(header["__metadata__"], **{"graphgrad.tree": json.dumps(tree)})
+        path = tmp_path / "crafted.safetensors"
+        path.write_bytes(safetensors.numpy.save(arrays, metadata=metadata))
+        with pytest.raises(error, match=match):
+            ag.load(path, weights_only=False)
+        with pytest.raises(
+            serialization.WeightsOnlyError, match="collections.OrderedDict|os.system"
+        ):
+            ag.load(path)
+
+
+def test_modules_that_cannot_be_saved_are_named():
+    class Local(nn.Module):
+        def forward(self, x):
+            return x
+
+    with pytest.raises(TypeError, match="defined inside a function"):
+        ag.save(Local(), io.BytesIO())
+    holder = nn.Sequential(nn.Linear(2, 2))
+    holder.transform = lambda x: x
+    with pytest.raises(TypeError, match=r"at obj\.transform.*lambda"):
+        ag.save(holder, io.BytesIO())
+    holder = nn.Sequential(nn.Linear(2, 2))
+    holder.config = object()
+    with pytest.raises(TypeError, match=r"builtins.object at obj\.config"):
+        ag.save(holder, io.BytesIO())
+    hooked = nn.Linear(2, 2)
+    hooked.register_forward_hook(lambda module, args, out: None)
+    with pytest.warns(UserWarning, match="hooks registered on obj .* are not saved"):
+        ag.save(hooked, io.BytesIO())
+
+
+@pytest.mark.parametrize(
+    "map_location",
+    [None, "cpu", ag.device("cpu"), {"cuda:0": "cpu"}, lambda storage, location: storage],
+    ids=["none", "str", "device", "dict", "callable"],
+)
+def test_map_location_accepts_the_cpu(map_location):
+    data = save_bytes({"w": ag.ones(2)})
+    loaded = ag.load(io.BytesIO(data), map_location=map_location)
+    np.testing.assert_array_equal(loaded["w"].data, [1.0, 1.0])
+
+
+def test_map_location_to_another_device_is_refused():
+    data = save_bytes({"w": ag.ones(2)})
+    for target in ("cuda", {"cpu": "cuda:0"}, ag.device("mps")):
+        with pytest.raises(RuntimeError, match="graphgrad computes on the CPU"):
+            ag.load(io.BytesIO(data), map_location=target)
+    with pytest.raises(TypeError, match="unexpected arguments"):
+        ag.load(io.BytesIO(data), encoding="latin1")
+
+
+def test_plain_values_new_in_version_2_load_with_weights_only():
+    value = {
+        "dtype": ag.float32,
+        "device": ag.device("cpu"),
+        "tags": {1, 2},
+        "frozen": frozenset("ab"),
+    }
+    loaded = ag.load(io.BytesIO(save_bytes(value)))
+    assert loaded == value and type(loaded["tags"]) is set and type(loaded["frozen"]) is frozenset
