@@ -86,6 +86,16 @@ LAYERS = [
     ("upsample_bilinear", lambda lib: lib.Upsample(size=(5, 7), mode="bilinear"), _normal(2, 3, 3, 4), "train"),
     ("adaptive_max_pool1d", lambda lib: lib.AdaptiveMaxPool1d(3), _normal(2, 3, 7), "train"),
     ("adaptive_max_pool2d", lambda lib: lib.AdaptiveMaxPool2d((2, 3)), _normal(2, 3, 5, 7), "train"),
+    ("dropout3d_eval", lambda lib: lib.Dropout3d(0.5), _normal(2, 3, 2, 2, 2), "eval"),
+    ("upsampling_bilinear2d", lambda lib: lib.UpsamplingBilinear2d(scale_factor=2), _normal(2, 3, 3, 4), "train"),
+    ("upsampling_nearest2d", lambda lib: lib.UpsamplingNearest2d(size=(5, 6)), _normal(2, 3, 3, 4), "train"),
+    ("bilinear", lambda lib: lib.Bilinear(3, 4, 5), (_normal(6, 3), _normal(6, 4)), "train"),
+    ("cosine_similarity", lambda lib: lib.CosineSimilarity(dim=1), (_normal(4, 6), _normal(4, 6)), "train"),
+    ("pairwise_distance", lambda lib: lib.PairwiseDistance(p=2.0), (_normal(4, 6), _normal(4, 6)), "train"),
+    ("transformer_decoder_layer", lambda lib: lib.TransformerDecoderLayer(8, 2, 16, dropout=0.0),
+     (_normal(5, 2, 8), _normal(4, 2, 8)), "train"),
+    ("transformer", lambda lib: lib.Transformer(8, 2, 1, 1, 16, dropout=0.0, batch_first=True),
+     (_normal(2, 4, 8), _normal(2, 5, 8)), "train"),
     ("embedding", lambda lib: lib.Embedding(10, 4), np.array([[1, 2, 1], [9, 1, 0]]), "train"),
     ("embedding_padding", lambda lib: lib.Embedding(10, 4, padding_idx=2), np.array([[2, 3, 2], [3, 1, 2]]), "train"),
     ("sequential_mlp", lambda lib: lib.Sequential(lib.Linear(4, 6), lib.BatchNorm1d(6), lib.GELU(),
@@ -109,19 +119,20 @@ def test_layer_matches_pytorch(builder, x, mode):
     ours.load_state_dict(theirs.state_dict())
     theirs.train(mode == "train"), ours.train(mode == "train")
 
-    floating = x.dtype.kind == "f"
-    x_t = torch.tensor(x, requires_grad=floating)
-    x_o = ag.tensor(x, requires_grad=floating)
-    out_t, out_o = theirs(x_t), ours(x_o)
+    inputs = x if isinstance(x, tuple) else (x,)  # a tuple: a layer with several inputs
+    xs_t = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in inputs]
+    xs_o = [ag.tensor(a, requires_grad=a.dtype.kind == "f") for a in inputs]
+    out_t, out_o = theirs(*xs_t), ours(*xs_o)
     assert out_o.shape == tuple(out_t.shape) and out_o.dtype == ag.float32
     np.testing.assert_allclose(out_o.detach().numpy(), out_t.detach().numpy(), rtol=1e-5, atol=1e-5)
 
     upstream = _normal(*out_t.shape)
     out_t.backward(torch.from_numpy(upstream))
     out_o.backward(ag.tensor(upstream))
-    if floating:
-        assert np.isfinite(x_o.grad.numpy()).all()
-        np.testing.assert_allclose(x_o.grad.numpy(), x_t.grad.numpy(), rtol=1e-4, atol=1e-5)
+    for x_o, x_t in zip(xs_o, xs_t):
+        if x_t.requires_grad:
+            assert np.isfinite(x_o.grad.numpy()).all()
+            np.testing.assert_allclose(x_o.grad.numpy(), x_t.grad.numpy(), rtol=1e-4, atol=1e-5)
     grads_t = {n: p.grad for n, p in theirs.named_parameters()}
     for name, p in ours.named_parameters():
         assert p.grad is not None and p.grad.dtype == ag.float32, name
