@@ -436,6 +436,16 @@ class WeightsOnlyError(pickle.UnpicklingError, RuntimeError):
 
     A ``RuntimeError`` and, like PyTorch's error for the same case, a
     ``pickle.UnpicklingError`` (nothing is unpickled either way).
+
+    Example:
+        >>> import autograd as ag, io, nn
+        >>> buffer = io.BytesIO()
+        >>> ag.save(nn.Linear(2, 1), buffer)
+        >>> try:
+        ...     ag.load(io.BytesIO(buffer.getvalue()))
+        ... except ag.serialization.WeightsOnlyError as error:
+        ...     print(str(error)[:70])
+        ag.load: <file object> holds a whole nn.Module (class nn.linear.Linear
     """
 
 
