@@ -1,6 +1,7 @@
 """Where a forward leaves the graph: a record kept only inside ``ag.viz.record(cuts=True)``.
 
-Inside the block every op call, ``detach()`` and ``.data`` is watched. A result that does not
+Inside the block every primitive call (through ``TRACE.call_observer``), ``detach()`` and
+``.data`` is watched. A result that does not
 require grad although an input did (``detach()``, ``.data``, ``no_grad()``, a cast to an
 integer dtype, ``argmax``/comparisons) gets a ``Cut``: what cut it, the line, and the tensors it
 was computed from; a recorded op that reads such a result remembers which input it was. Every
@@ -20,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .function import Node, OpSpec
+from .function import TRACE, Node, OpSpec
 from .grad_mode import is_grad_enabled
 from .tensor import Tensor
 
@@ -194,74 +195,52 @@ def describe_chain(cut: Cut, tensor: Tensor, name: str) -> str:
     return f"{name} goes through " + ", then ".join(steps)
 
 
-def _inputs(args: tuple, kwargs: dict) -> list[Any]:
-    found: list[Any] = []
-    for value in list(args) + list(kwargs.values()):
-        if isinstance(value, (list, tuple)):
-            found.extend(v for v in value if isinstance(v, (Tensor, np.ndarray)))
-        elif isinstance(value, (Tensor, np.ndarray)):
-            found.append(value)
-    return found
-
-
-def _tensor_args(spec: OpSpec, args: tuple) -> list[Any]:
-    """The tensor arguments of a primitive call, in input-slot order."""
-    if spec.tensor_params and spec.tensor_params[0].startswith("*"):
-        return list(args)
-    return list(args[: len(spec.tensor_params)])
-
-
-def _watch_call(original: Callable[..., Any]) -> Callable[..., Any]:
+def _observe_call(spec: OpSpec, inputs: Any, options: dict, out: Any) -> None:
+    """``TRACE.call_observer``: note cuts made by this primitive call and cut inputs it reads."""
     from . import anomaly
 
-    def call(spec: OpSpec, *args: Any, **kwargs: Any) -> Any:
-        out = original(spec, *args, **kwargs)
-        if anomaly._state.in_backward:
-            return out
-        inputs = _inputs(args, kwargs)
-        carriers = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
-        tainted = [c for c in (cut_of(t) for t in inputs) if c is not None]
-        outputs = out if isinstance(out, (tuple, list)) else (out,)
-        line: str | None = None
-        for result in outputs:
-            if not isinstance(result, Tensor):
-                continue
-            node = result._grad_fn
-            if node is not None:
-                if getattr(node, "spec", None) is spec and _lookup(_NODE_LINES, node) is None:
-                    line = line or _user_line()
-                    if line:
-                        _remember(_NODE_LINES, node, line)
-                    if tainted:
-                        slots = [
-                            (slot, cut)
-                            for slot, arg in enumerate(_tensor_args(spec, args))
-                            if (cut := cut_of(arg)) is not None
-                        ]
-                        if slots:
-                            _remember(_NODE_CUTS, node, slots)
-            elif carriers or tainted:
-                if carriers and not is_grad_enabled():
-                    kind = "no_grad"
-                elif carriers and not spec.differentiable:
-                    kind = "non_differentiable"
-                elif carriers and result.dtype.kind != "f":
-                    kind = "integer"
-                elif carriers:
-                    kind = "non_differentiable"
-                else:
-                    kind = "no_grad"  # computed from an earlier cut: carry it on
+    if anomaly._state.in_backward:
+        return
+    carriers = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    tainted = [c for c in (_cut_of_input(t) for t in inputs) if c is not None]
+    outputs = out if isinstance(out, (tuple, list)) else (out,)
+    line: str | None = None
+    for result in outputs:
+        if not isinstance(result, Tensor):
+            continue
+        node = result._grad_fn
+        if node is not None:
+            if _lookup(_NODE_LINES, node) is None:
                 line = line or _user_line()
-                cut = Cut(
-                    kind, spec.name, line, [weakref.ref(t) for t in carriers], tainted,
-                    dtype=result.dtype,
-                )  # fmt: skip
-                if not carriers and len(tainted) == 1:
-                    cut = tainted[0]  # plain arithmetic on a cut tensor: the same cut
-                _remember(_CUTS, result, cut)
-        return out
+                if line:
+                    _remember(_NODE_LINES, node, line)
+            slots = [(slot, cut) for slot, t in enumerate(inputs) if (cut := _cut_of_input(t))]
+            if slots:
+                _remember(_NODE_CUTS, node, slots)
+        elif carriers or tainted:
+            if not carriers and len(tainted) == 1:
+                _remember(_CUTS, result, tainted[0])  # arithmetic on a cut tensor: the same cut
+                continue
+            if not carriers:
+                kind = "no_grad"
+            elif not is_grad_enabled():
+                kind = "no_grad"
+            elif spec.differentiable and result.dtype.kind != "f":
+                kind = "integer"
+            else:
+                kind = "non_differentiable"
+            line = line or _user_line()
+            cut = Cut(kind, spec.name, line, [weakref.ref(t) for t in carriers], tainted,
+                      dtype=result.dtype)  # fmt: skip
+            _remember(_CUTS, result, cut)
 
-    return call
+
+def _cut_of_input(value: Any) -> Cut | None:
+    """The cut of an op input: a tensor without graph that came through a cut, or one wrapping
+    an array handed out by ``.data``."""
+    if not isinstance(value, Tensor) or value.requires_grad:
+        return None
+    return _lookup(_CUTS, value) or _lookup(_ARRAY_CUTS, value._data)
 
 
 def _watch_detach(original: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
@@ -294,8 +273,15 @@ class track:
 
     def __enter__(self) -> track:
         if _state["depth"] == 0:
-            self._originals = (OpSpec.__call__, Tensor.detach, Tensor.__dict__["data"])
-            OpSpec.__call__ = _watch_call(OpSpec.__call__)  # type: ignore[method-assign]
+            previous = TRACE.call_observer
+            self._originals = (previous, Tensor.detach, Tensor.__dict__["data"])
+
+            def observe(spec: Any, inputs: Any, options: dict, out: Any) -> None:
+                _observe_call(spec, inputs, options, out)
+                if previous is not None:
+                    previous(spec, inputs, options, out)
+
+            TRACE.call_observer = observe
             Tensor.detach = _watch_detach(Tensor.detach)  # type: ignore[method-assign,assignment]
             Tensor.data = _watch_data(Tensor.__dict__["data"])  # type: ignore[method-assign,assignment]
         _state["depth"] += 1
@@ -305,7 +291,7 @@ class track:
     def __exit__(self, *exc_info: Any) -> None:
         _state["depth"] -= 1
         if _state["depth"] == 0:
-            call, detach, data = self._originals
-            OpSpec.__call__ = call  # type: ignore[method-assign]
+            observer, detach, data = self._originals
+            TRACE.call_observer = observer
             Tensor.detach = detach  # type: ignore[method-assign]
             Tensor.data = data  # type: ignore[method-assign,assignment]

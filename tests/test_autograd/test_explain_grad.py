@@ -228,15 +228,15 @@ def test_bad_arguments():
     assert "dtype int64: only floating-point tensors" in str(explain(n, ag.tensor(1.0)))
 
 
-def test_recording_restores_the_patched_methods():
-    from autograd.function import OpSpec
+def test_recording_restores_the_observer_and_methods():
+    from autograd.function import TRACE
 
-    before = (OpSpec.__call__, ag.Tensor.detach, ag.Tensor.__dict__["data"])
+    before = (TRACE.call_observer, ag.Tensor.detach, ag.Tensor.__dict__["data"])
     with record(cuts=True):
         with record(cuts=True):
             pass
-        assert OpSpec.__call__ is not before[0]
-    assert (OpSpec.__call__, ag.Tensor.detach, ag.Tensor.__dict__["data"]) == before
+        assert TRACE.call_observer is not before[0]
+    assert (TRACE.call_observer, ag.Tensor.detach, ag.Tensor.__dict__["data"]) == before
 
 
 def test_draw_marks_the_path_and_the_cut():
