@@ -33,6 +33,7 @@ Example:
 from __future__ import annotations
 
 from ._graph import draw_graph
+from ._memory import MemoryReport, SavedArray, memory
 from ._module import draw_module
 from ._plot import plot_grad_flow
 from ._render import GraphvizNotFoundError, VizGraph, save
@@ -42,6 +43,9 @@ from ._trace import GradStats, record
 __all__ = [
     "draw_graph",
     "draw_module",
+    "memory",
+    "MemoryReport",
+    "SavedArray",
     "plot_grad_flow",
     "record",
     "replay",

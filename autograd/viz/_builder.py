@@ -72,12 +72,14 @@ class _Builder:
         group_modules: bool,
         collapse_at: Callable[[tuple], int | None],
         max_depth: int | None,
+        saved: dict | None = None,
     ) -> None:
         self.walk, self.naming, self.drawing = walk, naming, drawing
         self.leaf_stats = leaf_stats
         self.show_values, self.show_grads = show_values, show_grads
         self.show_intermediates, self.show_constants = show_intermediates, show_constants
         self.group_modules, self.collapse_at, self.max_depth = group_modules, collapse_at, max_depth
+        self.saved = saved  # node -> [SavedArray] when drawing what backward keeps
         self.root_outputs = {
             (id(r._grad_fn), r._output_nr): r for r in roots if r._grad_fn is not None
         }
@@ -127,7 +129,13 @@ class _Builder:
             name, type_name = self.naming.module_title(module)
             self.owner_key.setdefault(id(module), prefix)
             self.cluster_labels_text.setdefault(name or type_name, type_name)
-            self.cluster_labels[prefix] = f"<<B>{S.escape(S.module_title(name, type_name))}</B>>"
+            title = f"<B>{S.escape(S.module_title(name, type_name))}</B>"
+            if self.saved is not None and id(module) in self.saved["modules"]:
+                from ._memory import fmt_bytes
+
+                amount = fmt_bytes(self.saved["modules"][id(module)])
+                title += f'<BR ALIGN="LEFT"/><FONT POINT-SIZE="9">saved {amount}</FONT>'
+            self.cluster_labels[prefix] = f"<{title}>"
         return key
 
     def _place_nodes(self) -> None:
@@ -314,6 +322,8 @@ class _Builder:
             rows.extend(_small(line) for line in options.split("\n") if line)
             if not self.show_intermediates and node.output_meta:
                 rows.append(_small("→ " + ", ".join(S.fmt_shape(s) for s, _ in node.output_meta)))
+            if self.saved is not None:
+                rows.extend(_saved_rows(node, self.saved.get(node, [])))
             stats = next((s for s in (node.grad_stats or ()) if s is not None), None)
             self.drawing.node(self.key_of[eid], eid, "op", _html(rows), stats)
 
@@ -344,6 +354,27 @@ class _Builder:
                     rows.append(f"<B>{FLAG_TEXT[klass]}</B>")
                 self.tensor_classes[name or type_name] = klass
             self.drawing.node(group.cluster, group.eid, "module", _html(rows), stats)
+
+
+def _saved_rows(node: Node, items: list) -> list[str]:
+    """Label rows for what an op keeps for backward (``show_saved=True``)."""
+    from ._memory import fmt_bytes
+
+    if node.freed:
+        return ['<FONT POINT-SIZE="9" COLOR="#2b8a3e">saved: freed by backward</FONT>']
+    if not items:
+        return [_small("saves nothing")]
+    rows = []
+    for item in items:
+        text = (
+            f"{item.name} {S.fmt_shape(item.shape)} {S.fmt_dtype(item.dtype)} "
+            f"{fmt_bytes(item.nbytes)}"
+        )
+        if item.shared:
+            text += f" ({item.shared})"
+        color = "#1c7ed6" if item.counted and not item.leaf else "#777777"
+        rows.append(f'<FONT POINT-SIZE="9" COLOR="{color}">{S.escape(text)}</FONT>')
+    return rows
 
 
 def _key_options(node: Node) -> str:

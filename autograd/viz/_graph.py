@@ -336,6 +336,7 @@ def draw_graph(
     grad_metric: str = "norm",
     legend: bool = True,
     title: str | None = None,
+    show_saved: bool = False,
 ) -> VizGraph:
     """Draw the graph that produced ``root`` (a Tensor or a list of them) with Graphviz.
 
@@ -370,6 +371,9 @@ def draw_graph(
         rankdir: ``'TB'`` (top to bottom), ``'LR'``, ``'BT'`` or ``'RL'``.
         grad_metric: the magnitude coloured: ``'norm'`` (L2), ``'rms'``, ``'absmax'`` or
             ``'absmean'``.
+        show_saved: list under each op what it keeps for backward (names, shapes, dtypes,
+            bytes; memory shared with another entry or a parameter is marked and counted once),
+            or that backward freed it; the total goes in the title (see ``ag.viz.memory``).
 
     Returns:
         A ``graphviz.Digraph`` subclass: shown inline in Jupyter, ``.source`` is the DOT text,
@@ -404,11 +408,36 @@ def draw_graph(
     drawing = _Drawing(
         grad_flow=grad_flow, vanishing=vanishing, exploding=exploding, metric=grad_metric
     )
+    saved: dict[Any, Any] | None = None
+    if show_saved:
+        from ._memory import MemoryReport, fmt_bytes, saved_arrays
+
+        items = saved_arrays(walk.nodes, walk.leaves, naming)
+        by_node: dict[Any, Any] = {}
+        for item in items:
+            by_node.setdefault(item.node, []).append(item)
+        report = MemoryReport(roots[0], items, walk.nodes, naming)
+        module_bytes: dict[int, dict[int, int]] = {}
+        for item in items:
+            for module in item.node.module_path or ():
+                module_bytes.setdefault(id(module), {})[item.owner_id] = item.owner_bytes
+        by_node["modules"] = {key: sum(v.values()) for key, v in module_bytes.items()}
+        saved = by_node
+        if items:
+            line = (
+                f"saved for backward: {fmt_bytes(report.total)} ({fmt_bytes(report.activations)} "
+                "freed by backward, the rest parameters' and inputs' arrays)"
+            )
+        else:
+            freed = any(node.freed for node in walk.nodes)
+            line = "saved for backward: " + ("freed by backward" if freed else "nothing")
+        title = f"{title}\n{line}" if title else line
     builder = _Builder(
         walk, naming, drawing, roots, leaf_stats,
         show_values=show_values, show_grads=show_grads, show_intermediates=show_intermediates,
         show_constants=show_constants, group_modules=group_modules,
         collapse_at=_collapse_matcher(collapse, naming, walk.nodes), max_depth=max_depth,
+        saved=saved,
     )  # fmt: skip
     builder.build()
 
