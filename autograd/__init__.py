@@ -13,7 +13,7 @@ import importlib
 from typing import Any
 
 from . import ops as _ops  # noqa: F401  (registers every op)
-from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .autograd_api import backward, grad
 from .creation import (
     arange,

@@ -211,7 +211,7 @@ def _run(
                         f"has {len(node.next_edges)} inputs"
                     )
                 if check_nan:
-                    anomaly.check_backward(node, input_grads)
+                    anomaly.check_backward(node, input_grads, grads)
                 if not retain_graph:
                     node.release()
                 input_grads = [

@@ -365,7 +365,7 @@ def _call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
         out._version_counter = inputs[0]._version_counter  # a view sees its base's in-place changes
         out._view_from = (inputs[0], spec, options)
     if _anomaly_state.enabled:
-        anomaly.check_forward(spec.name, out_array)
+        anomaly.check_forward(spec.name, out_array, inputs)
     if spec.differentiable and _grad_state.enabled:
         needs = tuple([t._requires_grad or t._grad_fn is not None for t in inputs])
         if True in needs and out_array.dtype.kind == "f":
@@ -843,5 +843,5 @@ class Function:
             del ctx._to_save
         if anomaly.is_anomaly_enabled():
             for o in outputs:
-                anomaly.check_forward(cls.__name__, o._data)
+                anomaly.check_forward(cls.__name__, o._data, [a for a in args if isinstance(a, Tensor)])
         return outputs[0] if single else outputs
