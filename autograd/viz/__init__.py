@@ -38,6 +38,7 @@ from ._module import draw_module
 from ._plot import plot_grad_flow
 from ._render import GraphvizNotFoundError, VizGraph, save
 from ._replay import Frame, Replay, replay
+from ._text import text
 from ._trace import GradStats, record
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "plot_grad_flow",
     "record",
     "replay",
+    "text",
     "Replay",
     "Frame",
     "save",
