@@ -10,6 +10,7 @@ gradient into zeros, which ones shrink it) and, when the forward ran inside
 from __future__ import annotations
 
 import math
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from .viz._render import VizGraph
 
 VANISHING = 1e-6
+_MODULE_NAMES: ContextVar[dict[int, str] | None] = ContextVar("module_names", default=None)
 
 
 @dataclass
@@ -134,6 +136,13 @@ class _Explainer:
         )  # fmt: skip
 
     def run(self) -> GradExplanation:
+        token = _MODULE_NAMES.set(_module_names(self.nodes))
+        try:
+            return self._run()
+        finally:
+            _MODULE_NAMES.reset(token)
+
+    def _run(self) -> GradExplanation:
         t, o = self.t, self.o
         if t.dtype.kind != "f":
             return self.result("none", [Reason("integer", (
@@ -589,8 +598,11 @@ def _where(node: Node | None) -> str:
     text = ""
     path = node.module_path
     if path:
+        from .viz._style import module_title
+
         module = path[-1]
-        text += f" in {type(module).__name__}"
+        name = (_MODULE_NAMES.get() or {}).get(id(module), "")
+        text += f" in {module_title(name, type(module).__name__)}"
     line = _cuts.node_line(node)
     if line is None and node.trace:
         last = [
@@ -601,6 +613,18 @@ def _where(node: Node | None) -> str:
     if line:
         text += f" at {line}"
     return text
+
+
+def _module_names(nodes: list[Node]) -> dict[int, str]:
+    """Dotted paths of the modules that built the graph (relative to their root module)."""
+    names: dict[int, str] = {}
+    for node in nodes:
+        if node.module_path and id(node.module_path[0]) not in names:
+            root = node.module_path[0]
+            if hasattr(root, "named_modules"):
+                for name, module in root.named_modules():
+                    names.setdefault(id(module), name)
+    return names
 
 
 def _names(output: Tensor, params: Any, nodes: list[Node]) -> dict[int, str]:

@@ -145,18 +145,26 @@ class GradientReport:
 
 def _input_names(fn: Callable[..., Any], count: int) -> list[str]:
     names = [p.lstrip("*") for p in getattr(fn, "tensor_params", ())]
+    owner = getattr(fn, "__self__", None)
+    if len(names) != count and isinstance(owner, type) and hasattr(owner, "forward"):
+        fn = owner.forward  # ``MyFunction.apply``: name inputs after forward(ctx, ...)
+        names = _positional(fn)[1:]
     if len(names) != count:
-        try:
-            names = [
-                p.name
-                for p in inspect.signature(fn).parameters.values()
-                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-            ]
-        except (TypeError, ValueError):
-            names = []
+        names = _positional(fn)
     if len(names) != count:
         names = [f"input{i}" for i in range(count)]
     return names
+
+
+def _positional(fn: Callable[..., Any]) -> list[str]:
+    try:
+        return [
+            p.name
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        return []
 
 
 def check_gradients(

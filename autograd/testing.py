@@ -465,6 +465,9 @@ def assert_gradients_close(
         return fn(*items, **kwargs)
 
     name = getattr(fn, "name", getattr(fn, "__name__", repr(fn)))
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, type):
+        name = f"{owner.__name__}.{name}"  # MyFunction.apply
     shapes_text = ", ".join(str(tuple(a.shape)) if isinstance(a, Tensor) else repr(a) for a in flat)
     if order == 1:
         report = check_gradients(rebuilt, tuple(flat), eps, atol, rtol, kinks=kinks, names=names)

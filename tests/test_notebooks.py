@@ -32,6 +32,7 @@ EXPECTED = [
     "06_property_testing_gradients",
     "07_regularisation",
     "08_sequence_models",
+    "09_debugging_gradients",
 ]
 
 # Text each notebook must print (besides running without errors and drawing pictures): the
@@ -45,6 +46,24 @@ KEY_OUTPUTS = {
     "06_property_testing_gradients": ["Hypothesis caught the bug", "no counterexample"],
     "07_regularisation": ["early stopping", "test accuracy"],
     "08_sequence_models": ["sample", "attention"],
+    "09_debugging_gradients": [
+        "step 1: tanh (TanhBackward) received 1.0; sent 0.5 to n",
+        "replay gradients equal backward's: True",
+        "hidden.grad will be None even though its gradient exists",
+        "w goes through detach() at",
+        "verdict: vanishing",
+        "verdict: ok",
+        "dead ReLUs: relu outputs 0 for 100% of its inputs",
+        "away from kinks: no counterexample",
+        "Hypothesis caught the kink bug",
+        "analytic nan vs numerical 0",
+        "kink at x[0] = 0.0: one-sided slopes -1 and 1, analytic 0",
+        "total kept for backward:",
+        "backward has freed",
+        "AnomalyError: Function 'log' produced nan values",
+        "snapshot: anomaly.svg",
+        "‖grad‖",
+    ],
 }
 # Numbers that must show learning happened even in small-data mode: (pattern, minimum, maximum).
 KEY_NUMBERS = {
@@ -57,6 +76,7 @@ KEY_NUMBERS = {
     ],
     "05_vanishing_gradients": [(r"sigmoid +first-layer gradient norm +(\S+)", 0.0, 1e-6)],
     "08_sequence_models": [(r"digits reversed correctly ([\d.]+)%", 90.0, 100.0)],
+    "09_debugging_gradients": [(r"is vanishing: norm (\S+) <", 0.0, 1e-6)],
 }
 # Notebooks that read Fashion-MNIST from a local copy (Debian's dataset-fashion-mnist or the cache).
 NEEDS_FASHION_MNIST = {"04_fashion_mnist", "07_regularisation"}

@@ -55,10 +55,13 @@ def draw_explanation(explanation: GradExplanation, **kwargs: Any) -> VizGraph:
             constant = f"n{index}c{reason.slot}"
             shape = marked.input_shapes[reason.slot]
             label = "cut" if not shape else f"constant {S.fmt_shape(shape)}"
-            extra.append(
-                f'\t{constant} [label="{label}" shape="box" style="dashed" color="{CUT}"]\n'
-            )
-            extra.append(f'\t{constant} -> n{index} [color="{CUT}" style="dashed"]\n')
+            if f"\t{constant} [" in graph.source:  # drawn already: mark it
+                extra.append(f'\t{constant} [color="{CUT}" penwidth="2"]\n')
+            else:
+                extra.append(
+                    f'\t{constant} [label="{label}" shape="box" style="dashed" color="{CUT}"]\n'
+                )
+                extra.append(f'\t{constant} -> n{index} [color="{CUT}" style="dashed"]\n')
             if target is not None:
                 text = S.escape("✂ " + (reason.cut.text() if reason.cut is not None else "cut"))
                 extra.append(

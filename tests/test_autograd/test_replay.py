@@ -223,3 +223,17 @@ def test_errors_name_the_problem():
         ag.viz.replay(x * 2)
     replay = ag.viz.replay(x * 2, gradient=ag.tensor([1.0, -1.0]))
     np.testing.assert_array_equal(replay.frames[0].output_grads[0], [1.0, -1.0])
+
+
+@needs_dot
+def test_replay_example_writes_the_readme_picture(tmp_path, monkeypatch, capsys):
+    import runpy
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "examples" / "replay_neuron.py"
+    monkeypatch.setattr(sys, "argv", [str(script), "--out", str(tmp_path)])
+    runpy.run_path(str(script), run_name="__main__")
+    assert (tmp_path / "replay_frame.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "replay_neuron.html").read_text().count("<svg") == 6
+    assert "step 5: mul (MulBackward) received 0.5; sent -1.5 to x1; 1.0 to w1" in capsys.readouterr().out
