@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.function import composite, primitive
+from autograd.function import REGISTRY, composite, primitive
 from autograd.tensor import Tensor
 
 from ._window import Window, as_tuple, col2im, crop_array, im2col, pad_array
@@ -49,7 +49,7 @@ def _im2col(x: np.ndarray, *, window: Window) -> np.ndarray:
 
 @_im2col.vjp
 def _im2col_vjp(grad: Tensor, window: Window) -> Tensor:
-    return _col2im(grad, window=window)
+    return REGISTRY["col2im"](grad, window=window)
 
 
 @primitive("col2im", method=False, test=False)
@@ -63,7 +63,7 @@ def _col2im(cols: np.ndarray, *, window: Window) -> np.ndarray:
 
 @_col2im.vjp
 def _col2im_vjp(grad: Tensor, window: Window) -> Tensor:
-    return _im2col(grad, window=window)
+    return REGISTRY["im2col"](grad, window=window)
 
 
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,  # noqa: A002
