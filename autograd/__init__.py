@@ -12,9 +12,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import inplace as _inplace  # noqa: F401  (attaches the in-place methods to Tensor)
 from . import ops as _ops  # noqa: F401  (registers every op)
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
-from .autograd_api import backward, grad
 from .creation import (
     arange,
     as_tensor,
@@ -57,115 +57,19 @@ from .dtypes import (
     set_default_dtype,
     uint8,
 )
+from .engine import backward, grad
 from .explain import explain_grad
-from .function import REGISTRY, Function, FunctionCtx
+from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck
-from .ops.elementwise import (
-    abs,
-    acos,
-    add,
-    asin,
-    atan,
-    ceil,
-    clamp,
-    clip,
-    clone,
-    cos,
-    cosh,
-    div,
-    eq,
-    erf,
-    exp,
-    expm1,
-    floor,
-    ge,
-    gt,
-    isfinite,
-    isinf,
-    isnan,
-    le,
-    lerp,
-    log,
-    log1p,
-    log2,
-    log10,
-    logical_and,
-    logical_not,
-    logical_or,
-    logical_xor,
-    lt,
-    masked_fill,
-    maximum,
-    minimum,
-    mul,
-    ne,
-    neg,
-    pow,
-    reciprocal,
-    relu,
-    round,
-    rsqrt,
-    sigmoid,
-    sign,
-    sin,
-    sinh,
-    sqrt,
-    square,
-    sub,
-    tan,
-    tanh,
-    trunc,
-    where,
-)
-from .ops.index import _gather_function as gather
-from .ops.index import index_select, masked_select, scatter_add, take_along_dim
-from .ops.linalg import bmm, dot, einsum, matmul, mm, mv, outer
-from .ops.reduce import (
-    all,
-    amax,
-    amin,
-    any,
-    argmax,
-    argmin,
-    count_nonzero,
-    cumsum,
-    logsumexp,
-    max,
-    mean,
-    min,
-    norm,
-    prod,
-    std,
-    std_mean,
-    sum,
-    var,
-    var_mean,
-)
-from .ops.shape import (
-    broadcast_to,
-    cat,
-    chunk,
-    concat,
-    flatten,
-    flip,
-    movedim,
-    narrow,
-    permute,
-    repeat,
-    reshape,
-    split,
-    squeeze,
-    stack,
-    swapaxes,
-    tile,
-    transpose,
-    unbind,
-    unflatten,
-    unsqueeze,
-)
-from .ops.softmax import log_softmax, softmax
+from .ops.elementwise import *  # noqa: F403  (each family's __all__ is its public names)
+from .ops.index import *  # noqa: F403
+from .ops.linalg import *  # noqa: F403
+from .ops.reduce import *  # noqa: F403
+from .ops.shape import *  # noqa: F403
+from .ops.softmax import *  # noqa: F403
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
+from .registry import REGISTRY
 from .tensor import RemovableHandle, Tensor
 
 divide, multiply, subtract, negative = div, mul, sub, neg

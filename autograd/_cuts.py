@@ -21,7 +21,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .function import TRACE, Node, OpSpec
+from .graph import Node
+from .registry import OpSpec
+from .tracing import TRACE
 from .grad_mode import is_grad_enabled
 from .tensor import Tensor
 
@@ -259,11 +261,13 @@ def _watch_data(original: property) -> property:
     getter = original.fget
     assert getter is not None, "Tensor.data has no getter"
 
-    def data(self: Tensor) -> np.ndarray:
-        array = getter(self)
+    def data(self: Tensor) -> Tensor:
+        out = getter(self)
         if self.requires_grad:
-            _remember(_ARRAY_CUTS, array, Cut("data", ".data", _user_line(), [weakref.ref(self)]))
-        return array
+            _remember(_CUTS, out, Cut("data", ".data", _user_line(), [weakref.ref(self)]))
+        elif (cut := cut_of(self)) is not None:
+            _remember(_CUTS, out, cut)
+        return out
 
     return property(data, original.fset, original.fdel, original.__doc__)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Union
 
+import numpy as np
+
 Shape = tuple[int, ...]
 Dim = int | tuple[int, ...] | None
 
@@ -11,3 +13,5 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 TensorLike = Union["Tensor", Any]
+# What a gradient rule computes with: arrays in first-order backward, Tensors under create_graph.
+Operand = Union[np.ndarray, "Tensor"]

@@ -1,284 +1,430 @@
-"""Reverse-mode backward and ``grad``: an iterative walk in dependency order.
+"""Reverse mode: ``backward`` and ``grad``, one iterative walk over the graph in dependency order.
 
-The walk never recurses (a chain of a million ops is fine), reduces each
-gradient to its input's shape in one place (``sum_to``), accumulates into
-leaves' ``.grad`` and frees saved values as it goes unless ``retain_graph``.
+The walk never recurses (a chain of a million ops is fine). In a first-order backward the
+gradients are NumPy arrays from end to end: each node's rule runs on arrays, and Tensors
+appear only where the user sees them (``.grad``, hooks, ``ag.grad``'s results). With
+``create_graph=True`` the same rules run on Tensors and record themselves. Broadcast
+gradients are reduced to their input's shape in one place (``_reduce_to_input``); saved
+values are freed as the walk passes each node unless ``retain_graph``.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 
 from . import anomaly
-from .function import _FREED_MESSAGE, TRACE, Node
+from .dispatch import quiet_numpy
 from .grad_mode import set_grad_enabled
+from .graph import FREED_MESSAGE, Node, PrimitiveNode
 from .tensor import Tensor
+from .tracing import TRACE
+
+__all__ = ["backward", "grad"]
 
 
-def _sum_to(grad: Tensor, shape: tuple, node: Node, index: int) -> Tensor:
-    """Reduce a broadcast gradient back to ``shape`` (the one place broadcasting is undone)."""
-    if grad._data.shape == shape:
-        return grad
-    extra = grad.ndim - len(shape)
-    if extra < 0:
-        raise RuntimeError(
-            f"{node.type_name()} returned a gradient of shape {tuple(grad.shape)} for input "
-            f"{index} of shape {tuple(shape)}"
-        )
-    dims = tuple(range(extra)) + tuple(
-        extra + i
-        for i, size in enumerate(shape)
-        if size == 1 and grad._data.shape[extra + i] != 1
-    )
-    for i, size in enumerate(shape):
-        if size != 1 and grad._data.shape[extra + i] != size:
-            raise RuntimeError(
-                f"{node.type_name()} returned a gradient of shape {tuple(grad.shape)} for input "
-                f"{index} of shape {tuple(shape)}"
-            )
-    reduced = grad.sum(dim=dims, keepdim=True) if dims else grad
-    return reduced.reshape(shape)
+class _Capture:
+    """What ``ag.grad`` (or ``backward(inputs=...)``) collects instead of filling ``.grad``.
+
+    Non-leaf inputs are caught where their node receives its gradient; leaves where the walk
+    delivers to them.
+    """
+
+    def __init__(self, inputs: Sequence[Tensor]) -> None:
+        self.inputs = list(inputs)
+        self.at_nodes: dict[tuple[int, int], list[int]] = {}
+        self.at_leaves: dict[int, list[int]] = {}
+        for position, t in enumerate(self.inputs):
+            if t._grad_fn is None:
+                self.at_leaves.setdefault(id(t), []).append(position)
+            else:
+                self.at_nodes.setdefault((id(t._grad_fn), t._output_nr), []).append(position)
+        self.results: list[Any] = [None] * len(self.inputs)
+
+    def node(self, node: Node, grads: list) -> None:
+        for index, grad in enumerate(grads):
+            for position in self.at_nodes.get((id(node), index), ()):
+                self._add(position, grad)
+
+    def leaf(self, leaf: Tensor, grad: Any) -> None:
+        for position in self.at_leaves.get(id(leaf), ()):
+            self._add(position, grad)
+
+    def _add(self, position: int, grad: Any) -> None:
+        if grad is not None:
+            current = self.results[position]
+            self.results[position] = grad if current is None else current + grad
+
+    def needed_nodes(self, counts: dict[Node, int]) -> set[Node]:
+        """The nodes from which a wanted input can be reached (the rest of the graph is skipped)."""
+        wanted = {t._grad_fn for t in self.inputs if t._grad_fn is not None}
+        remaining = dict(counts)
+        ready = [n for n, d in remaining.items() if d == 0]
+        order = []
+        while ready:
+            node = ready.pop()
+            order.append(node)
+            for edge in node.next_edges:
+                if edge is not None and isinstance(edge[0], Node):
+                    remaining[edge[0]] -= 1
+                    if remaining[edge[0]] == 0:
+                        ready.append(edge[0])
+        needed: set[Node] = set()
+        for node in reversed(order):
+            if node in wanted:
+                needed.add(node)
+                continue
+            for edge in node.next_edges:
+                if edge is None:
+                    continue
+                target = edge[0]
+                if target in needed if isinstance(target, Node) else id(target) in self.at_leaves:
+                    needed.add(node)
+                    break
+        return needed
 
 
-def _to_input(node: Node, index: int, grad: Tensor | None) -> Tensor | None:
-    """An input's gradient as a Tensor of the input's shape and dtype (None stays None)."""
-    if grad is None:
-        return None
-    if not isinstance(grad, Tensor):
-        grad = Tensor._from_array(np.asarray(grad))
-    shape = node.input_shapes[index]
-    if shape is not None and grad._data.shape != shape:
-        grad = _sum_to(grad, shape, node, index)
-    dtype = node.input_dtypes[index]
-    if grad._data.dtype != dtype:
-        grad = grad.to(dtype)
-    return grad
-
-
-def _accumulate(current: Tensor | None, new: Tensor) -> Tensor:
-    return new if current is None else current + new
-
-
-def _topological_nodes(roots: Sequence[Node]) -> dict[Node, int]:
-    """Count, for every node reachable from ``roots``, the edges that point at it."""
-    dependencies: dict[Node, int] = {}
-    stack = list(roots)
-    seen = set(stack)
+def _dependency_counts(roots: Sequence[Node]) -> dict[Node, int]:
+    """For every node reachable from ``roots``, the number of edges that point at it."""
+    counts: dict[Node, int] = dict.fromkeys(roots, 0)
+    stack = list(counts)
     while stack:
         node = stack.pop()
         for edge in node.next_edges:
-            if edge is None:
-                continue
-            target = edge[0]
-            if isinstance(target, Node):
-                dependencies[target] = dependencies.get(target, 0) + 1
-                if target not in seen:
-                    seen.add(target)
-                    stack.append(target)
-    for node in seen:
-        dependencies.setdefault(node, 0)
-    return dependencies
-
-
-def _nodes_leading_to(dependencies: dict[Node, int], targets_nodes: set, leaves: set) -> set:
-    """The nodes from which one of the wanted inputs can be reached (the rest is skipped)."""
-    remaining = dict(dependencies)
-    order = [n for n, d in remaining.items() if d == 0]
-    topo = []
-    while order:
-        node = order.pop()
-        topo.append(node)
-        for edge in node.next_edges:
             if edge is not None and isinstance(edge[0], Node):
-                remaining[edge[0]] -= 1
-                if remaining[edge[0]] == 0:
-                    order.append(edge[0])
-    needed: set = set()
-    for node in reversed(topo):
-        if node in targets_nodes:
-            needed.add(node)
-            continue
-        for edge in node.next_edges:
-            if edge is None:
-                continue
-            target = edge[0]
-            if (isinstance(target, Node) and target in needed) or (
-                not isinstance(target, Node) and id(target) in leaves
-            ):
-                needed.add(node)
-                break
-    return needed
+                target = edge[0]
+                if target in counts:
+                    counts[target] += 1
+                else:
+                    counts[target] = 1
+                    stack.append(target)
+    return counts
 
 
 def run_backward(
     outputs: Sequence[Tensor],
-    grad_outputs: Sequence[Tensor],
+    root_grads: Sequence[Tensor],
     retain_graph: bool,
     create_graph: bool,
     inputs: Sequence[Tensor] | None = None,
-) -> list[Tensor | None] | None:
-    """Backpropagate ``grad_outputs`` from ``outputs``.
+) -> list[Any] | None:
+    """Backpropagate ``root_grads`` from ``outputs``.
 
-    With ``inputs=None`` gradients accumulate into leaves' ``.grad`` (``backward``);
-    otherwise the gradients of ``inputs`` are returned and ``.grad`` is untouched (``grad``).
+    With ``inputs=None`` gradients accumulate into leaves' ``.grad`` (``backward``); otherwise
+    the gradients of ``inputs`` are returned (arrays, or Tensors under ``create_graph``) and
+    ``.grad`` is untouched (``grad``).
     """
-    buffers: dict[Node, list[Tensor | None]] = {}
-    captured: dict[int, Tensor | None] = {}
-    leaf_inputs: set[int] = set()
-    capture_points: dict[tuple[int, int], int] = {}
-    if inputs is not None:
-        for i, t in enumerate(inputs):
-            if t._grad_fn is None:
-                leaf_inputs.add(id(t))
-            else:
-                capture_points[(id(t._grad_fn), t._output_nr)] = i
-
-    previous_in_backward = anomaly._state.in_backward
-    anomaly._state.in_backward = True
-    try:
-        return _run(outputs, grad_outputs, retain_graph, create_graph, inputs, buffers, captured,
-                    leaf_inputs, capture_points)  # fmt: skip
-    finally:
-        anomaly._state.in_backward = previous_in_backward
-
-
-def _run(
-    outputs: Sequence[Tensor],
-    grad_outputs: Sequence[Tensor],
-    retain_graph: bool,
-    create_graph: bool,
-    inputs: Sequence[Tensor] | None,
-    buffers: dict,
-    captured: dict,
-    leaf_inputs: set,
-    capture_points: dict,
-) -> list[Tensor | None] | None:
-    root_nodes = []
-    with set_grad_enabled(create_graph):
-        for output, root_grad in zip(outputs, grad_outputs):
+    capture = _Capture(inputs) if inputs is not None else None
+    buffers: dict[Node, list[Any]] = {}
+    roots: list[Node] = []
+    with set_grad_enabled(create_graph), quiet_numpy(), anomaly.backward_region():
+        for output, root in zip(outputs, root_grads):
+            grad = root if create_graph else root._data
             node = output._grad_fn
             if node is None:
-                if output.requires_grad:
-                    _deliver_to_leaf(output, root_grad, inputs, captured, create_graph)
-                continue
-            slot = buffers.setdefault(node, [None] * node.num_outputs)
-            slot[output._output_nr] = _accumulate(slot[output._output_nr], root_grad)
-            root_nodes.append(node)
-
-        dependencies = _topological_nodes(root_nodes)
-        needed = None
-        if inputs is not None:
-            input_nodes = {t._grad_fn for t in inputs if t._grad_fn is not None}
-            needed = _nodes_leading_to(dependencies, input_nodes, leaf_inputs)
-        ready = [n for n in dict.fromkeys(root_nodes) if dependencies[n] == 0]
-        check_nan = anomaly.is_anomaly_enabled()
-
+                _deliver_to_leaf(output, grad, False, capture, create_graph)
+            else:
+                _add_to_buffer(buffers, node, output._output_nr, grad)
+                roots.append(node)
+        counts = _dependency_counts(roots)
+        needed = capture.needed_nodes(counts) if capture is not None else None
+        ready = [node for node in dict.fromkeys(roots) if counts[node] == 0]
+        check_values = anomaly.is_anomaly_enabled()
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None) or [None] * node.num_outputs
             if node.tensor_hooks:
-                for index, hooks in node.tensor_hooks.items():
-                    for hook in list(hooks.values()):
-                        if grads[index] is not None:
-                            result = hook(grads[index])
-                            if result is not None:
-                                grads[index] = result
-            if node.retain_refs and inputs is None:  # ag.grad leaves every .grad untouched
-                for index, ref in node.retain_refs.items():
-                    tensor = ref()
-                    if tensor is not None and grads[index] is not None:
-                        kept = grads[index] if create_graph else grads[index].detach()
-                        tensor._grad = _accumulate(tensor._grad, kept)
-            if capture_points:
-                for index in range(node.num_outputs):
-                    position = capture_points.get((id(node), index))
-                    if position is not None:
-                        captured[position] = _accumulate(captured.get(position), grads[index])
-
+                grads = _run_tensor_hooks(node, grads, create_graph)
+            if node.retain_refs and capture is None:  # ag.grad leaves every .grad untouched
+                _retain(node, grads, create_graph)
+            if capture is not None:
+                capture.node(node, grads)
             if TRACE.grad_observer is not None:
                 TRACE.grad_observer(node, grads)
-            run = any(g is not None for g in grads) and (needed is None or node in needed)
-            input_grads: Sequence[Tensor | None] = ()
-            if run:
-                if node.freed:
-                    raise RuntimeError(_FREED_MESSAGE)
-                input_grads = node.apply(grads)
-                if len(input_grads) != len(node.next_edges):
-                    raise RuntimeError(
-                        f"{node.type_name()} returned {len(input_grads)} gradients but the op "
-                        f"has {len(node.next_edges)} inputs"
-                    )
-                if check_nan:
-                    anomaly.check_backward(node, input_grads, grads)
+            input_grads: list[Any] | None = None
+            if (needed is None or node in needed) and any(g is not None for g in grads):
+                input_grads = _apply(node, grads, create_graph, check_values)
                 if not retain_graph:
                     node.release()
-                input_grads = [
-                    _to_input(node, index, input_grads[index]) if edge is not None else None
-                    for index, edge in enumerate(node.next_edges)
-                ]
-                if TRACE.apply_observer is not None:
-                    TRACE.apply_observer(node, grads, input_grads)
-            del grads
-
             for index, edge in enumerate(node.next_edges):
                 if edge is None:
                     continue
-                target, slot_index = edge
-                grad: Tensor | None = input_grads[index] if run else None
+                target, slot = edge
+                grad = input_grads[index] if input_grads is not None else None
                 if isinstance(target, Node):
                     if grad is not None:
-                        slot = buffers.setdefault(target, [None] * target.num_outputs)
-                        slot[slot_index] = _accumulate(slot[slot_index], grad)
-                    dependencies[target] -= 1
-                    if dependencies[target] == 0:
+                        _add_to_buffer(buffers, target, slot, grad)
+                    counts[target] -= 1
+                    if counts[target] == 0:
                         ready.append(target)
                 elif grad is not None:
-                    _deliver_to_leaf(target, grad, inputs, captured, create_graph)
-
-    if inputs is None:
-        return None
-    results: list[Tensor | None] = []
-    for i, t in enumerate(inputs):
-        results.append(captured.get(i) if t._grad_fn is not None else captured.get(-1 - id(t)))
-    return results
+                    owned = not create_graph and _is_new(grad, node, grads, input_grads)
+                    _deliver_to_leaf(target, grad, owned, capture, create_graph)
+            del grads
+    return capture.results if capture is not None else None
 
 
-def _deliver_to_leaf(
-    leaf: Tensor,
-    grad: Tensor,
-    inputs: Sequence[Tensor] | None,
-    captured: dict,
-    create_graph: bool,
-) -> None:
-    if inputs is not None:
-        key = -1 - id(leaf)
-        if any(t is leaf for t in inputs):
-            captured[key] = _accumulate(captured.get(key), grad)
+def _add_to_buffer(buffers: dict, node: Node, slot: int, grad: Any) -> None:
+    grads = buffers.get(node)
+    if grads is None:
+        grads = buffers[node] = [None] * node.num_outputs
+    current = grads[slot]
+    grads[slot] = grad if current is None else current + grad
+
+
+def _apply(node: Node, grads: list, create_graph: bool, check_values: bool) -> list[Any]:
+    """Run a node's rule and reduce each gradient to its input's shape and dtype."""
+    if node.freed:
+        raise RuntimeError(FREED_MESSAGE)
+    result = node.apply(grads, create_graph)
+    edges = node.next_edges
+    if len(result) != len(edges):
+        raise RuntimeError(
+            f"{node.type_name()} returned {len(result)} gradients but the op has "
+            f"{len(edges)} inputs"
+        )
+    reduced: list[Any] = []
+    for index, grad in enumerate(result):
+        if grad is None or edges[index] is None:
+            reduced.append(None)
+        else:
+            reduced.append(_reduce_to_input(node, index, grad, create_graph))
+    if check_values:
+        anomaly.check_backward(node, reduced, grads)
+    if TRACE.apply_observer is not None:
+        TRACE.apply_observer(node, grads, list(reduced))
+    return reduced
+
+
+def _reduce_to_input(node: Node, index: int, grad: Any, create_graph: bool) -> Any:
+    """Sum a broadcast gradient back to its input's shape and cast it to the input's dtype."""
+    shape = node.input_shapes[index]
+    dtype = node.input_dtypes[index]
+    if create_graph:
+        if not isinstance(grad, Tensor):
+            grad = Tensor._from_array(np.asarray(grad))
+        if grad._data.shape != shape:
+            grad = _sum_to(node, index, grad, grad._data.shape, shape)
+        return grad if grad._data.dtype == dtype else grad.to(dtype)
+    if type(grad) is not np.ndarray:
+        grad = np.asarray(grad)
+    if grad.shape != shape:
+        grad = _sum_to(node, index, grad, grad.shape, shape)
+    return grad if grad.dtype == dtype else grad.astype(dtype)
+
+
+def _sum_to(node: Node, index: int, grad: Any, have: tuple, shape: tuple) -> Any:
+    """Undo broadcasting: the one place a gradient is summed back to a smaller shape."""
+    extra = len(have) - len(shape)
+    if extra < 0 or any(s != 1 and have[extra + i] != s for i, s in enumerate(shape)):
+        raise RuntimeError(
+            f"{node.type_name()} returned a gradient of shape {tuple(have)} for input "
+            f"{index} of shape {tuple(shape)}"
+        )
+    dims = tuple(range(extra)) + tuple(
+        extra + i for i, s in enumerate(shape) if s == 1 and have[extra + i] != 1
+    )
+    if isinstance(grad, Tensor):
+        return grad.sum(dim=dims, keepdim=True).reshape(shape)
+    return np.sum(grad, axis=dims, keepdims=True).reshape(shape)
+
+
+def _is_new(grad: np.ndarray, node: Node, grads: list, results: Any) -> bool:
+    """Whether a rule's result is a new array nobody else holds (a leaf may keep it uncopied).
+
+    Gradient rules return new arrays or pass the incoming gradient through (``add`` sends it
+    to both inputs); a user Function's backward may return anything, so its results are
+    always copied.
+    """
+    if not isinstance(node, PrimitiveNode) or grad.base is not None:
+        return False
+    if any(g is grad for g in grads):
+        return False
+    return sum(1 for g in results if g is grad) == 1
+
+
+def _deliver_to_leaf(leaf: Tensor, grad: Any, owned: bool, capture: _Capture | None,
+                     create_graph: bool) -> None:  # fmt: skip
+    if capture is not None:
+        capture.leaf(leaf, grad)
         return
     if leaf._hooks:
         for hook in list(leaf._hooks.values()):
-            result = hook(grad)
+            result = hook(grad if create_graph else Tensor._from_array(grad))
             if result is not None:
-                grad = result
+                grad = result if create_graph else np.asarray(result)
+                owned = False
     if TRACE.grad_observer is not None:
         TRACE.grad_observer(leaf, [grad])
     if create_graph:
-        leaf._grad = _accumulate(leaf._grad, grad)
-    elif leaf._grad is None:
-        # A copy: the same gradient tensor may flow to several leaves, and users mutate .grad.
-        # It takes the leaf's memory layout (as PyTorch's AccumulateGrad does): a transposed
-        # gradient (a linear layer's weight) would otherwise make every optimizer pass strided.
-        data = leaf._data
-        order: Literal["C", "F"] = "F" if data.flags.f_contiguous and not data.flags.c_contiguous else "C"
-        leaf._grad = Tensor._from_array(
-            np.array(grad._data, dtype=data.dtype, copy=True, order=order)
-        )
+        leaf._grad = grad if leaf._grad is None else leaf._grad + grad
+        return
+    existing = leaf._grad
+    if existing is None:
+        leaf._grad = Tensor._from_array(_own(grad, leaf._data, owned))
+    elif existing._grad_fn is None and existing._data.flags.writeable:
+        existing._data += grad
+        existing._version_counter[0] += 1
     else:
-        existing = leaf._grad
-        if existing._grad_fn is None and existing._data.flags.writeable:
-            existing._data += grad._data
-            existing._version_counter[0] += 1
-        else:
-            leaf._grad = Tensor._from_array(existing._data + grad._data)
+        leaf._grad = Tensor._from_array(existing._data + grad)
+
+
+def _own(grad: np.ndarray, like: np.ndarray, owned: bool) -> np.ndarray:
+    """A gradient array for ``.grad``: kept if new and laid out like the leaf, else copied.
+
+    The copy takes the leaf's memory layout, as PyTorch's AccumulateGrad does: a transposed
+    gradient would otherwise make every optimizer pass over it strided.
+    """
+    fortran = like.flags.f_contiguous and not like.flags.c_contiguous
+    if owned and grad.dtype == like.dtype and grad.flags.writeable and (
+        grad.flags.f_contiguous if fortran else grad.flags.c_contiguous
+    ):
+        return grad
+    order: Literal["C", "F"] = "F" if fortran else "C"
+    return np.array(grad, dtype=like.dtype, copy=True, order=order)
+
+
+def _run_tensor_hooks(node: Node, grads: list, create_graph: bool) -> list:
+    grads = list(grads)
+    for index, hooks in (node.tensor_hooks or {}).items():
+        for hook in list(hooks.values()):
+            if grads[index] is None:
+                continue
+            given = grads[index] if create_graph else Tensor._from_array(grads[index])
+            result = hook(given)
+            if result is not None:
+                grads[index] = result if create_graph else np.asarray(result)
+    return grads
+
+
+def _retain(node: Node, grads: list, create_graph: bool) -> None:
+    """Fill ``.grad`` of non-leaf tensors that called ``retain_grad()``."""
+    for index, ref in (node.retain_refs or {}).items():
+        tensor = ref()
+        grad = grads[index]
+        if tensor is None or grad is None:
+            continue
+        kept = grad if create_graph else Tensor._from_array(np.array(grad, copy=True))
+        tensor._grad = kept if tensor._grad is None else tensor._grad + kept
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    if isinstance(value, Tensor):
+        return [value]
+    return list(value)
+
+
+def _root_gradients(outputs: list[Tensor], grad_outputs: list[Any], op: str) -> list[Tensor]:
+    if grad_outputs and len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"{op}: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    grads = []
+    for i, output in enumerate(outputs):
+        given = grad_outputs[i] if grad_outputs else None
+        if given is None:
+            if output._data.size != 1:
+                raise RuntimeError(
+                    f"{op}: grad can be implicitly created only for scalar outputs, but the "
+                    f"output has shape {tuple(output.shape)}; pass gradient= (a tensor of that "
+                    "shape), e.g. out.backward(ag.ones_like(out))"
+                )
+            grads.append(Tensor._from_array(np.ones_like(output._data)))
+            continue
+        if not isinstance(given, Tensor):
+            given = Tensor._from_array(np.asarray(given, dtype=output.dtype))
+        if given.shape != output.shape:
+            raise RuntimeError(
+                f"{op}: gradient has shape {tuple(given.shape)} but the output has shape "
+                f"{tuple(output.shape)}"
+            )
+        grads.append(given)
+    return grads
+
+
+def backward(
+    tensors: Any,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
+) -> None:
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of every leaf they depend on.
+
+    Example:
+        >>> import autograd as ag
+        >>> x = ag.tensor([1.0, 2.0], requires_grad=True)
+        >>> ag.backward((x * x).sum()); x.grad
+        tensor([2., 4.])
+    """
+    outputs = _as_list(tensors)
+    for output in outputs:
+        if not output.requires_grad:
+            raise RuntimeError(
+                "backward: element 0 of tensors does not require grad and does not have a "
+                "grad_fn; did you create it under no_grad, or forget requires_grad=True?"
+            )
+    given = _as_list(grad_tensors) if grad_tensors is not None else []
+    grads = _root_gradients(outputs, given, "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is None:
+        run_backward(outputs, grads, retain_graph, create_graph)
+        return
+    wanted = _as_list(inputs)
+    results = run_backward(outputs, grads, retain_graph, create_graph, inputs=wanted) or []
+    for t, g in zip(wanted, results):
+        if g is None:
+            continue
+        g = g if create_graph else Tensor._from_array(np.array(g, copy=True))
+        t._grad = g if t._grad is None else t._grad + g
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+    materialize_grads: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Return the gradients of ``outputs`` with respect to ``inputs`` (``.grad`` is untouched).
+
+    With ``create_graph=True`` the results are differentiable again (higher-order gradients).
+
+    Example:
+        >>> import autograd as ag
+        >>> x = ag.tensor(2.0, requires_grad=True)
+        >>> (dy,) = ag.grad(x ** 3, x, create_graph=True)
+        >>> dy.item(), dy.requires_grad, ag.grad(dy, x)[0].item()
+        (12.0, True, 12.0)
+    """
+    output_list = _as_list(outputs)
+    input_list = _as_list(inputs)
+    for i, t in enumerate(input_list):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad")
+    for output in output_list:
+        if not output.requires_grad:
+            raise RuntimeError("grad: an output does not require grad and does not have a grad_fn")
+    given = _as_list(grad_outputs) if grad_outputs is not None else []
+    grads = _root_gradients(output_list, given, "grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    results = run_backward(output_list, grads, retain_graph, create_graph, inputs=input_list) or []
+    final: list[Tensor | None] = []
+    for i, (t, g) in enumerate(zip(input_list, results)):
+        if g is None:
+            if materialize_grads:
+                g = Tensor._from_array(np.zeros_like(t._data))
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} (shape {tuple(t.shape)}) was not used in the graph of the "
+                    "outputs; pass allow_unused=True to get None for it"
+                )
+        elif not create_graph:
+            g = Tensor._from_array(g)
+        final.append(g)
+    return tuple(final)

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _cuts
-from .function import TRACE, Node
+from .graph import Node
+from .tracing import TRACE
 from .tensor import Tensor
 
 if TYPE_CHECKING:
@@ -435,7 +436,7 @@ def _toward(node: Node, tensor: Tensor, path: set[Node], target: Node | None) ->
 
 def _watched_gradient(output: Tensor, tensor: Tensor, path: set[Node]) -> tuple[dict, Any]:
     """``ag.grad(output, tensor)`` (graph kept), watching what each path node gets and sends."""
-    from .autograd_api import grad
+    from .engine import grad
 
     observed: dict[Node, tuple[list, list, list[int]]] = {}
     previous = TRACE.apply_observer

@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .autograd_api import grad
+from .engine import grad
 from .grad_mode import enable_grad
 from .tensor import Tensor
 

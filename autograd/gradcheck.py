@@ -9,7 +9,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .autograd_api import grad as autograd_grad
+from .engine import grad as autograd_grad
 from .grad_mode import enable_grad, no_grad
 from .tensor import Tensor
 

@@ -1,8 +1,9 @@
 """The Tensor: an ndarray, its gradient, its place in the graph and the operator table.
 
-Differentiable methods (``exp``, ``sum``, ``reshape``, ...) are attached by the
-op registry in ``autograd/ops``; the operator dunders live here because their
-reflected and in-place forms need argument swapping and version bumps.
+Differentiable methods (``exp``, ``sum``, ``reshape``, ...) are attached by the op registry
+in ``autograd/ops``; in-place methods (``add_``, ``copy_``, ``t[i] = v``) live in
+``autograd/inplace.py``. The operator dunders are the one table kept here: their reflected
+and in-place forms need argument swapping, and each looks its op up in the registry.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from .device import CPU as _CPU
 from .device import DEVICE_TYPES as _DEVICE_TYPES
 from .device import check_device as _check_device
 from .device import device as _Device
-from .grad_mode import is_grad_enabled, no_grad
+from .registry import REGISTRY
 
 
 class RemovableHandle:
@@ -65,7 +66,6 @@ class Tensor:
         "_version_counter",
         "_hooks",
         "_retains_grad",
-        "_name",
         "_view_from",
         "__weakref__",
     )
@@ -104,46 +104,48 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: builtins.bool = False, dtype: Any = None) -> None:
         from .creation import _as_array
 
-        array = _as_array(data, dtype)
+        self._init(_as_array(data, dtype))
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def _init(self, array: np.ndarray) -> None:
+        """Set every slot: the one initialiser behind ``__init__`` and ``_from_array``."""
         self._data = array
+        self._requires_grad = False
         self._grad: Tensor | None = None
         self._grad_fn: Any = None
         self._output_nr = 0
         self._version_counter = [0]
         self._hooks: dict | None = None
         self._retains_grad = False
-        self._name: str | None = None
         self._view_from: tuple | None = None  # (parent, op, options) when this is a view
-        self._requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
 
     @classmethod
     def _from_array(cls, array: np.ndarray) -> Tensor:
         """Wrap an ndarray without copying or checks (internal fast path)."""
         t = object.__new__(cls)
-        t._data = array
-        t._requires_grad = False
-        t._grad = None
-        t._grad_fn = None
-        t._output_nr = 0
-        t._version_counter = [0]
-        t._hooks = None
-        t._retains_grad = False
-        t._name = None
-        t._view_from = None
+        t._init(array)
         return t
 
     # attributes
     @property
-    def data(self) -> np.ndarray:
-        """The underlying ``numpy.ndarray`` (shared, not copied)."""
-        return self._data
+    def data(self) -> Tensor:
+        """A tensor sharing this tensor's storage, outside the graph (as in PyTorch).
+
+        In-place changes through it (``p.data.add_(1)``) change this tensor without being
+        recorded or version-checked; ``t.data = other`` swaps the storage. The NumPy array
+        is ``t.numpy()`` (or ``numpy.asarray(t)``).
+        """
+        return Tensor._from_array(self._data)
 
     @data.setter
     def data(self, value: Any) -> None:
-        array = value._data if isinstance(value, Tensor) else np.asarray(value)
-        self._data = array
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"data: assigned value must be a Tensor, got {type(value).__name__}; "
+                "use ag.tensor(...) or ag.from_numpy(...)"
+            )
+        self._data = value._data
         self._version_counter[0] += 1
 
     @property
@@ -195,8 +197,21 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        """The accumulated gradient (a Tensor), or None before any backward."""
-        if self._grad_fn is not None and not self._retains_grad and self._grad is None:
+        """The accumulated gradient (a Tensor), or None before any backward.
+
+        Reading it on a non-leaf that did not call ``retain_grad()`` warns, as in PyTorch.
+        """
+        if self._grad is None and self._grad_fn is not None and not self._retains_grad:
+            import warnings
+
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
+                "Its .grad attribute won't be populated during backward(); call "
+                ".retain_grad() on the non-leaf Tensor if you want its gradient, or access "
+                "the leaf Tensor instead",
+                UserWarning,
+                stacklevel=2,
+            )
             return None
         return self._grad
 
@@ -343,7 +358,7 @@ class Tensor:
 
         A non-scalar tensor needs ``gradient`` (the vector of the vector-Jacobian product).
         """
-        from .autograd_api import backward
+        from .engine import backward
 
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
@@ -444,198 +459,9 @@ class Tensor:
         """Return self (NumPy handles memory layout)."""
         return self
 
-    # in-place operations
-    def _check_inplace(self, op: str) -> None:
-        if is_grad_enabled() and self._grad_fn is None and self._requires_grad:
-            raise RuntimeError(
-                f"{op}: a leaf Tensor that requires grad is being used in an in-place operation; "
-                "wrap it in ag.no_grad() (as optimizers do) or use the out-of-place form"
-            )
-
-    def _inplace(self, op: str, compute: Callable[[Tensor], Tensor], *others: Any) -> Tensor:
-        """Run ``compute`` as an in-place update of self, recording it when needed."""
-        self._check_inplace(op)
-        record = is_grad_enabled() and (
-            self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)
-        )
-        if not record:
-            with no_grad():
-                result = compute(self)
-            result_array = result._data
-            self._check_inplace_shape(op, result_array.shape)
-            if result_array.dtype != self._data.dtype:
-                if not np.can_cast(result_array.dtype, self._data.dtype, casting="same_kind"):
-                    raise RuntimeError(
-                        f"{op}: result type {result_array.dtype} can't be cast to the desired "
-                        f"output type {self._data.dtype}"
-                    )
-            if not self._data.flags.writeable:
-                self._data = np.array(self._data)
-            np.copyto(self._data, result_array, casting="unsafe")
-            self._version_counter[0] += 1
-            return self
-        # Recorded: compute from a snapshot of self, then take over the result's history.
-        before = Tensor._from_array(self._data)
-        before._grad_fn, before._output_nr = self._grad_fn, self._output_nr
-        before._requires_grad = self._requires_grad
-        before._version_counter = [self._version_counter[0]]
-        result = compute(before)
-        self._check_inplace_shape(op, result._data.shape)
-        if result._data.dtype != self._data.dtype:
-            result = result.to(self._data.dtype)
-        self._take_history(op, result)
-        return self
-
-    def _take_history(self, op: str, result: Tensor) -> None:
-        """Become ``result`` (data and graph); a view writes its new value into its base first."""
-        if self._view_from is not None:
-            parent, spec, options = self._view_from
-            parent._take_history(op, _write_into_parent(op, self, parent, spec, options, result))
-            result = spec(parent, **options)  # the same view of the updated parent
-        self._data = result._data
-        self._grad_fn = result._grad_fn
-        self._output_nr = result._output_nr
-        self._view_from = result._view_from
-        # Nodes that saved the old self see the bump; later saves share the result's counter.
-        self._version_counter[0] += 1
-        self._version_counter = result._version_counter
-
-    def _check_inplace_shape(self, op: str, shape: tuple) -> None:
-        if shape != self._data.shape:
-            raise RuntimeError(
-                f"{op}: output with shape {tuple(self._data.shape)} doesn't match the broadcast "
-                f"shape {tuple(shape)}; an in-place op can't change the shape of its tensor"
-            )
-
-    def add_(self, other: Any, alpha: builtins.float = 1) -> Tensor:
-        """In place: ``self += alpha * other``."""
-        if alpha == 1:
-            return self._inplace("add_", lambda s: s + other, other)
-        return self._inplace("add_", lambda s: s + alpha * other, other)
-
-    def sub_(self, other: Any, alpha: builtins.float = 1) -> Tensor:
-        """In place: ``self -= alpha * other``."""
-        if alpha == 1:
-            return self._inplace("sub_", lambda s: s - other, other)
-        return self._inplace("sub_", lambda s: s - alpha * other, other)
-
-    def mul_(self, other: Any) -> Tensor:
-        """In place: ``self *= other``."""
-        return self._inplace("mul_", lambda s: s * other, other)
-
-    def div_(self, other: Any) -> Tensor:
-        """In place: ``self /= other``."""
-        return self._inplace("div_", lambda s: s / other, other)
-
-    def pow_(self, exponent: Any) -> Tensor:
-        """In place: ``self **= exponent``."""
-        return self._inplace("pow_", lambda s: s**exponent, exponent)
-
-    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-        """In place: clamp to ``[min, max]``."""
-        return self._inplace("clamp_", lambda s: s.clamp(min, max))
-
-    def neg_(self) -> Tensor:
-        """In place: negate."""
-        return self._inplace("neg_", lambda s: -s)
-
-    def sqrt_(self) -> Tensor:
-        """In place: square root."""
-        return self._inplace("sqrt_", lambda s: s.sqrt())
-
-    def exp_(self) -> Tensor:
-        """In place: exponential."""
-        return self._inplace("exp_", lambda s: s.exp())
-
-    def zero_(self) -> Tensor:
-        """Fill with zeros in place."""
-        return self.fill_(0)
-
-    def fill_(self, value: Any) -> Tensor:
-        """Fill with ``value`` in place."""
-        self._check_inplace("fill_")
-        if is_grad_enabled() and isinstance(value, Tensor) and value.requires_grad:
-            return self._inplace("fill_", lambda s: s * 0 + value, value)
-        fill = value._data if isinstance(value, Tensor) else value
-        self._writeable()
-        self._data[...] = fill
-        self._version_counter[0] += 1
-        if self._grad_fn is not None and is_grad_enabled():
-            self._grad_fn, self._output_nr = None, 0
-        return self
-
-    def copy_(self, src: Any) -> Tensor:
-        """Copy ``src`` into self in place (broadcasting ``src``)."""
-        self._check_inplace("copy_")
-        if is_grad_enabled() and isinstance(src, Tensor) and src.requires_grad:
-            return self._inplace("copy_", lambda s: s * 0 + src.to(s.dtype), src)
-        array = src._data if isinstance(src, Tensor) else np.asarray(src)
-        try:
-            np.broadcast_to(array, self._data.shape)
-        except ValueError:
-            raise RuntimeError(
-                f"copy_: the source of shape {tuple(array.shape)} can't be broadcast to the "
-                f"destination of shape {tuple(self.shape)}"
-            ) from None
-        self._writeable()
-        np.copyto(self._data, array, casting="unsafe")
-        self._version_counter[0] += 1
-        return self
-
-    def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0) -> Tensor:
-        """Fill in place from U(a, b), drawn from the generator ``manual_seed`` seeds."""
-        from .random import default_generator
-
-        return self._fill_random("uniform_", default_generator().uniform(a, b, self.shape))
-
-    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0) -> Tensor:
-        """Fill in place from N(mean, std^2), drawn from the generator ``manual_seed`` seeds."""
-        from .random import default_generator
-
-        return self._fill_random("normal_", default_generator().normal(mean, std, self.shape))
-
-    def bernoulli_(self, p: builtins.float = 0.5) -> Tensor:
-        """Fill in place with 1 (probability p) or 0."""
-        from .random import default_generator
-
-        return self._fill_random("bernoulli_", default_generator().random(self.shape) < p)
-
-    def _fill_random(self, op: str, values: np.ndarray) -> Tensor:
-        self._check_inplace(op)
-        self._writeable()
-        self._data[...] = values
-        self._version_counter[0] += 1
-        return self
-
-    def _writeable(self) -> None:
-        if not self._data.flags.writeable:
-            self._data = np.array(self._data)
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        from .ops.index import _normalize_index, index_put
-
-        self._check_inplace("setitem")
-        key = _normalize_index(index)
-        record = is_grad_enabled() and (
-            self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
-        )
-        if record:
-            self._inplace("setitem", lambda s: index_put(s, value, index=key), value)
-            return
-        from .ops.index import _indexed
-
-        array = value._data if isinstance(value, Tensor) else value
-        self._writeable()
-        try:
-            view, key = _indexed(self._data, key)  # PyTorch's order for ints mixed with arrays
-            view[key] = array
-        except (IndexError, ValueError) as error:
-            raise IndexError(f"setitem: {error} (tensor shape {tuple(self.shape)})") from None
-        self._version_counter[0] += 1
-
     # Python protocol
     def __getitem__(self, index: Any) -> Tensor:
-        return _INDEXING["getitem"](self, index)
+        return REGISTRY["getitem"](self, index=index)
 
     def __repr__(self) -> str:
         from ._format import format_tensor
@@ -708,30 +534,10 @@ class Tensor:
         return copied
 
 
-def _write_into_parent(op: str, view: Tensor, parent: Tensor, spec: Any, options: dict, value: Tensor) -> Tensor:
-    """The parent's new value after its view (made by ``spec``) was replaced by ``value``."""
-    if spec.name == "getitem":
-        return _OPS["index_put"](parent, value, index=options["index"])
-    if spec.name == "reshape":
-        return value.reshape(parent.shape)
-    if spec.name == "permute":
-        return value.permute(*np.argsort(options["dims"]).tolist())
-    # PyTorch's CopySlices covers every view; here the others (expand, ...) are refused rather
-    # than leaving the base silently unchanged.
-    raise RuntimeError(
-        f"{op}: in-place operation on a view made by {spec.name} (shape {tuple(view.shape)} of a "
-        f"tensor of shape {tuple(parent.shape)}) while recording gradients is not supported; "
-        "use an out-of-place op, or clone() the view first"
-    )
-
-
-_OPS: dict = {}  # filled with the op registry once autograd.function is imported
-_INDEXING: dict = {}  # filled by autograd.ops.index
-
 
 def _binary(op_name: str, reflected: bool = False) -> Callable[[Tensor, Any], Tensor]:
     def method(self: Tensor, other: Any) -> Tensor:
-        op = _OPS[op_name]
+        op = REGISTRY[op_name]
         try:
             return op(other, self) if reflected else op(self, other)
         except TypeError:
@@ -745,8 +551,16 @@ def _binary(op_name: str, reflected: bool = False) -> Callable[[Tensor, Any], Te
 
 def _inplace_binary(op_name: str, public: str) -> Callable[[Tensor, Any], Tensor]:
     def method(self: Tensor, other: Any) -> Tensor:
-        op = _OPS[op_name]
+        op = REGISTRY[op_name]
         return self._inplace(public, lambda s: op(s, other), other)
+
+    method.__name__ = public
+    return method
+
+
+def _unary(op_name: str) -> Callable[[Tensor], Tensor]:
+    def method(self: Tensor) -> Tensor:
+        return REGISTRY[op_name](self)
 
     return method
 
@@ -760,30 +574,19 @@ _OPERATORS = {
     "matmul": ("__matmul__", "__rmatmul__", None),
     "floor_divide": ("__floordiv__", "__rfloordiv__", None),
     "remainder": ("__mod__", "__rmod__", None),
+    "logical_and": ("__and__", "__rand__", None),
+    "logical_or": ("__or__", "__ror__", None),
+    "logical_xor": ("__xor__", "__rxor__", None),
 }
 for _name, (_forward, _reflected, _in_place) in _OPERATORS.items():
     setattr(Tensor, _forward, _binary(_name))
     setattr(Tensor, _reflected, _binary(_name, reflected=True))
     if _in_place:
         setattr(Tensor, _in_place, _inplace_binary(_name, _in_place))
-
 for _name, _dunder in {"lt": "__lt__", "le": "__le__", "gt": "__gt__", "ge": "__ge__",
-                       "eq": "__eq__", "ne": "__ne__", "logical_and": "__and__",
-                       "logical_or": "__or__", "logical_xor": "__xor__"}.items():  # fmt: skip
+                       "eq": "__eq__", "ne": "__ne__"}.items():  # fmt: skip
     setattr(Tensor, _dunder, _binary(_name))
-Tensor.__rand__ = _binary("logical_and", reflected=True)  # type: ignore[attr-defined,method-assign,assignment]
-Tensor.__ror__ = _binary("logical_or", reflected=True)  # type: ignore[attr-defined,method-assign,assignment]
-
-
-def _neg(self: Tensor) -> Tensor:
-    return _OPS["neg"](self)
-
-
-def _invert(self: Tensor) -> Tensor:
-    return _OPS["logical_not"](self)
-
-
-Tensor.__neg__ = _neg  # type: ignore[method-assign]
+Tensor.__neg__ = _unary("neg")  # type: ignore[method-assign]
+Tensor.__invert__ = _unary("logical_not")  # type: ignore[method-assign]
+Tensor.__abs__ = _unary("abs")  # type: ignore[method-assign]
 Tensor.__pos__ = lambda self: self  # type: ignore[method-assign,assignment,operator]
-Tensor.__abs__ = lambda self: self.abs()  # type: ignore[attr-defined]
-Tensor.__invert__ = _invert  # type: ignore[method-assign]

@@ -87,7 +87,7 @@ def sample(model: CharLSTM, chars: list[str], prompt: str, length: int, temperat
     with ag.no_grad():
         logits, state = model(ag.tensor([[index[c] for c in prompt]]))
         for _ in range(length):
-            z = logits.data[0, -1].astype(np.float64) / temperature
+            z = logits.numpy()[0, -1].astype(np.float64) / temperature
             p = np.exp(z - z.max())
             nxt = int(rng.choice(len(chars), p=p / p.sum()))
             out.append(chars[nxt])

@@ -86,7 +86,7 @@ def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
     with ag.no_grad():
         logits = model(ag.tensor(x))
     model.train()
-    return float((logits.data.argmax(1) == y).mean())
+    return float((logits.numpy().argmax(1) == y).mean())
 
 
 def train(name: str, model: nn.Module, data: tuple, epochs: int, lr: float, batch_size: int,

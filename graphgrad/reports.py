@@ -91,7 +91,7 @@ def plot_curves(history: list[dict[str, Any]], path: Path, title: str) -> None:
 def _preserved_state(model: Any) -> Iterator[None]:
     """Run a side job (drawing the graph) without touching the training's RNG or BN buffers."""
     rng = ag.get_rng_state()
-    buffers = {name: b.data.copy() for name, b in model.named_buffers()}
+    buffers = {name: b.numpy().copy() for name, b in model.named_buffers()}
     grads = {id(p): p.grad for p in model.parameters()}
     try:
         yield
@@ -100,7 +100,7 @@ def _preserved_state(model: Any) -> Iterator[None]:
         named = dict(model.named_buffers())
         with ag.no_grad():
             for name, data in buffers.items():
-                named[name].data[...] = data
+                named[name].numpy()[...] = data
         for p in model.parameters():
             p.grad = grads[id(p)]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograd.function import Domain
+from autograd.domains import Domain
 from autograd.tensor import Tensor
 
 

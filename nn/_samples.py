@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.function import ANY, Domain
+from autograd.domains import ANY, Domain
 from autograd.tensor import Tensor
 
 

@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd.function import AWAY_FROM_KINKS, composite, primitive
+from autograd._typing import Operand
+from autograd.domains import AWAY_FROM_KINKS
 from autograd.random import default_generator
+from autograd.registry import composite, primitive
 from autograd.tensor import Tensor
 
 from .module import Module
@@ -60,9 +62,9 @@ def _leaky_relu(x: np.ndarray, *, negative_slope: float = 0.01) -> np.ndarray:
 
 
 @_leaky_relu.vjp
-def _leaky_relu_vjp(grad: Tensor, x: Tensor, negative_slope: float) -> Tensor:
+def _leaky_relu_vjp(grad: Operand, x: Operand, negative_slope: float, xp: Any) -> Operand:
     # The slope for x <= 0, as PyTorch (the derivative at 0 is negative_slope).
-    return ag.where(x > 0, grad, grad * negative_slope)
+    return xp.where(x > 0, grad, grad * negative_slope)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd.function import composite
+from autograd.registry import composite
 from autograd.tensor import Tensor
 
 from . import init
@@ -154,7 +154,7 @@ def _canonical_mask(mask: Any, name: str, dtype: Any) -> Tensor | None:
         mask = ag.tensor(mask)
     if mask.dtype == ag.bool:
         additive = np.where(
-            mask.data, np.asarray(_NEG_INF, dtype=dtype), np.asarray(0.0, dtype=dtype)
+            mask._data, np.asarray(_NEG_INF, dtype=dtype), np.asarray(0.0, dtype=dtype)
         )
         return Tensor._from_array(additive)
     if mask.dtype.kind != "f":

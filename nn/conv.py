@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd.function import Function, FunctionCtx, composite, primitive
+from autograd._typing import Operand
+from autograd.function import Function, FunctionCtx
+from autograd.registry import composite, primitive
 from autograd.tensor import Tensor
 
 from . import init
@@ -90,26 +92,27 @@ def _grouped_grad(grad_out: np.ndarray, groups: int, batch_first: bool) -> np.nd
     return np.moveaxis(grad_out, 1, 0).reshape(groups, out_channels // groups, -1)
 
 
-@primitive("convolution", method=False, test=False)
+@primitive("convolution", method=False, untested="tested through conv1d/conv2d")
 def _convolution(x: np.ndarray, weight: np.ndarray, *, stride: tuple, padding: tuple,
                  dilation: tuple, groups: int) -> np.ndarray:  # fmt: skip
     return _forward(x, weight, stride, padding, dilation, groups)[0]
 
 
 @_convolution.vjp
-def _convolution_vjp(grad: Tensor, x: Tensor, weight: Tensor, x_shape: tuple, weight_shape: tuple,
-                     stride: tuple, padding: tuple, dilation: tuple, groups: int,
-                     needs_input_grad: tuple) -> tuple:  # fmt: skip
+def _convolution_vjp(grad: Operand, x: Operand, weight: Operand, x_shape: tuple,
+                     weight_shape: tuple, stride: tuple, padding: tuple, dilation: tuple,
+                     groups: int, needs_input_grad: tuple, xp: Any) -> tuple:  # fmt: skip
     options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     grad_x = grad_weight = None
     if needs_input_grad[0]:
-        grad_x = _convolution_input_grad(grad, weight, input_shape=x_shape, **options)
+        grad_x = xp.convolution_input_grad(grad, weight, input_shape=x_shape, **options)
     if needs_input_grad[1]:
-        grad_weight = _convolution_weight_grad(x, grad, weight_shape=weight_shape, **options)
+        grad_weight = xp.convolution_weight_grad(x, grad, weight_shape=weight_shape, **options)
     return grad_x, grad_weight
 
 
-@primitive("convolution_input_grad", method=False, test=False)
+@primitive("convolution_input_grad", method=False,
+           untested="conv's gradient: tested through conv1d/conv2d second order")  # fmt: skip
 def _convolution_input_grad(grad_out: np.ndarray, weight: np.ndarray, *, input_shape: tuple,
                             stride: tuple, padding: tuple, dilation: tuple, groups: int,
                             grads: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
@@ -133,21 +136,22 @@ def _convolution_input_grad(grad_out: np.ndarray, weight: np.ndarray, *, input_s
 
 
 @_convolution_input_grad.vjp
-def _convolution_input_grad_vjp(grad: Tensor, grad_out: Tensor, weight: Tensor, stride: tuple,
-                                padding: tuple, dilation: tuple, groups: int,
-                                needs_input_grad: tuple) -> tuple:  # fmt: skip
+def _convolution_input_grad_vjp(grad: Operand, grad_out: Operand, weight: Operand,
+                                stride: tuple, padding: tuple, dilation: tuple, groups: int,
+                                needs_input_grad: tuple, xp: Any) -> tuple:  # fmt: skip
     options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     d_grad = d_weight = None
     if needs_input_grad[0]:
-        d_grad = _convolution(grad, weight, **options)
+        d_grad = xp.convolution(grad, weight, **options)
     if needs_input_grad[1]:
-        d_weight = _convolution_weight_grad(
+        d_weight = xp.convolution_weight_grad(
             grad, grad_out, weight_shape=tuple(weight.shape), **options
         )
     return d_grad, d_weight
 
 
-@primitive("convolution_weight_grad", method=False, test=False)
+@primitive("convolution_weight_grad", method=False,
+           untested="conv's gradient: tested through conv1d/conv2d second order")  # fmt: skip
 def _convolution_weight_grad(x: np.ndarray, grad_out: np.ndarray, *, weight_shape: tuple,
                              stride: tuple, padding: tuple, dilation: tuple, groups: int,
                              cols: np.ndarray | None = None,
@@ -170,15 +174,15 @@ def _convolution_weight_grad(x: np.ndarray, grad_out: np.ndarray, *, weight_shap
 
 
 @_convolution_weight_grad.vjp
-def _convolution_weight_grad_vjp(grad: Tensor, x: Tensor, grad_out: Tensor, x_shape: tuple,
+def _convolution_weight_grad_vjp(grad: Operand, x: Operand, grad_out: Operand, x_shape: tuple,
                                  stride: tuple, padding: tuple, dilation: tuple, groups: int,
-                                 needs_input_grad: tuple) -> tuple:  # fmt: skip
+                                 needs_input_grad: tuple, xp: Any) -> tuple:  # fmt: skip
     options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     d_x = d_grad = None
     if needs_input_grad[0]:
-        d_x = _convolution_input_grad(grad_out, grad, input_shape=x_shape, **options)
+        d_x = xp.convolution_input_grad(grad_out, grad, input_shape=x_shape, **options)
     if needs_input_grad[1]:
-        d_grad = _convolution(x, grad, **options)
+        d_grad = xp.convolution(x, grad, **options)
     return d_x, d_grad
 
 

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
+from autograd._typing import Operand
 from autograd.dtypes import torch_name
-from autograd.function import composite, primitive
+from autograd.registry import composite, primitive
 from autograd.tensor import Tensor
 
 from . import init
@@ -35,7 +36,7 @@ def _linear_sample() -> Any:
     return draw_inputs()
 
 
-@primitive("linear_addmm", method=False, test=False)
+@primitive("linear_addmm", method=False, untested="tested through linear, below")
 def _addmm_t(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """``x @ weight.T + bias`` for 2-D ``x``: one GEMM, the bias added in place."""
     out = np.matmul(x, weight.T)
@@ -44,23 +45,24 @@ def _addmm_t(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
 
 
 @_addmm_t.vjp
-def _addmm_t_vjp(grad: Tensor, x: Tensor, weight: Tensor, needs_input_grad: tuple) -> tuple:
+def _addmm_t_vjp(grad: Operand, x: Operand, weight: Operand, needs_input_grad: tuple,
+                 xp: Any) -> tuple:  # fmt: skip
     # grad.T @ x is laid out like the weight (out, in): no transposing copy before the optimizer.
     return (
         grad @ weight if needs_input_grad[0] else None,
         grad.T @ x if needs_input_grad[1] else None,
-        grad.sum(dim=0) if needs_input_grad[2] else None,
+        xp.sum(grad, dim=0) if needs_input_grad[2] else None,
     )
 
 
-@primitive("linear_mm", method=False, test=False)
+@primitive("linear_mm", method=False, untested="tested through linear, below")
 def _mm_t(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """``x @ weight.T`` for 2-D ``x`` (a linear layer without bias)."""
     return np.matmul(x, weight.T)
 
 
 @_mm_t.vjp
-def _mm_t_vjp(grad: Tensor, x: Tensor, weight: Tensor, needs_input_grad: tuple) -> tuple:
+def _mm_t_vjp(grad: Operand, x: Operand, weight: Operand, needs_input_grad: tuple) -> tuple:
     return (
         grad @ weight if needs_input_grad[0] else None,
         grad.T @ x if needs_input_grad[1] else None,

@@ -13,7 +13,8 @@ from typing import Any, Callable
 import numpy as np
 
 import autograd as ag
-from autograd.function import composite, primitive
+from autograd._typing import Operand
+from autograd.registry import composite, primitive
 from autograd.tensor import Tensor
 
 from ._loss_samples import loss_sample
@@ -319,7 +320,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
     return (1 - label_smoothing) * nll + smooth * (label_smoothing / classes)
 
 
-@primitive("binary_cross_entropy_terms", method=False, test=False)
+@primitive("binary_cross_entropy_terms", method=False,
+           untested="tested through binary_cross_entropy, registered below")  # fmt: skip
 def _bce_terms(x: np.ndarray, target: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
         log_x = np.maximum(np.log(x), -100.0)
@@ -328,14 +330,15 @@ def _bce_terms(x: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 @_bce_terms.vjp
-def _bce_terms_vjp(grad: Tensor, x: Tensor, target: Tensor, needs_input_grad: tuple) -> tuple:
+def _bce_terms_vjp(grad: Operand, x: Operand, target: Operand, needs_input_grad: tuple,
+                   xp: Any) -> tuple:  # fmt: skip
     grad_x = grad_target = None
     if needs_input_grad[0]:
         # PyTorch's formula: the 1e-12 floor keeps the gradient finite at x = 0 or 1.
-        grad_x = grad * (x - target) / (x * (1 - x)).clamp(min=1e-12)
+        grad_x = grad * (x - target) / xp.clamp(x * (1 - x), min=1e-12)
     if needs_input_grad[1]:
-        with np.errstate(divide="ignore"):
-            grad_target = grad * ((-x).log1p().clamp(min=-100.0) - x.log().clamp(min=-100.0))
+        log_1mx = xp.clamp(xp.log1p(-x), min=-100.0)
+        grad_target = grad * (log_1mx - xp.clamp(xp.log(x), min=-100.0))
     return grad_x, grad_target
 
 

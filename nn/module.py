@@ -15,7 +15,7 @@ import numpy as np
 import autograd as ag
 from autograd import dtypes as _dtypes
 from autograd.device import check_device
-from autograd.function import module_scope
+from autograd.tracing import module_scope
 from autograd.grad_mode import no_grad
 from autograd.tensor import RemovableHandle, Tensor
 
@@ -480,7 +480,7 @@ class Module:
             new = fn(param._data)
             if new is not param._data:
                 # Swap the array in place so the Parameter object (and optimizer refs) survive.
-                param.data = new
+                param.data = Tensor._from_array(new)
                 if param._grad is not None:
                     param._grad = Tensor._from_array(fn(param._grad._data))
         for name, buffer in self._buffers.items():

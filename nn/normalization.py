@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd.function import Domain, composite, primitive
+from autograd._typing import Operand
+from autograd.domains import POSITIVE, Domain
+from autograd.registry import composite, primitive
 from autograd.grad_mode import no_grad
 from autograd.tensor import Tensor
 
@@ -37,7 +39,7 @@ def _channel_view(ndim: int, channels: int) -> tuple[int, ...]:
     return (1, channels) + (1,) * (ndim - 2)
 
 
-@primitive("native_batch_norm", method=False, test=False)
+@primitive("native_batch_norm", method=False, untested="tested through batch_norm, below")
 def _native_batch_norm(
     x: np.ndarray, weight: np.ndarray, bias: np.ndarray, *, eps: float, mean: Any = None,
     var: Any = None,
@@ -77,24 +79,22 @@ def _batch_statistics(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @_native_batch_norm.vjp
 def _native_batch_norm_vjp(
-    grad: Tensor, x: Tensor, weight: Tensor, eps: float, mean: Any, var: Any,
-    needs_input_grad: tuple,
+    grad: Operand, x: Operand, weight: Operand, eps: float, mean: Any, var: Any,
+    needs_input_grad: tuple, xp: Any,
 ) -> tuple:  # fmt: skip
     axes = _channel_axes(x.ndim)
     view = _channel_view(x.ndim, x.shape[1])
-    count = x.numel() // x.shape[1]
-    if not ag.is_grad_enabled():
-        # A plain backward (no create_graph): the same formula fused in NumPy, in a few passes,
-        # reusing the forward's batch statistics.
-        return _batch_norm_backward_arrays(
-            grad._data, x._data, weight._data, eps, needs_input_grad, mean, var
-        )
-    mean = x.mean(dim=axes, keepdim=True)
-    centered = x - mean
-    invstd = ((centered * centered).mean(dim=axes, keepdim=True) + eps).rsqrt()
+    count = x.size // x.shape[1] if not xp.is_tensor else x.numel() // x.shape[1]
+    if not xp.is_tensor:
+        # On arrays the formula below runs fused, in seven passes, reusing the forward's batch
+        # statistics; under create_graph the statistics are recomputed on the graph, since
+        # second derivatives go through them.
+        return _batch_norm_backward_arrays(grad, x, weight, eps, needs_input_grad, mean, var)
+    centered = x - xp.sum(x, dim=axes, keepdim=True) / count
+    invstd = xp.rsqrt(xp.sum(centered * centered, dim=axes, keepdim=True) / count + eps)
     normalized = centered * invstd
-    grad_sum = grad.sum(dim=axes, keepdim=True)
-    grad_dot = (grad * normalized).sum(dim=axes, keepdim=True)
+    grad_sum = xp.sum(grad, dim=axes, keepdim=True)
+    grad_dot = xp.sum(grad * normalized, dim=axes, keepdim=True)
     grad_x = None
     if needs_input_grad[0]:
         # d/dx of (x - mean) * invstd, contracted with grad: the two batch-statistic terms.
@@ -132,9 +132,8 @@ def _batch_norm_backward_arrays(
         centered *= (scale * invstd * grad_dot / count).reshape(view).astype(dtype, copy=False)
         grad_x -= centered
         grad_x -= (scale * grad_sum / count).reshape(view).astype(dtype, copy=False)
-        grad_x = Tensor._from_array(grad_x.astype(dtype, copy=False))
-    grad_weight = Tensor._from_array(grad_dot.astype(dtype)) if needs_input_grad[1] else None
-    grad_bias = Tensor._from_array(grad_sum.astype(dtype)) if needs_input_grad[2] else None
+    grad_weight = grad_dot.astype(dtype) if needs_input_grad[1] else None
+    grad_bias = grad_sum.astype(dtype) if needs_input_grad[2] else None
     return grad_x, grad_weight, grad_bias
 
 
@@ -154,8 +153,6 @@ def _batch_norm_sample() -> Any:
         if training and draw(st.booleans()):
             running_mean = running_var = None
         else:
-            from autograd.function import POSITIVE
-
             running_mean = tensor(draw, (channels,), requires_grad=False)
             running_var = tensor(draw, (channels,), POSITIVE, requires_grad=False)
         return [x, running_mean, running_var, weight, bias, training], {"eps": 1e-3}
@@ -344,7 +341,7 @@ class BatchNorm2d(_BatchNorm):
     _expected_dims = (4,)
 
 
-@primitive("native_layer_norm", method=False, test=False)
+@primitive("native_layer_norm", method=False, untested="tested through layer_norm, below")
 def _native_layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, *, dims: int,
                        eps: float) -> np.ndarray:  # fmt: skip
     axes = tuple(range(x.ndim - dims, x.ndim))
@@ -356,20 +353,20 @@ def _native_layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, *, d
 
 
 @_native_layer_norm.vjp
-def _native_layer_norm_vjp(grad: Tensor, x: Tensor, weight: Tensor, dims: int, eps: float,
-                           needs_input_grad: tuple) -> tuple:  # fmt: skip
+def _native_layer_norm_vjp(grad: Operand, x: Operand, weight: Operand, dims: int, eps: float,
+                           needs_input_grad: tuple, xp: Any) -> tuple:  # fmt: skip
     axes = tuple(range(x.ndim - dims, x.ndim))
     count = int(np.prod(x.shape[x.ndim - dims :], dtype=np.int64))
-    centered = x - x.mean(dim=axes, keepdim=True)
-    invstd = ((centered * centered).mean(dim=axes, keepdim=True) + eps).rsqrt()
+    centered = x - xp.sum(x, dim=axes, keepdim=True) / count
+    invstd = xp.rsqrt(xp.sum(centered * centered, dim=axes, keepdim=True) / count + eps)
     normalized = centered * invstd
     grad_x = None
     if needs_input_grad[0]:
         grad_normalized = grad * weight
         grad_x = invstd * (
             grad_normalized
-            - grad_normalized.sum(dim=axes, keepdim=True) / count
-            - normalized * ((grad_normalized * normalized).sum(dim=axes, keepdim=True) / count)
+            - xp.sum(grad_normalized, dim=axes, keepdim=True) / count
+            - normalized * (xp.sum(grad_normalized * normalized, dim=axes, keepdim=True) / count)
         )
     # Full-shape gradients: the engine sums them back to the weight/bias shape.
     grad_weight = grad * normalized if needs_input_grad[1] else None

@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from autograd.function import Function, FunctionCtx, composite, primitive
+from autograd._typing import Operand
+from autograd.function import Function, FunctionCtx
+from autograd.registry import composite, primitive
 from autograd.tensor import Tensor
 
 from ._window import Window, as_tuple, crop_array, pad_array
@@ -111,7 +113,8 @@ def _flat_indices(arg: np.ndarray, window: Window) -> np.ndarray:
     return flat
 
 
-@primitive("max_pool_scatter", method=False, promote=False, test=False)
+@primitive("max_pool_scatter", method=False, promote=False,
+           untested="max pooling's gradient: tested through max_pool1d/2d")  # fmt: skip
 def _max_pool_scatter(grad: np.ndarray, arg: np.ndarray, *, window: Window) -> np.ndarray:
     """Send each window's gradient to its argmax (summing where windows overlap)."""
     lead = grad.shape[: grad.ndim - len(window.kernel)]
@@ -130,11 +133,12 @@ def _max_pool_scatter(grad: np.ndarray, arg: np.ndarray, *, window: Window) -> n
 
 
 @_max_pool_scatter.vjp
-def _max_pool_scatter_vjp(grad: Tensor, arg: Tensor, window: Window) -> tuple:
-    return _max_pool_gather(grad, arg, window=window), None
+def _max_pool_scatter_vjp(grad: Operand, arg: Operand, window: Window, xp: Any) -> tuple:
+    return xp.max_pool_gather(grad, arg, window=window), None
 
 
-@primitive("max_pool_gather", method=False, promote=False, test=False)
+@primitive("max_pool_gather", method=False, promote=False,
+           untested="the scatter's adjoint: tested through max_pool1d/2d second order")  # fmt: skip
 def _max_pool_gather(x: np.ndarray, arg: np.ndarray, *, window: Window) -> np.ndarray:
     """Read each window's value at a given kernel position (the adjoint of the scatter)."""
     padded = pad_array(x, window)
@@ -147,8 +151,8 @@ def _max_pool_gather(x: np.ndarray, arg: np.ndarray, *, window: Window) -> np.nd
 
 
 @_max_pool_gather.vjp
-def _max_pool_gather_vjp(grad: Tensor, arg: Tensor, window: Window) -> tuple:
-    return _max_pool_scatter(grad, arg, window=window), None
+def _max_pool_gather_vjp(grad: Operand, arg: Operand, window: Window, xp: Any) -> tuple:
+    return xp.max_pool_scatter(grad, arg, window=window), None
 
 
 class _MaxPool(Function):
@@ -225,7 +229,7 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                      return_indices)  # fmt: skip
 
 
-@primitive("window_sum", method=False, test=False)
+@primitive("window_sum", method=False, untested="tested through avg_pool1d/2d")
 def _window_sum(x: np.ndarray, *, window: Window) -> np.ndarray:
     """Sum of every (zero-padded) window."""
     padded = pad_array(x, window)
@@ -239,11 +243,12 @@ def _window_sum(x: np.ndarray, *, window: Window) -> np.ndarray:
 
 
 @_window_sum.vjp
-def _window_sum_vjp(grad: Tensor, window: Window) -> Tensor:
-    return _window_sum_adjoint(grad, window=window)
+def _window_sum_vjp(grad: Operand, window: Window, xp: Any) -> Operand:
+    return xp.window_sum_adjoint(grad, window=window)
 
 
-@primitive("window_sum_adjoint", method=False, test=False)
+@primitive("window_sum_adjoint", method=False,
+           untested="avg pooling's gradient: tested through avg_pool1d/2d second order")  # fmt: skip
 def _window_sum_adjoint(grad: np.ndarray, *, window: Window) -> np.ndarray:
     """Spread each window's gradient over all of its positions (overlaps add up)."""
     lead = grad.shape[: grad.ndim - len(window.kernel)]
@@ -255,8 +260,8 @@ def _window_sum_adjoint(grad: np.ndarray, *, window: Window) -> np.ndarray:
 
 
 @_window_sum_adjoint.vjp
-def _window_sum_adjoint_vjp(grad: Tensor, window: Window) -> Tensor:
-    return _window_sum(grad, window=window)
+def _window_sum_adjoint_vjp(grad: Operand, window: Window, xp: Any) -> Operand:
+    return xp.window_sum(grad, window=window)
 
 
 def _avg_divisor(window: Window, count_include_pad: bool) -> np.ndarray:
@@ -399,7 +404,7 @@ def _pool_sample(dims: int, kind: str) -> Any:
     from hypothesis import assume
     from hypothesis import strategies as st
 
-    from autograd.function import Domain
+    from autograd.domains import Domain
 
     from ._samples import tensor
 

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd.function import composite, primitive
+from autograd._typing import Operand
+from autograd.registry import composite, primitive
 from autograd.grad_mode import no_grad
 from autograd.tensor import Tensor
 
@@ -22,18 +23,20 @@ from .module import Module, Parameter
 __all__ = ["embedding", "Embedding"]
 
 
-@primitive("embedding_lookup", method=False, test=False)
+@primitive("embedding_lookup", method=False, untested="tested through embedding, below")
 def _embedding_lookup(weight: np.ndarray, *, indices: np.ndarray, padding_idx: int | None) -> np.ndarray:
     return weight[indices]
 
 
 @_embedding_lookup.vjp
-def _embedding_lookup_vjp(grad: Tensor, weight_shape: tuple, indices: np.ndarray,
-                          padding_idx: int | None) -> Tensor:  # fmt: skip
-    return _embedding_scatter(grad, indices=indices, num_weights=weight_shape[0], padding_idx=padding_idx)
+def _embedding_lookup_vjp(grad: Operand, weight_shape: tuple, indices: np.ndarray,
+                          padding_idx: int | None, xp: Any) -> Operand:  # fmt: skip
+    return xp.embedding_scatter(grad, indices=indices, num_weights=weight_shape[0],
+                                padding_idx=padding_idx)  # fmt: skip
 
 
-@primitive("embedding_scatter", method=False, test=False)
+@primitive("embedding_scatter", method=False,
+           untested="embedding's gradient: tested through embedding's second order")  # fmt: skip
 def _embedding_scatter(grad: np.ndarray, *, indices: np.ndarray, num_weights: int,
                        padding_idx: int | None) -> np.ndarray:  # fmt: skip
     dim = grad.shape[-1]
@@ -46,11 +49,11 @@ def _embedding_scatter(grad: np.ndarray, *, indices: np.ndarray, num_weights: in
 
 
 @_embedding_scatter.vjp
-def _embedding_scatter_vjp(grad: Tensor, indices: np.ndarray, padding_idx: int | None) -> Tensor:
-    out = _embedding_lookup(grad, indices=indices, padding_idx=padding_idx)
+def _embedding_scatter_vjp(grad: Operand, indices: np.ndarray, padding_idx: int | None,
+                           xp: Any) -> Operand:  # fmt: skip
+    out = xp.embedding_lookup(grad, indices=indices, padding_idx=padding_idx)
     if padding_idx is not None:
-        keep = Tensor._from_array((indices != padding_idx)[..., None].astype(grad.dtype))
-        out = out * keep
+        out = out * (indices != padding_idx)[..., None].astype(grad.dtype)
     return out
 
 

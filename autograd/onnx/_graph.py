@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..function import Node
+from ..graph import Node
 from ..tensor import Tensor
 from ._record import OnnxExportError, Recording
 

@@ -12,7 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from ..function import TRACE, Node, _backward_name, _current_module_path
+from ..graph import Node
+from ..graph import backward_name as _backward_name
+from ..tracing import TRACE
+from ..tracing import current_module_path as _current_module_path
 from ..grad_mode import enable_grad
 from ..tensor import Tensor
 

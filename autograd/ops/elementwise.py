@@ -7,23 +7,17 @@ from typing import Any
 
 import numpy as np
 
+from ..domains import AWAY_FROM_KINKS, DISTINCT, POSITIVE, Domain
 from ..dtypes import get_default_dtype
-from ..function import (
-    AWAY_FROM_KINKS,
-    DISTINCT,
-    POSITIVE,
-    SAME,
-    Domain,
-    composite,
-    primitive,
-)
+from ..registry import composite, primitive
 from ..tensor import Tensor
+from ._samples import same_shapes, tensor
 from ._shapes import check_broadcastable
 
 __all__ = [
     "add", "clone", "sub", "mul", "div", "neg", "pow", "exp", "log", "log1p", "log2", "log10", "sqrt",
     "rsqrt", "square", "reciprocal", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs",
-    "sign", "erf", "clamp", "clip", "maximum", "minimum", "where", "masked_fill", "to_dtype",
+    "sign", "erf", "clamp", "clip", "maximum", "minimum", "where", "masked_fill",
     "lt", "le", "gt", "ge", "eq", "ne", "logical_and", "logical_or", "logical_xor", "logical_not",
     "isnan", "isinf", "isfinite", "floor", "ceil", "round", "trunc", "floor_divide", "remainder",
     "lerp", "expm1", "atan", "asin", "acos", "sinh", "cosh",
@@ -35,7 +29,7 @@ def _float(x: np.ndarray) -> np.ndarray:
     return x if x.dtype.kind == "f" else x.astype(get_default_dtype())
 
 
-@primitive("add", validate=check_broadcastable)
+@primitive("add", explain=check_broadcastable)
 def add(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.add(x, y)
 
@@ -47,6 +41,8 @@ def _add_vjp(grad: Tensor) -> tuple[Tensor, Tensor]:
 
 def _check_sub(op: str, x: np.ndarray, y: np.ndarray) -> None:
     # As PyTorch: a bool operand (tensor or Python bool) is an error, not a silent integer.
+    if x.dtype != np.bool_ and y.dtype != np.bool_:
+        return
     if x.dtype == np.bool_ and y.dtype == np.bool_:
         raise RuntimeError(f"{op}: subtraction of two bool tensors is not supported; use "
                            "logical_xor (the ^ operator)")  # fmt: skip
@@ -54,10 +50,9 @@ def _check_sub(op: str, x: np.ndarray, y: np.ndarray) -> None:
         raise RuntimeError(f"{op}: subtraction with a bool tensor is not supported (dtypes "
                            f"{x.dtype} and {y.dtype}); to invert a mask use logical_not (the ~ "
                            "operator)")  # fmt: skip
-    check_broadcastable(op, x, y)
 
 
-@primitive("sub", validate=_check_sub)
+@primitive("sub", validate=_check_sub, explain=check_broadcastable)
 def sub(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.subtract(x, y)
 
@@ -67,7 +62,7 @@ def _sub_vjp(grad: Tensor, needs_input_grad: tuple) -> tuple[Tensor, Tensor | No
     return grad, -grad if needs_input_grad[1] else None
 
 
-@primitive("mul", validate=check_broadcastable)
+@primitive("mul", explain=check_broadcastable)
 def mul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.multiply(x, y)
 
@@ -77,7 +72,7 @@ def _mul_vjp(grad: Tensor, x: Tensor, y: Tensor, needs_input_grad: tuple) -> tup
     return (grad * y if needs_input_grad[0] else None, grad * x if needs_input_grad[1] else None)
 
 
-@primitive("div", validate=check_broadcastable, domain=(Domain(), Domain(0.5, 3.0)))
+@primitive("div", explain=check_broadcastable, domain=(Domain(), Domain(0.5, 3.0)))
 def div(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     if x.dtype.kind != "f" and y.dtype.kind != "f":
         x, y = _float(x), _float(y)
@@ -103,7 +98,7 @@ def _neg_vjp(grad: Tensor) -> Tensor:
     return -grad
 
 
-@primitive("pow", validate=check_broadcastable, domain=(POSITIVE, Domain(-2.0, 2.0)))
+@primitive("pow", explain=check_broadcastable, domain=(POSITIVE, Domain(-2.0, 2.0)))
 def pow(x: np.ndarray, exponent: np.ndarray) -> np.ndarray:  # noqa: A001
     if x.dtype == np.bool_ and exponent.dtype == np.bool_:
         raise RuntimeError("pow: not implemented for two bool tensors (as PyTorch); convert one "
@@ -114,7 +109,7 @@ def pow(x: np.ndarray, exponent: np.ndarray) -> np.ndarray:  # noqa: A001
 
 
 @pow.vjp
-def _pow_vjp(grad: Tensor, x: Tensor, exponent: Tensor, needs_input_grad: tuple) -> tuple:
+def _pow_vjp(grad: Any, x: Any, exponent: Any, needs_input_grad: tuple, xp: Any) -> tuple:
     grad_x = grad_exponent = None
     if needs_input_grad[0]:
         # x ** (e - 1) rather than out / x, so x = 0 gives the right (finite) slope; e = 0 gives
@@ -122,19 +117,19 @@ def _pow_vjp(grad: Tensor, x: Tensor, exponent: Tensor, needs_input_grad: tuple)
         # second derivative with respect to e right at e = 0 elsewhere.
         # The masked branch sees x = 1, so its second derivative is not 0 * inf = nan.
         zero_power = (exponent == 0) & (x == 0)
-        base = _where(zero_power, 1.0, x)
-        grad_x = _where(zero_power, 0.0, grad * exponent * base ** (exponent - 1))
+        base = xp.where(zero_power, 1.0, x)
+        grad_x = xp.where(zero_power, 0.0, grad * exponent * base ** (exponent - 1))
     if needs_input_grad[1]:
         # d/de x**e = x**e log x: 0 where x == 0 and e >= 0, nan for a negative base, as
         # PyTorch. x**e is recomputed, not saved, so that an in-place change of the result
         # (y = x.pow_(2); y.add_(1)) doesn't invalidate the graph.
         zero_base = (x == 0) & (exponent >= 0)
-        base = _where(zero_base, 1.0, x)
-        grad_exponent = _where(zero_base, 0.0, grad * base**exponent * base.log())
+        base = xp.where(zero_base, 1.0, x)
+        grad_exponent = xp.where(zero_base, 0.0, grad * base**exponent * xp.log(base))
     return grad_x, grad_exponent
 
 
-@primitive("clone", extra={"exact": True})
+@primitive("clone", exact=True)
 def clone(x: np.ndarray) -> np.ndarray:
     return np.array(x, copy=True)
 
@@ -234,8 +229,8 @@ def sin(x: np.ndarray) -> np.ndarray:
 
 
 @sin.vjp
-def _sin_vjp(grad: Tensor, x: Tensor) -> Tensor:
-    return grad * cos(x)
+def _sin_vjp(grad: Any, x: Any, xp: Any) -> Any:
+    return grad * xp.cos(x)
 
 
 @primitive("cos")
@@ -244,8 +239,8 @@ def cos(x: np.ndarray) -> np.ndarray:
 
 
 @cos.vjp
-def _cos_vjp(grad: Tensor, x: Tensor) -> Tensor:
-    return -grad * sin(x)
+def _cos_vjp(grad: Any, x: Any, xp: Any) -> Any:
+    return -grad * xp.sin(x)
 
 
 @primitive("tan", domain=Domain(-1.2, 1.2))
@@ -274,8 +269,8 @@ def asin(x: np.ndarray) -> np.ndarray:
 
 
 @asin.vjp
-def _asin_vjp(grad: Tensor, x: Tensor) -> Tensor:
-    return grad * rsqrt(1 - x * x)
+def _asin_vjp(grad: Any, x: Any, xp: Any) -> Any:
+    return grad * xp.rsqrt(1 - x * x)
 
 
 @primitive("acos", domain=Domain(-0.9, 0.9))
@@ -284,8 +279,8 @@ def acos(x: np.ndarray) -> np.ndarray:
 
 
 @acos.vjp
-def _acos_vjp(grad: Tensor, x: Tensor) -> Tensor:
-    return -grad * rsqrt(1 - x * x)
+def _acos_vjp(grad: Any, x: Any, xp: Any) -> Any:
+    return -grad * xp.rsqrt(1 - x * x)
 
 
 @primitive("sinh")
@@ -294,8 +289,8 @@ def sinh(x: np.ndarray) -> np.ndarray:
 
 
 @sinh.vjp
-def _sinh_vjp(grad: Tensor, x: Tensor) -> Tensor:
-    return grad * cosh(x)
+def _sinh_vjp(grad: Any, x: Any, xp: Any) -> Any:
+    return grad * xp.cosh(x)
 
 
 @primitive("cosh")
@@ -304,8 +299,8 @@ def cosh(x: np.ndarray) -> np.ndarray:
 
 
 @cosh.vjp
-def _cosh_vjp(grad: Tensor, x: Tensor) -> Tensor:
-    return grad * sinh(x)
+def _cosh_vjp(grad: Any, x: Any, xp: Any) -> Any:
+    return grad * xp.sinh(x)
 
 
 @primitive("tanh")
@@ -336,20 +331,20 @@ def relu(x: np.ndarray) -> np.ndarray:
 
 
 @relu.vjp
-def _relu_vjp(grad: Tensor, out: Tensor) -> Tensor:
-    return _threshold_backward(grad, out)
+def _relu_vjp(grad: Any, out: Any, xp: Any) -> Any:
+    return xp.threshold_backward(grad, out)
 
 
-@primitive("threshold_backward", method=False, domain=AWAY_FROM_KINKS)
+@primitive("threshold_backward", method=False, domain=AWAY_FROM_KINKS, exact=True)
 def _threshold_backward(upstream: np.ndarray, relu_out: np.ndarray) -> np.ndarray:
     # relu'(0) = 0, as in PyTorch; one NumPy pass instead of compare + cast + multiply.
     return np.multiply(upstream, relu_out > 0, dtype=upstream.dtype)
 
 
 @_threshold_backward.vjp
-def _threshold_backward_vjp(grad: Tensor, relu_out: Tensor, needs_input_grad: tuple) -> tuple:
+def _threshold_backward_vjp(grad: Any, relu_out: Any, needs_input_grad: tuple, xp: Any) -> tuple:
     # Linear in the upstream gradient, piecewise constant in relu_out (zero derivative).
-    return _threshold_backward(grad, relu_out) if needs_input_grad[0] else None, None
+    return xp.threshold_backward(grad, relu_out) if needs_input_grad[0] else None, None
 
 
 @primitive("abs", domain=AWAY_FROM_KINKS)
@@ -358,9 +353,9 @@ def abs(x: np.ndarray) -> np.ndarray:  # noqa: A001
 
 
 @abs.vjp
-def _abs_vjp(grad: Tensor, x: Tensor) -> Tensor:
+def _abs_vjp(grad: Any, x: Any, xp: Any) -> Any:
     # abs'(0) = 0, as in PyTorch (sign(0) = 0).
-    return grad * sign(x)
+    return grad * xp.sign(x)
 
 
 @primitive("sign", domain=AWAY_FROM_KINKS, twice=False)
@@ -424,15 +419,18 @@ def erf(x: np.ndarray) -> np.ndarray:
 
 
 @erf.vjp
-def _erf_vjp(grad: Tensor, x: Tensor) -> Tensor:
-    return grad * (2.0 / _SQRT_PI) * exp(-x * x)
+def _erf_vjp(grad: Any, x: Any, xp: Any) -> Any:
+    return grad * (2.0 / _SQRT_PI) * xp.exp(-x * x)
 
 
-def _clamp_domain() -> Domain:
-    return Domain(away_from=(-0.5, 0.5))
+def _clamp_options(*shapes: tuple) -> Any:
+    from hypothesis import strategies as st
+
+    bounds = st.sampled_from([(-0.5, 0.5), (-0.5, None), (None, 0.5)])
+    return bounds.map(lambda pair: {"min": pair[0], "max": pair[1]})
 
 
-@primitive("clamp", domain=_clamp_domain(), kwargs="clamp", method=False)
+@primitive("clamp", domain=Domain(away_from=(-0.5, 0.5)), kwargs=_clamp_options, method=False)
 def _clamp(x: np.ndarray, *, min: Any = None, max: Any = None) -> np.ndarray:  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
@@ -447,35 +445,33 @@ def _clamp(x: np.ndarray, *, min: Any = None, max: Any = None) -> np.ndarray:  #
 
 
 @_clamp.vjp
-def _clamp_vjp(grad: Tensor, x: Tensor, min: Any, max: Any) -> Tensor:  # noqa: A002
+def _clamp_vjp(grad: Any, x: Any, min: Any, max: Any, xp: Any) -> Any:  # noqa: A002
     # The gradient passes at the boundary itself (x == min or x == max), as in PyTorch.
-    inside = np.ones(x.shape, dtype=bool)
-    if min is not None:
-        inside &= x._data >= min
-    if max is not None:
-        inside &= x._data <= max
-    return grad * Tensor._from_array(inside)
+    if min is not None and max is not None:
+        inside = (x >= min) & (x <= max)
+    else:
+        inside = x >= min if min is not None else x <= max
+    return xp.where(inside, grad, 0.0)
 
 
 # Bounds drawn near -1 and 1, inputs kept 0.05 away from both: no ties within a finite difference.
 _CLAMP_TENSOR_DOMAINS = (Domain(away_from=(-1.0, 1.0)), Domain(-1.02, -0.98), Domain(0.98, 1.02))
 
 
-@primitive("clamp_tensor", method=False, validate=check_broadcastable, domain=_CLAMP_TENSOR_DOMAINS)
+@primitive("clamp_tensor", method=False, explain=check_broadcastable, domain=_CLAMP_TENSOR_DOMAINS)
 def _clamp_tensor(x: np.ndarray, min: np.ndarray, max: np.ndarray) -> np.ndarray:  # noqa: A002
     return np.minimum(np.maximum(x, min), max)
 
 
 @_clamp_tensor.vjp
 def _clamp_tensor_vjp(
-    grad: Tensor, x: Tensor, min: Tensor, max: Tensor, needs_input_grad: tuple
-) -> tuple:  # noqa: A002
+    grad: Any, x: Any, min: Any, max: Any, needs_input_grad: tuple, xp: Any  # noqa: A002
+) -> tuple:
     # PyTorch's rule: x gets the gradient inside [min, max] (boundary included); min where
     # x < min; max where x > max, or everywhere when max < min (the result is max there).
-    zero = Tensor._from_array(np.zeros((), grad.dtype))
-    grad_x = _where((x >= min) & (x <= max), grad, zero) if needs_input_grad[0] else None
-    grad_min = _where((x < min) & (min < max), grad, zero) if needs_input_grad[1] else None
-    grad_max = _where((x > max) | (max < min), grad, zero) if needs_input_grad[2] else None
+    grad_x = xp.where((x >= min) & (x <= max), grad, 0.0) if needs_input_grad[0] else None
+    grad_min = xp.where((x < min) & (min < max), grad, 0.0) if needs_input_grad[1] else None
+    grad_max = xp.where((x > max) | (max < min), grad, 0.0) if needs_input_grad[2] else None
     return grad_x, grad_min, grad_max
 
 
@@ -507,51 +503,60 @@ Tensor.clamp = clamp  # type: ignore[attr-defined]
 Tensor.clip = clip  # type: ignore[attr-defined]
 
 
-@primitive("maximum", validate=check_broadcastable, domain=DISTINCT)
+@primitive("maximum", explain=check_broadcastable, domain=DISTINCT)
 def maximum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.maximum(x, y)
 
 
 @maximum.vjp
-def _maximum_vjp(grad: Tensor, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+def _maximum_vjp(grad: Any, x: Any, y: Any, xp: Any) -> tuple:
     # Ties split the gradient evenly, as PyTorch does.
-    x_wins = (x._data > y._data) + 0.5 * (x._data == y._data)
-    share = Tensor._from_array(x_wins.astype(grad.dtype))
-    return grad * share, grad * (1 - share)
+    grad_x = xp.where(x > y, grad, xp.where(x == y, grad * 0.5, 0.0))
+    return grad_x, grad - grad_x
 
 
-@primitive("minimum", validate=check_broadcastable, domain=DISTINCT)
+@primitive("minimum", explain=check_broadcastable, domain=DISTINCT)
 def minimum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.minimum(x, y)
 
 
 @minimum.vjp
-def _minimum_vjp(grad: Tensor, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-    x_wins = (x._data < y._data) + 0.5 * (x._data == y._data)
-    share = Tensor._from_array(x_wins.astype(grad.dtype))
-    return grad * share, grad * (1 - share)
+def _minimum_vjp(grad: Any, x: Any, y: Any, xp: Any) -> tuple:
+    grad_x = xp.where(x < y, grad, xp.where(x == y, grad * 0.5, 0.0))
+    return grad_x, grad - grad_x
 
 
 def _check_where(op: str, condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
     if condition.dtype != np.bool_:
         raise RuntimeError(f"{op}: condition must be a bool tensor, got dtype {condition.dtype}")
-    check_broadcastable(op, condition, x, y)
 
 
-@primitive(
-    "where", validate=_check_where, promote=("x", "y"), method=False, extra={"inputs": "where"}
-)
+def _where_sample() -> Any:
+    from hypothesis import strategies as st
+
+    from ..testing import arrays, broadcastable_shapes
+
+    @st.composite
+    def draw_inputs(draw: Any) -> tuple[list, dict]:
+        a, b, c = draw(broadcastable_shapes(3))
+        condition = Tensor._from_array(np.asarray(draw(arrays(a))) > 0)
+        return [condition, tensor(draw, b), tensor(draw, c)], {}
+
+    return draw_inputs()
+
+
+@primitive("where", validate=_check_where, explain=check_broadcastable, promote=("x", "y"),
+           method=False, sample=_where_sample)  # fmt: skip
 def _where(condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where(condition, x, y)
 
 
 @_where.vjp
-def _where_vjp(grad: Tensor, condition: Tensor, needs_input_grad: tuple) -> tuple:
-    zero = Tensor._from_array(np.zeros((), grad.dtype))
+def _where_vjp(grad: Any, condition: Any, needs_input_grad: tuple, xp: Any) -> tuple:
     return (
         None,
-        _where(condition, grad, zero) if needs_input_grad[1] else None,
-        _where(condition, zero, grad) if needs_input_grad[2] else None,
+        xp.where(condition, grad, 0.0) if needs_input_grad[1] else None,
+        xp.where(condition, 0.0, grad) if needs_input_grad[2] else None,
     )
 
 
@@ -580,7 +585,22 @@ def _where_method(self: Tensor, condition: Any, other: Any) -> Tensor:
 Tensor.where = _where_method  # type: ignore[attr-defined]
 
 
-@composite("masked_fill", extra={"inputs": "masked_fill"})
+def _masked_fill_sample() -> Any:
+    from hypothesis import strategies as st
+
+    from ..testing import arrays, broadcastable_shapes
+
+    @st.composite
+    def draw_inputs(draw: Any) -> tuple[list, dict]:
+        a, b = draw(broadcastable_shapes(2))
+        mask = Tensor._from_array(np.asarray(draw(arrays(b))) > 0)
+        x = tensor(draw, np.broadcast_shapes(a, b))
+        return [x, mask, draw(st.floats(-2, 2))], {}
+
+    return draw_inputs()
+
+
+@composite("masked_fill", sample=_masked_fill_sample)
 def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
     """Replace the elements where ``mask`` is True by ``value``."""
     mask_tensor = mask if isinstance(mask, Tensor) else Tensor._from_array(np.asarray(mask))
@@ -611,17 +631,18 @@ def _masked_fill_(self: Tensor, mask: Any, value: Any) -> Tensor:
 Tensor.masked_fill_ = _masked_fill_  # type: ignore[attr-defined]
 
 
-@primitive("to_dtype", method=False, test=False)
+@primitive("to_dtype", method=False, exact=True,
+           untested="a cast: float64 finite differences can't see it; test_dtypes covers it")
 def to_dtype(x: np.ndarray, *, dtype: Any) -> np.ndarray:
     return x.astype(dtype)
 
 
 @to_dtype.vjp
-def _to_dtype_vjp(grad: Tensor, x_shape: tuple, needs_input_grad: tuple) -> Tensor:
+def _to_dtype_vjp(grad: Any) -> Any:
     return grad  # the engine casts the gradient back to the input's dtype
 
 
-@composite("lerp", shapes=SAME, test=False)
+@composite("lerp", shapes=same_shapes)
 def lerp(x: Tensor, end: Any, weight: Any) -> Tensor:
     """``x + weight * (end - x)``, computed from the nearer end as PyTorch does."""
     if not isinstance(weight, Tensor):
@@ -632,7 +653,7 @@ def lerp(x: Tensor, end: Any, weight: Any) -> Tensor:
 
 
 def _comparison(name: str, ufunc: np.ufunc) -> Any:
-    @primitive(name, differentiable=False, validate=check_broadcastable)
+    @primitive(name, differentiable=False, explain=check_broadcastable, exact=True)
     def compare(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return ufunc(x, y)
 
@@ -651,7 +672,7 @@ logical_xor = _comparison("logical_xor", np.logical_xor)
 
 
 def _unary_flag(name: str, function: Any) -> Any:
-    @primitive(name, differentiable=False)
+    @primitive(name, differentiable=False, exact=True)
     def flag(x: np.ndarray) -> np.ndarray:
         return function(x)
 
@@ -671,7 +692,7 @@ def _piecewise_constant(name: str, function: Any) -> Any:
         return function(x)
 
     @rounding.vjp
-    def _rounding_vjp(grad: Tensor) -> Tensor:
+    def _rounding_vjp(grad: Any) -> Any:
         # Piecewise constant: zero gradient, as in PyTorch.
         return grad * 0
 
@@ -684,11 +705,11 @@ round = _piecewise_constant("round", np.round)  # noqa: A001
 trunc = _piecewise_constant("trunc", np.trunc)
 
 
-@primitive("floor_divide", differentiable=False, validate=check_broadcastable)
+@primitive("floor_divide", differentiable=False, explain=check_broadcastable)
 def floor_divide(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.floor_divide(x, y)
 
 
-@primitive("remainder", differentiable=False, validate=check_broadcastable)
+@primitive("remainder", differentiable=False, explain=check_broadcastable)
 def remainder(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.remainder(x, y)

@@ -6,21 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from .. import tensor as _tensor_module
-from .._typing import Shape
-from ..function import composite, primitive
+from .._typing import Operand, Shape
+from ..registry import composite, primitive
 from ..tensor import Tensor
+from ._samples import integers, tensor
 from ._shapes import normalize_dim
 
-__all__ = [
-    "getitem",
-    "index_put",
-    "gather",
-    "scatter_add",
-    "index_select",
-    "masked_select",
-    "take_along_dim",
-]
+__all__ = ["gather", "scatter_add", "index_select", "masked_select", "take_along_dim"]
 
 
 def _normalize_index(index: Any) -> Any:
@@ -112,24 +104,61 @@ def _is_basic(index: Any) -> bool:
     return not any(isinstance(i, np.ndarray) for i in items)
 
 
-@primitive("getitem", method=False, extra={"view": True, "inputs": "getitem"})
+def _index_sample() -> Any:
+    from hypothesis import strategies as st
+
+    from ..testing import shapes
+
+    @st.composite
+    def draw_index(draw: Any, shape: tuple) -> Any:
+        """An index mixing ints, slices, None, Ellipsis, integer arrays (repeats) and masks."""
+        kind = draw(st.sampled_from(["basic", "array", "mask", "ellipsis"]))
+        if kind == "mask" and shape:
+            return np.asarray(draw(st.lists(st.booleans(), min_size=int(np.prod(shape)),
+                                            max_size=int(np.prod(shape))))).reshape(shape)  # fmt: skip
+        if kind == "array" and shape:
+            positions = draw(st.lists(st.integers(-shape[0], shape[0] - 1), min_size=1, max_size=4))
+            return (np.asarray(positions),) + ((slice(None),) if len(shape) > 1 else ())
+        if kind == "ellipsis" and shape:
+            return (Ellipsis, draw(st.integers(-shape[-1], shape[-1] - 1)))
+        items: list[Any] = []
+        for size in shape:
+            choice = draw(st.sampled_from(["int", "slice", "none_slice"]))
+            if choice == "int":
+                items.append(draw(st.integers(-size, size - 1)))
+            else:
+                items.append(slice(draw(st.integers(0, size - 1)), None, draw(st.integers(1, 2))))
+                if choice == "none_slice":
+                    items.append(None)
+        return tuple(items)
+
+    @st.composite
+    def draw_inputs(draw: Any) -> tuple[list, dict]:
+        shape = draw(shapes(min_dims=1))
+        return [tensor(draw, shape)], {"index": draw(draw_index(shape))}
+
+    return draw_inputs()
+
+
+@primitive("getitem", method=False, view=True, exact=True, sample=_index_sample)
 def _getitem(x: np.ndarray, *, index: Any) -> np.ndarray:
     try:
-        view, index = _indexed(x, index)
+        view, index = _indexed(x, _normalize_index(index))
         return view[index]
     except IndexError as error:
         raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
 
 
 @_getitem.vjp
-def _getitem_vjp(grad: Tensor, x_shape: Shape, index: Any) -> Tensor:
-    return _index_add_into_zeros(grad, shape=x_shape, index=index)
+def _getitem_vjp(grad: Operand, x_shape: Shape, index: Any, xp: Any) -> Operand:
+    return xp.index_add_into_zeros(grad, shape=x_shape, index=index)
 
 
-@primitive("index_add_into_zeros", method=False, test=False)
+@primitive("index_add_into_zeros", method=False, exact=True,
+           untested="getitem's gradient: tested through getitem's second order")
 def _index_add_into_zeros(values: np.ndarray, *, shape: Shape, index: Any) -> np.ndarray:
     out = np.zeros(shape, dtype=values.dtype)
-    view, index = _indexed(out, index)
+    view, index = _indexed(out, _normalize_index(index))
     if _is_basic(index):
         view[index] = values
     else:
@@ -139,40 +168,37 @@ def _index_add_into_zeros(values: np.ndarray, *, shape: Shape, index: Any) -> np
 
 
 @_index_add_into_zeros.vjp
-def _index_add_into_zeros_vjp(grad: Tensor, index: Any) -> Tensor:
-    return _getitem(grad, index=index)
+def _index_add_into_zeros_vjp(grad: Operand, index: Any, xp: Any) -> Operand:
+    return xp.getitem(grad, index=index)
 
 
-def getitem(x: Tensor, index: Any) -> Tensor:
-    """``x[index]`` with ints, slices, None, Ellipsis, integer arrays/tensors and bool masks."""
-    return _getitem(x, index=_normalize_index(index))
-
-
-@primitive("index_put", method=False, promote=False, test=False)
+@primitive("index_put", method=False, promote=False, exact=True,
+           untested="t[index] = v: tests of in-place setitem check its gradients")
 def index_put(x: np.ndarray, values: np.ndarray, *, index: Any) -> np.ndarray:
     out = np.array(x, copy=True)
     try:
-        view, index = _indexed(out, index)
+        view, index = _indexed(out, _normalize_index(index))
         view[index] = values
-    except (IndexError, ValueError) as error:
-        raise IndexError(
+    except IndexError as error:
+        raise IndexError(f"setitem: {error} (tensor shape {x.shape}, values {values.shape})") from None
+    except ValueError as error:
+        raise RuntimeError(
             f"setitem: {error} (tensor shape {x.shape}, values {values.shape})"
         ) from None
     return out
 
 
 @index_put.vjp
-def _index_put_vjp(
-    grad: Tensor, x_shape: Shape, values_shape: Shape, index: Any, needs_input_grad: tuple
-) -> tuple:
+def _index_put_vjp(grad: Operand, x_shape: Shape, values_shape: Shape, index: Any,
+                   needs_input_grad: tuple, xp: Any) -> tuple:  # fmt: skip
     grad_x = grad_values = None
     if needs_input_grad[0]:
         keep = np.ones(x_shape, dtype=grad.dtype)
-        view, rest = _indexed(keep, index)
+        view, rest = _indexed(keep, _normalize_index(index))
         view[rest] = 0
-        grad_x = grad * Tensor._from_array(keep)
+        grad_x = grad * keep
     if needs_input_grad[1]:
-        grad_values = _getitem(grad, index=index)
+        grad_values = xp.getitem(grad, index=index)
         extra = len(values_shape) - grad_values.ndim
         if extra > 0:
             # values may carry leading size-1 dims beyond the target's (NumPy and PyTorch
@@ -210,29 +236,51 @@ def _full_index(index: np.ndarray, axis: int) -> tuple:
     return tuple(grids)
 
 
-@primitive("gather", promote=False, extra={"inputs": "gather"})
-def gather(x: np.ndarray, index: np.ndarray, *, dim: int) -> np.ndarray:
+def _index_along_sample(with_src: bool = False) -> Any:
+    from hypothesis import strategies as st
+
+    from ..testing import shapes
+
+    @st.composite
+    def draw_inputs(draw: Any) -> tuple[list, dict]:
+        shape = draw(shapes(min_dims=1))
+        dim = draw(st.integers(0, len(shape) - 1))
+        index_shape = tuple(draw(st.integers(1, s)) if i != dim else draw(st.integers(1, 4))
+                            for i, s in enumerate(shape))  # fmt: skip
+        index = Tensor._from_array(integers(draw, index_shape, shape[dim]))
+        if with_src:
+            return [tensor(draw, shape), index, tensor(draw, index_shape)], {"dim": dim}
+        return [tensor(draw, shape), index], {"dim": dim}
+
+    return draw_inputs()
+
+
+@primitive("gather", promote=False, method=False, exact=True, sample=_index_along_sample)
+def _gather(x: np.ndarray, index: np.ndarray, *, dim: int) -> np.ndarray:
     axis = _check_index_tensor("gather", x, index, dim)
     return x[_full_index(index, axis)]
 
 
-@gather.vjp
-def _gather_vjp(grad: Tensor, x_shape: Shape, index: Tensor, dim: int) -> tuple:
-    zeros = Tensor._from_array(np.zeros(x_shape, dtype=grad.dtype))
-    return _scatter_add(zeros, index, grad, dim=dim), None
+@_gather.vjp
+def _gather_vjp(grad: Operand, x_shape: Shape, index: Operand, dim: int, xp: Any) -> tuple:
+    zeros = np.zeros(x_shape, dtype=grad.dtype)
+    return xp.scatter_add(zeros, index, grad, dim=dim), None
 
 
-def _gather_method(self: Tensor, dim: int, index: Tensor) -> Tensor:
-    """Pick values along ``dim`` at ``index`` (``out[i][j] = self[i][index[i][j]]`` for dim 1)."""
-    return gather(self, index, dim=dim)
+def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
+    """Pick values along ``dim`` at ``index`` (``out[i][j] = input[i][index[i][j]]`` for dim 1).
+
+    Example:
+        >>> import autograd as ag
+        >>> ag.gather(ag.tensor([[1.0, 2.0], [3.0, 4.0]]), 1, ag.tensor([[1], [0]]))
+        tensor([[2.],
+                [3.]])
+    """
+    return _gather(input, index, dim=dim)
 
 
-def _gather_function(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
-    """``input.gather(dim, index)``."""
-    return gather(input, index, dim=dim)
-
-
-@primitive("scatter_add", promote=False, method=False, extra={"inputs": "scatter_add"})
+@primitive("scatter_add", promote=False, method=False, exact=True,
+           sample=lambda: _index_along_sample(with_src=True))  # fmt: skip
 def _scatter_add(x: np.ndarray, index: np.ndarray, src: np.ndarray, *, dim: int) -> np.ndarray:
     axis = _check_index_tensor("scatter_add", x, index, dim)
     if any(i > s for i, s in zip(index.shape, src.shape)):
@@ -246,11 +294,11 @@ def _scatter_add(x: np.ndarray, index: np.ndarray, src: np.ndarray, *, dim: int)
 
 
 @_scatter_add.vjp
-def _scatter_add_vjp(grad: Tensor, index: Tensor, src_shape: Shape, dim: int) -> tuple:
-    picked = gather(grad, index, dim=dim)
+def _scatter_add_vjp(grad: Operand, index: Operand, src_shape: Shape, dim: int, xp: Any) -> tuple:
+    picked = xp.gather(grad, index, dim=dim)
     if tuple(picked.shape) != tuple(src_shape):
         region = tuple(slice(0, s) for s in picked.shape)
-        picked = _index_add_into_zeros(picked, shape=src_shape, index=region)
+        picked = xp.index_add_into_zeros(picked, shape=src_shape, index=region)
     return grad, None, picked
 
 
@@ -306,13 +354,27 @@ def masked_select(x: Tensor, mask: Any) -> Tensor:
 
 def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
     """``gather`` with broadcasting of ``indices``, as ``torch.take_along_dim``."""
-    return gather(x, indices, dim=dim)
+    return _gather(x, indices, dim=dim)
 
 
-_tensor_module._INDEXING["getitem"] = getitem
-Tensor.gather = _gather_method  # type: ignore[attr-defined]
+Tensor.gather = gather  # type: ignore[attr-defined]
 Tensor.scatter_add = _scatter_add_method  # type: ignore[attr-defined]
 Tensor.scatter_add_ = _scatter_add_inplace  # type: ignore[attr-defined]
 Tensor.index_select = index_select  # type: ignore[attr-defined]
 Tensor.masked_select = masked_select  # type: ignore[attr-defined]
-composite("index_select", method=False, extra={"inputs": "index_select"})(index_select)
+def _index_select_sample() -> Any:
+    from hypothesis import strategies as st
+
+    from ..testing import shapes
+
+    @st.composite
+    def draw_inputs(draw: Any) -> tuple[list, dict]:
+        shape = draw(shapes(min_dims=1))
+        dim = draw(st.integers(0, len(shape) - 1))
+        index = integers(draw, (draw(st.integers(1, 4)),), shape[dim])
+        return [tensor(draw, shape)], {"dim": dim, "index": Tensor._from_array(index)}
+
+    return draw_inputs()
+
+
+composite("index_select", method=False, sample=_index_select_sample)(index_select)

@@ -7,8 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from ..function import MATMUL, composite, primitive
+from .._typing import Operand
+from ..registry import composite, primitive
 from ..tensor import Tensor
+from ._samples import matmul_shapes, tensor
 from ._shapes import shape_str
 
 __all__ = ["matmul", "mm", "bmm", "dot", "outer", "einsum", "mv"]
@@ -37,13 +39,14 @@ def _check_matmul(op: str, x: np.ndarray, y: np.ndarray) -> None:
             ) from None
 
 
-@primitive("matmul", shapes=MATMUL, validate=_check_matmul)
+@primitive("matmul", shapes=matmul_shapes(), explain=_check_matmul)
 def matmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.matmul(x, y)
 
 
 @matmul.vjp
-def _matmul_vjp(grad: Tensor, x: Tensor, y: Tensor, needs_input_grad: tuple) -> tuple:
+def _matmul_vjp(grad: Operand, x: Operand, y: Operand, needs_input_grad: tuple,
+                xp: Any) -> tuple:  # fmt: skip
     grad_x = grad_y = None
     if x.ndim == 1 and y.ndim == 1:
         return (
@@ -52,15 +55,15 @@ def _matmul_vjp(grad: Tensor, x: Tensor, y: Tensor, needs_input_grad: tuple) -> 
         )
     if x.ndim == 1:
         if needs_input_grad[0]:
-            grad_x = (grad.unsqueeze(-2) @ y.mT).squeeze(-2)
+            grad_x = xp.squeeze(xp.unsqueeze(grad, -2) @ y.mT, -2)
         if needs_input_grad[1]:
-            grad_y = x.unsqueeze(-1) @ grad.unsqueeze(-2)
+            grad_y = xp.unsqueeze(x, -1) @ xp.unsqueeze(grad, -2)
         return grad_x, grad_y
     if y.ndim == 1:
         if needs_input_grad[0]:
-            grad_x = grad.unsqueeze(-1) @ y.unsqueeze(-2)
+            grad_x = xp.unsqueeze(grad, -1) @ xp.unsqueeze(y, -2)
         if needs_input_grad[1]:
-            grad_y = (x.mT @ grad.unsqueeze(-1)).squeeze(-1)
+            grad_y = xp.squeeze(x.mT @ xp.unsqueeze(grad, -1), -1)
         return grad_x, grad_y
     # Batch dims that were broadcast are summed back by the engine.
     if needs_input_grad[0]:
@@ -75,7 +78,7 @@ def _require(op: str, t: Tensor, ndim: int, name: str) -> None:
         raise RuntimeError(f"{op}: {name} must be {ndim}-D, got shape {shape_str(t.shape)}")
 
 
-@composite("mm", shapes="mm")
+@composite("mm", shapes=matmul_shapes("mm"))
 def mm(x: Tensor, y: Tensor) -> Tensor:
     """Matrix product of two 2-D tensors."""
     _require("mm", x, 2, "self")
@@ -84,7 +87,7 @@ def mm(x: Tensor, y: Tensor) -> Tensor:
     return matmul(x, y)
 
 
-@composite("bmm", shapes="bmm")
+@composite("bmm", shapes=matmul_shapes("bmm"))
 def bmm(x: Tensor, y: Tensor) -> Tensor:
     """Batched matrix product of two 3-D tensors with the same batch size."""
     _require("bmm", x, 3, "self")
@@ -95,7 +98,7 @@ def bmm(x: Tensor, y: Tensor) -> Tensor:
     return matmul(x, y)
 
 
-@composite("dot", shapes="dot")
+@composite("dot", shapes=matmul_shapes("dot"))
 def dot(x: Tensor, y: Tensor) -> Tensor:
     """Inner product of two 1-D tensors of equal length."""
     _require("dot", x, 1, "self")
@@ -104,7 +107,7 @@ def dot(x: Tensor, y: Tensor) -> Tensor:
     return matmul(x, y)
 
 
-@composite("mv", shapes="mv")
+@composite("mv", shapes=matmul_shapes("mv"))
 def mv(x: Tensor, y: Tensor) -> Tensor:
     """Matrix-vector product."""
     _require("mv", x, 2, "self")
@@ -113,7 +116,7 @@ def mv(x: Tensor, y: Tensor) -> Tensor:
     return matmul(x, y)
 
 
-@composite("outer", shapes="dot")
+@composite("outer", shapes=matmul_shapes("dot"))
 def outer(x: Tensor, y: Tensor) -> Tensor:
     """Outer product of two 1-D tensors."""
     _require("outer", x, 1, "self")
@@ -180,16 +183,43 @@ def _check_sizes(subscripts: list[str], shapes: list[tuple]) -> None:
             seen[c] = size if known == 1 else known
 
 
-@primitive("einsum", method=False, promote=True, extra={"inputs": "einsum"})
+_EINSUM_CASES = [
+    ("ij,jk->ik", [(2, 3), (3, 2)]),
+    ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
+    ("i,i->", [(3,), (3,)]),
+    ("i,j->ij", [(2,), (3,)]),
+    ("ij->ji", [(2, 3)]),
+    ("ij->", [(2, 3)]),
+    ("ij,j->i", [(2, 3), (3,)]),
+    ("...ij,...jk->...ik", [(2, 2, 3), (3, 2)]),
+    ("ijk,ik->j", [(2, 3, 2), (2, 2)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]),
+    ("ii->i", [(3, 3)]),
+]
+
+
+def _einsum_sample() -> Any:
+    from hypothesis import strategies as st
+
+    @st.composite
+    def draw_inputs(draw: Any) -> tuple[list, dict]:
+        equation, shapes = draw(st.sampled_from(_EINSUM_CASES))
+        return [tensor(draw, s) for s in shapes], {"equation": equation}
+
+    return draw_inputs()
+
+
+@primitive("einsum", method=False, sample=_einsum_sample)
 def _einsum(*operands: np.ndarray, equation: str) -> np.ndarray:
     subscripts, output = _parse_equation(equation, [o.shape for o in operands])
     return np.einsum(",".join(subscripts) + "->" + output, *operands, optimize=len(operands) > 2)
 
 
 @_einsum.vjp
-def _einsum_vjp(grad: Tensor, operands: list, equation: str, needs_input_grad: tuple) -> tuple:
+def _einsum_vjp(grad: Operand, operands: list, equation: str, needs_input_grad: tuple,
+                xp: Any) -> tuple:  # fmt: skip
     subscripts, output = _parse_equation(equation, [tuple(o.shape) for o in operands])
-    grads: list[Tensor | None] = []
+    grads: list[Operand | None] = []
     for i, sub in enumerate(subscripts):
         if not needs_input_grad[i]:
             grads.append(None)
@@ -202,7 +232,7 @@ def _einsum_vjp(grad: Tensor, operands: list, equation: str, needs_input_grad: t
         kept = "".join(c for c in unique if c in available)
         terms = [output] + others
         tensors = [grad] + [o for j, o in enumerate(operands) if j != i]
-        partial = _einsum(*tensors, equation=",".join(terms) + "->" + kept)
+        partial = xp.einsum(*tensors, equation=",".join(terms) + "->" + kept)
         # Size-1 dims of this operand broadcast against the others: the gradient keeps the
         # full size and the engine sums it back.
         sizes.update({c: max(sizes[c], partial.shape[k]) for k, c in enumerate(kept)})
@@ -212,14 +242,14 @@ def _einsum_vjp(grad: Tensor, operands: list, equation: str, needs_input_grad: t
             partial = partial.reshape(view)
         target = tuple(sizes[c] for c in unique)
         if tuple(partial.shape) != target:
-            partial = partial.expand(target)  # size-1 dims of the others broadcast to this one
+            partial = xp.expand(partial, shape=target)  # the others' size-1 dims broadcast
         if unique != sub:
-            partial = _embed_diagonals(partial, unique, sub, sizes)
+            partial = _embed_diagonals(partial, unique, sub, sizes, xp)
         grads.append(partial)
     return tuple(grads)
 
 
-def _embed_diagonals(partial: Tensor, unique: str, sub: str, sizes: dict) -> Tensor:
+def _embed_diagonals(partial: Operand, unique: str, sub: str, sizes: dict, xp: Any) -> Operand:
     """Place the gradient of ``einsum('ii->i')``-style diagonals back on the diagonal.
 
     Each repeated letter gets a fresh name joined to the first by an identity matrix, so this
@@ -232,11 +262,11 @@ def _embed_diagonals(partial: Tensor, unique: str, sub: str, sizes: dict) -> Ten
             fresh = next(spare)
             renamed += fresh
             terms.append(c + fresh)
-            eyes.append(Tensor._from_array(np.eye(sizes[c], dtype=partial.dtype)))
+            eyes.append(np.eye(sizes[c], dtype=partial.dtype))
         else:
             renamed += c
             seen.add(c)
-    return _einsum(partial, *eyes, equation=",".join(terms) + "->" + renamed)
+    return xp.einsum(partial, *eyes, equation=",".join(terms) + "->" + renamed)
 
 
 def einsum(equation: str, *operands: Any) -> Tensor:

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._typing import Dim, Shape
+from .._typing import Dim, Operand, Shape
+from ..domains import AWAY_FROM_KINKS, DISTINCT, Domain
 from ..dtypes import get_default_dtype
-from ..function import DISTINCT, NONZERO, Domain, composite, primitive
+from ..registry import composite, primitive
 from ..tensor import Tensor
+from ._samples import (
+    dims,
+    one_dim_options,
+    one_dim_required_options,
+    reduce_options,
+    reduce_required_options,
+)
 from ._shapes import kept_shape, normalize_dim, shape_str
 from .elementwise import sqrt, where
 
@@ -36,7 +45,7 @@ def _axes(dim: Dim, shape: Shape, op: str) -> Any:
     return axes
 
 
-@primitive("sum", kwargs="reduce")
+@primitive("sum", kwargs=reduce_options)
 def sum(x: np.ndarray, *, dim: Dim = None, keepdim: bool = False, dtype: Any = None) -> np.ndarray:  # noqa: A001
     if dtype is None and x.dtype.kind in "biu":
         dtype = np.int64
@@ -44,10 +53,10 @@ def sum(x: np.ndarray, *, dim: Dim = None, keepdim: bool = False, dtype: Any = N
 
 
 @sum.vjp
-def _sum_vjp(grad: Tensor, x_shape: Shape, dim: Dim, keepdim: bool) -> Tensor:
+def _sum_vjp(grad: Operand, x_shape: Shape, dim: Dim, keepdim: bool, xp: Any) -> Operand:
     if not keepdim:
         grad = grad.reshape(kept_shape(x_shape, dim))
-    return grad.expand(x_shape)
+    return xp.expand(grad, shape=x_shape)
 
 
 def _count(shape: Shape, dim: Dim) -> int:
@@ -58,7 +67,7 @@ def _count(shape: Shape, dim: Dim) -> int:
     return int(np.prod([shape[a] for a in axes], dtype=np.int64))
 
 
-@composite("mean", kwargs="reduce")
+@composite("mean", kwargs=reduce_options)
 def mean(x: Tensor, dim: Dim = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
     """Average over ``dim`` (all dims by default)."""
     normalize_dim(dim, x.shape, "mean")  # name this op, not sum, in a dim error
@@ -79,7 +88,33 @@ def _correction(unbiased: bool | None, correction: float | None) -> float:
     return 1.0 if unbiased is None or unbiased else 0.0
 
 
-@composite("var", kwargs="var")
+def _var_options(shape: tuple, positive_count: bool = False) -> Any:
+    from hypothesis import strategies as st
+
+    @st.composite
+    def draw_options(draw: Any) -> dict:
+        ndim = len(shape)
+        dim = draw(dims(ndim))
+        axes = range(ndim) if dim is None else ([dim] if isinstance(dim, int) else dim)
+        count = int(np.prod([shape[a] for a in axes], dtype=np.int64)) if ndim else 1
+        if positive_count and count < 2:
+            dim, count = None, int(np.prod(shape, dtype=np.int64))
+        # N - correction must stay positive, or the variance is nan/inf by definition.
+        correction = draw(st.sampled_from([0, 1] if count > 1 else [0]))
+        return {"dim": dim, "keepdim": draw(st.booleans()), "correction": correction}
+
+    return draw_options()
+
+
+def _std_options(shape: tuple) -> Any:
+    from hypothesis import assume
+
+    # The std of one value is 0, where sqrt has no derivative: reduce over two values or more.
+    assume(int(np.prod(shape, dtype=np.int64)) > 1)
+    return _var_options(shape, positive_count=True)
+
+
+@composite("var", kwargs=_var_options)
 def var(
     x: Tensor,
     dim: Dim = None,
@@ -104,7 +139,7 @@ def var(
         return squares / denominator if denominator else squares * np.inf
 
 
-@composite("std", kwargs="var", domain=Domain(distinct=True))
+@composite("std", kwargs=_std_options, domain=DISTINCT)
 def std(
     x: Tensor,
     dim: Dim = None,
@@ -133,7 +168,7 @@ Tensor.var_mean = var_mean  # type: ignore[attr-defined]
 Tensor.std_mean = std_mean  # type: ignore[attr-defined]
 
 
-@primitive("prod", kwargs="one_dim", domain=Domain(0.5, 1.5))
+@primitive("prod", kwargs=one_dim_options, domain=Domain(0.5, 1.5))
 def prod(
     x: np.ndarray, *, dim: int | None = None, keepdim: bool = False, dtype: Any = None
 ) -> np.ndarray:
@@ -145,36 +180,41 @@ def prod(
 
 
 @prod.vjp
-def _prod_vjp(grad: Tensor, x: Tensor, out: Tensor, dim: int | None, keepdim: bool) -> Tensor:
+def _prod_vjp(
+    grad: Operand, x: Operand, out: Operand, dim: int | None, keepdim: bool, xp: Any
+) -> Operand:
     shape = kept_shape(x.shape, dim)
     if not keepdim:
         grad = grad.reshape(shape)
         out = out.reshape(shape)
-    if (x._data != 0).all():
+    zeros = x == 0
+    if not bool(zeros.any()):
         return grad * out / x
     # With zeros, out / x is 0/0. The product of the other elements is P (the product of the
     # nonzero ones) times the zeros other than this one; S, the sum of the zeros, is 0 in
     # value but carries their gradient, so second derivatives stay right.
-    zeros = x == 0
-    count = zeros.to(x.dtype).sum(dim=dim, keepdim=True).reshape(shape)
-    safe = where(zeros, 1.0, x)
-    product = safe.prod(dim=dim, keepdim=True).reshape(shape)
-    total = where(zeros, x, 0.0).sum(dim=dim, keepdim=True).reshape(shape)
-    others_of_zero = where(count == 1, product, where(count == 2, (total - x) * product, 0.0))
-    others_of_nonzero = where(
-        count == 0, product / safe, where(count == 1, total * product / safe, 0.0)
+    count = xp.sum(xp.where(zeros, 1.0, 0.0), dim=dim, keepdim=True).reshape(shape)
+    safe = xp.where(zeros, 1.0, x)
+    product = xp.prod(safe, dim=dim, keepdim=True).reshape(shape)
+    total = xp.sum(xp.where(zeros, x, 0.0), dim=dim, keepdim=True).reshape(shape)
+    others_of_zero = xp.where(
+        count == 1, product, xp.where(count == 2, (total - x) * product, 0.0)
     )
-    return grad * where(zeros, others_of_zero, others_of_nonzero)
+    others_of_nonzero = xp.where(
+        count == 0, product / safe, xp.where(count == 1, total * product / safe, 0.0)
+    )
+    return grad * xp.where(zeros, others_of_zero, others_of_nonzero)
 
 
-def _tie_split(grad: Tensor, x: Tensor, out: Tensor, dim: Dim, keepdim: bool) -> Tensor:
+def _tie_split(grad: Operand, x: Operand, out: Operand, dim: Dim, keepdim: bool,
+               xp: Any) -> Operand:  # fmt: skip
     shape = kept_shape(x.shape, dim)
     if not keepdim:
         grad = grad.reshape(shape)
         out = out.reshape(shape)
     # Ties share the gradient evenly, as PyTorch's amax/amin do.
-    hits = Tensor._from_array((x._data == out._data).astype(grad.dtype))
-    count = hits.sum(dim=dim, keepdim=True) if dim is not None else hits.sum().reshape(shape)
+    hits = (x == out).astype(grad.dtype)
+    count = xp.sum(hits, dim=dim, keepdim=True).reshape(shape)
     return grad * hits / count
 
 
@@ -191,7 +231,7 @@ def _check_nonempty(op: str, x: np.ndarray, dim: Dim) -> None:
                 )
 
 
-@primitive("amax", kwargs="reduce", domain=DISTINCT)
+@primitive("amax", kwargs=reduce_options, domain=DISTINCT)
 def amax(x: np.ndarray, *, dim: Dim = (), keepdim: bool = False) -> np.ndarray:
     dim = None if dim == () else dim
     _check_nonempty("amax", x, dim)
@@ -199,11 +239,12 @@ def amax(x: np.ndarray, *, dim: Dim = (), keepdim: bool = False) -> np.ndarray:
 
 
 @amax.vjp
-def _amax_vjp(grad: Tensor, x: Tensor, out: Tensor, dim: Dim, keepdim: bool) -> Tensor:
-    return _tie_split(grad, x, out, None if dim == () else dim, keepdim)
+def _amax_vjp(grad: Operand, x: Operand, out: Operand, dim: Dim, keepdim: bool,
+              xp: Any) -> Operand:  # fmt: skip
+    return _tie_split(grad, x, out, None if dim == () else dim, keepdim, xp)
 
 
-@primitive("amin", kwargs="reduce", domain=DISTINCT)
+@primitive("amin", kwargs=reduce_options, domain=DISTINCT)
 def amin(x: np.ndarray, *, dim: Dim = (), keepdim: bool = False) -> np.ndarray:
     dim = None if dim == () else dim
     _check_nonempty("amin", x, dim)
@@ -211,11 +252,12 @@ def amin(x: np.ndarray, *, dim: Dim = (), keepdim: bool = False) -> np.ndarray:
 
 
 @amin.vjp
-def _amin_vjp(grad: Tensor, x: Tensor, out: Tensor, dim: Dim, keepdim: bool) -> Tensor:
-    return _tie_split(grad, x, out, None if dim == () else dim, keepdim)
+def _amin_vjp(grad: Operand, x: Operand, out: Operand, dim: Dim, keepdim: bool,
+              xp: Any) -> Operand:  # fmt: skip
+    return _tie_split(grad, x, out, None if dim == () else dim, keepdim, xp)
 
 
-@primitive("argmax", differentiable=False)
+@primitive("argmax", differentiable=False, exact=True)
 def argmax(x: np.ndarray, *, dim: int | None = None, keepdim: bool = False) -> np.ndarray:
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"argmax: dim must be a single int, got {dim!r}")
@@ -228,7 +270,7 @@ def argmax(x: np.ndarray, *, dim: int | None = None, keepdim: bool = False) -> n
     )
 
 
-@primitive("argmin", differentiable=False)
+@primitive("argmin", differentiable=False, exact=True)
 def argmin(x: np.ndarray, *, dim: int | None = None, keepdim: bool = False) -> np.ndarray:
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"argmin: dim must be a single int, got {dim!r}")
@@ -263,19 +305,19 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, other: Any, op: str) -> Any:
     return MaxResult(values, index)
 
 
-@composite("max", kwargs="one_dim_or_none", domain=DISTINCT)
+@composite("max", kwargs=one_dim_options, domain=DISTINCT)
 def max(x: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001
     """The maximum; ``max(dim)`` returns ``(values, indices)`` (the gradient goes to that index)."""
     return _extreme(x, dim, keepdim, other, "max")
 
 
-@composite("min", kwargs="one_dim_or_none", domain=DISTINCT)
+@composite("min", kwargs=one_dim_options, domain=DISTINCT)
 def min(x: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001
     """The minimum; ``min(dim)`` returns ``(values, indices)``."""
     return _extreme(x, dim, keepdim, other, "min")
 
 
-@composite("logsumexp", kwargs="reduce_required")
+@composite("logsumexp", kwargs=reduce_required_options)
 def logsumexp(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, shifted by the max for stability."""
     if dim is None:
@@ -295,8 +337,15 @@ def logsumexp(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
     return out
 
 
+def _norm_options(shape: tuple) -> Any:
+    from hypothesis import strategies as st
+
+    return st.fixed_dictionaries({"p": st.sampled_from([2, 1, 3, math.inf, "fro"]),
+                                  "dim": dims(len(shape)), "keepdim": st.booleans()})  # fmt: skip
+
+
 # Positive and distinct: p = inf/-inf ties in |x| (a and -a too) have no finite-difference slope.
-@composite("norm", kwargs="norm", domain=Domain(0.1, 3.0, distinct=True))
+@composite("norm", kwargs=_norm_options, domain=Domain(0.1, 3.0, distinct=True))
 def norm(
     x: Tensor, p: Any = "fro", dim: Dim = None, keepdim: bool = False, dtype: Any = None
 ) -> Tensor:
@@ -322,37 +371,38 @@ def norm(
     return sum(magnitude ** np.float64(p), dim=dim, keepdim=keepdim) ** np.float64(1.0 / p)
 
 
-@primitive("norm2", method=False, domain=NONZERO, kwargs="reduce")
+@primitive("norm2", method=False, domain=AWAY_FROM_KINKS, kwargs=reduce_options)
 def _norm2(x: np.ndarray, *, dim: Dim = None, keepdim: bool = False) -> np.ndarray:
     return np.sqrt(np.sum(x * x, axis=_axes(dim, x.shape, "norm"), keepdims=keepdim))
 
 
 @_norm2.vjp
-def _norm2_vjp(grad: Tensor, x: Tensor, out: Tensor, dim: Dim, keepdim: bool) -> Tensor:
+def _norm2_vjp(grad: Operand, x: Operand, out: Operand, dim: Dim, keepdim: bool,
+               xp: Any) -> Operand:  # fmt: skip
     shape = kept_shape(x.shape, dim)
     if not keepdim:
         grad, out = grad.reshape(shape), out.reshape(shape)
     # The subgradient at a zero vector is 0 (as PyTorch), not 0/0.
-    safe = where(out == 0, 1.0, out)
-    return where(out == 0, 0.0, grad * x / safe)
+    safe = xp.where(out == 0, 1.0, out)
+    return xp.where(out == 0, 0.0, grad * x / safe)
 
 
-@primitive("all", differentiable=False)
+@primitive("all", differentiable=False, exact=True)
 def all(x: np.ndarray, *, dim: Dim = None, keepdim: bool = False) -> np.ndarray:  # noqa: A001
     return np.all(x, axis=_axes(dim, x.shape, "all"), keepdims=keepdim)
 
 
-@primitive("any", differentiable=False)
+@primitive("any", differentiable=False, exact=True)
 def any(x: np.ndarray, *, dim: Dim = None, keepdim: bool = False) -> np.ndarray:  # noqa: A001
     return np.any(x, axis=_axes(dim, x.shape, "any"), keepdims=keepdim)
 
 
-@primitive("count_nonzero", differentiable=False)
+@primitive("count_nonzero", differentiable=False, exact=True)
 def count_nonzero(x: np.ndarray, *, dim: Dim = None) -> np.ndarray:
     return np.asarray(np.count_nonzero(x, axis=_axes(dim, x.shape, "count_nonzero")), np.int64)
 
 
-@primitive("cumsum", kwargs="one_dim_required")
+@primitive("cumsum", kwargs=one_dim_required_options)
 def cumsum(x: np.ndarray, *, dim: int) -> np.ndarray:
     x = x if x.dtype.kind == "f" else x.astype(np.int64)
     return np.cumsum(x, axis=normalize_dim(dim, x.shape, "cumsum") if x.ndim else None).reshape(
@@ -361,6 +411,8 @@ def cumsum(x: np.ndarray, *, dim: int) -> np.ndarray:
 
 
 @cumsum.vjp
-def _cumsum_vjp(grad: Tensor, dim: int) -> Tensor:
+def _cumsum_vjp(grad: Operand, dim: int, xp: Any) -> Operand:
     # The reverse cumulative sum: flip, cumsum, flip.
-    return grad.flip(dim).cumsum(dim=dim).flip(dim) if grad.ndim else grad
+    if not grad.ndim:
+        return grad
+    return xp.flip(xp.cumsum(xp.flip(grad, dims=(dim,)), dim=dim), dims=(dim,))

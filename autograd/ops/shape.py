@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from .._typing import Shape
-from ..function import composite, primitive
+from .._typing import Operand, Shape
+from ..registry import composite, primitive
 from ..tensor import Tensor
+from ._samples import nonempty_shapes, tensor
 from ._shapes import normalize_dim, shape_str
 
 __all__ = [
@@ -43,13 +44,21 @@ def _resolve_shape(op: str, old: Shape, new: Shape) -> Shape:
     return new
 
 
-@primitive("reshape", method=False, kwargs="reshape", extra={"view": True})
+def _reshape_options(shape: tuple) -> Any:
+    from hypothesis import strategies as st
+
+    size = int(np.prod(shape, dtype=np.int64))
+    choices = [(size,), (-1,), (1, size), (size, 1), tuple(reversed(shape))]
+    return st.sampled_from(choices).map(lambda new: {"shape": new})
+
+
+@primitive("reshape", method=False, kwargs=_reshape_options, view=True, exact=True)
 def _reshape(x: np.ndarray, *, shape: Shape) -> np.ndarray:
     return x.reshape(_resolve_shape("reshape", x.shape, shape))
 
 
 @_reshape.vjp
-def _reshape_vjp(grad: Tensor, x_shape: Shape) -> Tensor:
+def _reshape_vjp(grad: Operand, x_shape: Shape) -> Operand:
     return grad.reshape(x_shape)
 
 
@@ -105,7 +114,13 @@ def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     return reshape(x, x.shape[:axis] + resolved + x.shape[axis + 1 :])
 
 
-@primitive("permute", method=False, kwargs="permute", extra={"view": True})
+def _permute_options(shape: tuple) -> Any:
+    from hypothesis import strategies as st
+
+    return st.permutations(list(range(len(shape)))).map(lambda dims: {"dims": tuple(dims)})
+
+
+@primitive("permute", method=False, kwargs=_permute_options, view=True, exact=True)
 def _permute(x: np.ndarray, *, dims: Shape) -> np.ndarray:
     axes = normalize_dim(tuple(dims), x.shape, "permute")
     if len(axes) != x.ndim:
@@ -117,9 +132,9 @@ def _permute(x: np.ndarray, *, dims: Shape) -> np.ndarray:
 
 
 @_permute.vjp
-def _permute_vjp(grad: Tensor, dims: Shape) -> Tensor:
+def _permute_vjp(grad: Operand, dims: Shape, xp: Any) -> Operand:
     axes = normalize_dim(tuple(dims), grad.ndim, "permute")
-    return grad.permute(*np.argsort(axes).tolist())
+    return xp.permute(grad, dims=tuple(np.argsort(axes).tolist()))
 
 
 def permute(x: Tensor, *dims: Any) -> Tensor:
@@ -172,7 +187,19 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
-@primitive("expand", method=False, kwargs="expand", extra={"view": True})
+def _expand_options(shape: tuple) -> Any:
+    from hypothesis import strategies as st
+
+    @st.composite
+    def draw_options(draw: Any) -> dict:
+        lead = tuple(draw(st.lists(st.integers(1, 3), max_size=1)))
+        body = tuple(draw(st.integers(1, 3)) if s == 1 else s for s in shape)
+        return {"shape": lead + body}
+
+    return draw_options()
+
+
+@primitive("expand", method=False, kwargs=_expand_options, view=True, exact=True)
 def _expand(x: np.ndarray, *, shape: Shape) -> np.ndarray:
     if len(shape) < x.ndim:
         raise RuntimeError(
@@ -197,7 +224,7 @@ def _expand(x: np.ndarray, *, shape: Shape) -> np.ndarray:
 
 
 @_expand.vjp
-def _expand_vjp(grad: Tensor) -> Tensor:
+def _expand_vjp(grad: Operand) -> Operand:
     return grad  # the engine sums the gradient back to the input's shape
 
 
@@ -219,7 +246,18 @@ def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     return expand(x, tuple(shape))
 
 
-@primitive("repeat", method=False, kwargs="repeat")
+def _repeat_options(shape: tuple) -> Any:
+    from hypothesis import strategies as st
+
+    count = st.integers(0, 1).map(lambda extra: len(shape) + extra)
+    return count.flatmap(
+        lambda n: st.lists(st.integers(1, 2), min_size=n, max_size=n).map(
+            lambda repeats: {"repeats": tuple(repeats)}
+        )
+    )
+
+
+@primitive("repeat", method=False, kwargs=_repeat_options, exact=True)
 def _repeat(x: np.ndarray, *, repeats: Shape) -> np.ndarray:
     if len(repeats) < x.ndim:
         raise RuntimeError(
@@ -230,14 +268,14 @@ def _repeat(x: np.ndarray, *, repeats: Shape) -> np.ndarray:
 
 
 @_repeat.vjp
-def _repeat_vjp(grad: Tensor, x_shape: Shape, repeats: Shape) -> Tensor:
+def _repeat_vjp(grad: Operand, x_shape: Shape, repeats: Shape, xp: Any) -> Operand:
     lead = len(repeats) - len(x_shape)
     full = (1,) * lead + tuple(x_shape)
     # Split each dim into (repeat, size) and sum the repeats away.
     split_shape: list[int] = []
     for r, s in zip(repeats, full):
         split_shape += [r, s]
-    summed = grad.reshape(tuple(split_shape)).sum(dim=tuple(range(0, 2 * len(full), 2)))
+    summed = xp.sum(grad.reshape(tuple(split_shape)), dim=tuple(range(0, 2 * len(full), 2)))
     return summed.reshape(x_shape)
 
 
@@ -264,6 +302,29 @@ def _as_tensors(tensors: Sequence[Any], op: str) -> list[Tensor]:
     return items
 
 
+def _cat_sample(stack: bool = False) -> Any:
+    from hypothesis import strategies as st
+
+    from ..testing import shapes
+
+    @st.composite
+    def draw_inputs(draw: Any) -> tuple[list, dict]:
+        n = draw(st.integers(1, 3))
+        base = draw(shapes(min_dims=1))
+        if stack:
+            dim = draw(st.integers(-len(base) - 1, len(base)))
+            return [[tensor(draw, base) for _ in range(n)]], {"dim": dim}
+        dim = draw(st.integers(0, len(base) - 1))
+        pieces = []
+        for _ in range(n):
+            shape = list(base)
+            shape[dim] = draw(st.integers(1, 3))
+            pieces.append(tensor(draw, tuple(shape)))
+        return pieces, {"dim": dim}
+
+    return draw_inputs()
+
+
 def _check_cat(op: str, *arrays: np.ndarray, dim: int) -> None:
     ndim = arrays[0].ndim
     if ndim == 0:
@@ -279,16 +340,20 @@ def _check_cat(op: str, *arrays: np.ndarray, dim: int) -> None:
             )
 
 
-@primitive("cat", method=False, validate=_check_cat, kwargs="cat", extra={"inputs": "cat"})
+@primitive("cat", method=False, validate=_check_cat, sample=_cat_sample, exact=True)
 def _cat(*tensors: np.ndarray, dim: int = 0) -> np.ndarray:
     return np.concatenate(tensors, axis=normalize_dim(dim, tensors[0].ndim, "cat"))
 
 
 @_cat.vjp
-def _cat_vjp(grad: Tensor, tensors_shape: list, dim: int) -> tuple:
+def _cat_vjp(grad: Operand, tensors_shape: list, dim: int, xp: Any) -> tuple:
     axis = normalize_dim(dim, grad.ndim, "cat")
-    sizes = [s[axis] for s in tensors_shape]
-    return tuple(split(grad, sizes, dim=axis))
+    pieces, start = [], 0
+    for shape in tensors_shape:
+        index = _narrow_index(grad.ndim, axis, start, start + shape[axis])
+        pieces.append(xp.getitem(grad, index=index))
+        start += shape[axis]
+    return tuple(pieces)
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -386,15 +451,23 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
     return x[_narrow_index(x.ndim, axis, start, start + length)]
 
 
-@primitive("flip", method=False, kwargs="flip")
+def _flip_options(shape: tuple) -> Any:
+    from hypothesis import strategies as st
+
+    ndim = len(shape)
+    axes = st.sets(st.integers(0, max(ndim - 1, 0)), max_size=ndim)
+    return axes.map(lambda dims: {"dims": tuple(dims)})
+
+
+@primitive("flip", method=False, kwargs=_flip_options, exact=True)
 def _flip(x: np.ndarray, *, dims: Shape) -> np.ndarray:
     axes = normalize_dim(tuple(dims), x.shape, "flip")
     return x.copy() if x.ndim == 0 else np.flip(x, axis=axes).copy()
 
 
 @_flip.vjp
-def _flip_vjp(grad: Tensor, dims: Shape) -> Tensor:
-    return _flip(grad, dims=dims)
+def _flip_vjp(grad: Operand, dims: Shape, xp: Any) -> Operand:
+    return xp.flip(grad, dims=dims)
 
 
 def flip(x: Tensor, *dims: Any) -> Tensor:
@@ -409,18 +482,75 @@ for _function in (reshape, view, view_as, reshape_as, flatten, unflatten, permut
 Tensor.swapaxes = transpose  # type: ignore[attr-defined]
 
 
-def _register_composites() -> None:
-    """Register the shape composites so the property tests reach them through the registry."""
-    for name, function, hint in (
-        ("flatten", flatten, "flatten"), ("squeeze", squeeze, "squeeze"),
-        ("unsqueeze", unsqueeze, "unsqueeze"), ("transpose", transpose, "transpose"),
-        ("stack", stack, "stack"), ("split", split, "split"), ("chunk", chunk, "chunk"),
-        ("narrow", narrow, "narrow"), ("movedim", movedim, "transpose"),
-    ):  # fmt: skip
-        if name in ("stack",):
-            composite(name, method=False, extra={"inputs": "stack"})(function)
-        else:
-            composite(name, method=False, kwargs=hint, tensors=1)(function)
+def _axis_options(*names: str, extra: int = 0) -> Any:
+    """Options naming dims of the input (``extra=1``: the result has one dim more)."""
+
+    def options(shape: tuple) -> Any:
+        from hypothesis import strategies as st
+
+        ndim = len(shape) + extra
+        axis = st.integers(-ndim, ndim - 1) if ndim else st.just(0)
+        return st.fixed_dictionaries({name: axis for name in names})
+
+    return options
 
 
-_register_composites()
+def _flatten_options(shape: tuple) -> Any:
+    from hypothesis import strategies as st
+
+    pair = st.lists(st.integers(0, len(shape) - 1), min_size=2, max_size=2).map(sorted)
+    return pair.map(lambda dims: {"start_dim": dims[0], "end_dim": dims[1]})
+
+
+def _squeeze_sample() -> Any:
+    from hypothesis import strategies as st
+
+    from ..testing import shapes
+
+    @st.composite
+    def draw_inputs(draw: Any) -> tuple[list, dict]:
+        shape = tuple(1 if draw(st.booleans()) else s for s in draw(shapes()))
+        options = _axis_options("dim")(shape) if shape else st.just({})
+        return [tensor(draw, shape)], draw(options)
+
+    return draw_inputs()
+
+
+def _split_options(shape: tuple) -> Any:
+    from hypothesis import strategies as st
+
+    return st.fixed_dictionaries({"split_size_or_sections": st.integers(1, 3),
+                                  "dim": st.integers(0, len(shape) - 1)})  # fmt: skip
+
+
+def _chunk_options(shape: tuple) -> Any:
+    from hypothesis import strategies as st
+
+    return st.fixed_dictionaries(
+        {"chunks": st.integers(1, 3), "dim": st.integers(0, len(shape) - 1)}
+    )
+
+
+def _narrow_options(shape: tuple) -> Any:
+    from hypothesis import strategies as st
+
+    @st.composite
+    def draw_options(draw: Any) -> dict:
+        dim = draw(st.integers(0, len(shape) - 1))
+        start = draw(st.integers(0, shape[dim] - 1))
+        return {"dim": dim, "start": start, "length": draw(st.integers(1, shape[dim] - start))}
+
+    return draw_options()
+
+
+composite("flatten", method=False, tensors=1, shapes=nonempty_shapes,
+          kwargs=_flatten_options)(flatten)  # fmt: skip
+composite("squeeze", method=False, tensors=1, sample=_squeeze_sample)(squeeze)
+composite("unsqueeze", method=False, tensors=1, kwargs=_axis_options("dim", extra=1))(unsqueeze)
+composite("transpose", method=False, tensors=1, kwargs=_axis_options("dim0", "dim1"))(transpose)
+composite("movedim", method=False, tensors=1,
+          kwargs=_axis_options("source", "destination"))(movedim)  # fmt: skip
+composite("stack", method=False, sample=lambda: _cat_sample(stack=True))(stack)
+composite("split", method=False, tensors=1, shapes=nonempty_shapes, kwargs=_split_options)(split)
+composite("chunk", method=False, tensors=1, shapes=nonempty_shapes, kwargs=_chunk_options)(chunk)
+composite("narrow", method=False, tensors=1, shapes=nonempty_shapes, kwargs=_narrow_options)(narrow)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..dtypes import get_default_dtype, to_dtype
-from ..function import composite
+from ..registry import composite
 from ..tensor import Tensor
+from ._samples import one_dim_required_options
 from ._shapes import normalize_dim
 from .elementwise import where
 from .reduce import amax
@@ -21,7 +22,7 @@ def _prepare(x: Tensor, dim: int, dtype: Any, op: str) -> Tensor:
     return x if x.dtype.kind == "f" else x.to(get_default_dtype())
 
 
-@composite("softmax", kwargs="one_dim_required")
+@composite("softmax", kwargs=one_dim_required_options)
 def softmax(x: Tensor, dim: int = -1, dtype: Any = None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``, shifted by the max for stability.
 
@@ -36,7 +37,7 @@ def softmax(x: Tensor, dim: int = -1, dtype: Any = None) -> Tensor:
     return e / e.sum(dim=dim, keepdim=True)
 
 
-@composite("log_softmax", kwargs="one_dim_required")
+@composite("log_softmax", kwargs=one_dim_required_options)
 def log_softmax(x: Tensor, dim: int = -1, dtype: Any = None) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``: stable, and exact where softmax underflows."""
     x = _prepare(x, dim, dtype, "log_softmax")

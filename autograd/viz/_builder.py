@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from ..function import Node
+from ..graph import Node
 from . import _style as S
 from ._trace import GradStats
 

@@ -10,7 +10,7 @@ import warnings
 from collections import Counter, deque
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from ..function import Node
+from ..graph import Node
 from . import _style as S
 from ._builder import METRIC_LABEL, _Builder
 from ._legend import LEGEND_KEY, add_legend

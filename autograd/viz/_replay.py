@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from ..function import TRACE, Node
+from ..graph import Node
+from ..tracing import TRACE
 from . import _style as S
 from ._render import GraphvizNotFoundError, VizGraph
 from ._replay_draw import (

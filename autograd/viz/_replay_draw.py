@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from ..function import Node
+from ..graph import Node
 from . import _style as S
 from ._render import GraphvizNotFoundError, VizGraph
 from ._trace import GradStats

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from ..function import TRACE, Node
+from ..graph import Node
+from ..tracing import TRACE
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -172,7 +173,7 @@ def compute_gradients(roots: Sequence[Tensor], leaves: Sequence[Tensor]) -> dict
     Node statistics land on the nodes; the leaves' gradient statistics are returned by
     ``id``. ``.grad`` attributes are not touched.
     """
-    from ..autograd_api import grad
+    from ..engine import grad
 
     for root in roots:
         if root._data.size != 1:

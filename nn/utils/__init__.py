@@ -203,5 +203,5 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     offset = 0
     for p in parameters:
         n = p.numel()
-        p.data = vec._data[offset : offset + n].reshape(p.shape)
+        p.data = Tensor._from_array(vec._data[offset : offset + n].reshape(p.shape))
         offset += n

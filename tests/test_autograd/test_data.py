@@ -88,7 +88,7 @@ def test_tensor_dataset_items_and_len(xy):
     assert b.item() == y[4] and b.dtype == np.int64
     # ndarrays are wrapped without a copy
     ds2 = TensorDataset(x, y)
-    assert ds2.tensors[0].data is x
+    assert ds2.tensors[0].detach().numpy() is x
 
 
 def test_tensor_dataset_errors(xy):

@@ -38,7 +38,7 @@ class SplitMax(ag.Function):
 
     @staticmethod
     def forward(ctx, x, scale):
-        index = ag.tensor(np.argmax(x.data, axis=-1))
+        index = ag.tensor(np.argmax(x.detach().numpy(), axis=-1))
         ctx.mark_non_differentiable(index)
         ctx.save_for_backward(x)
         ctx.scale = scale

@@ -69,7 +69,7 @@ def _flatten(value):
 
 def _assert_same(ours, theirs, where: str, atol=ATOL, rtol=RTOL) -> None:
     expected = to_numpy(theirs)
-    actual = np.asarray(ours.detach().data if isinstance(ours, ag.Tensor) else ours)
+    actual = np.asarray(ours.detach().detach().numpy() if isinstance(ours, ag.Tensor) else ours)
     assert actual.shape == expected.shape, (
         f"{where}: shape {actual.shape} vs torch {expected.shape}"
     )
@@ -108,7 +108,7 @@ def run_parity(name, fn, specs, *, grad=True, atol=ATOL, rtol=RTOL, dtype=None):
         if not t.requires_grad:
             continue
         if t.grad is None:
-            assert x.grad is None or not np.any(x.grad.data), f"{name}: input {k} grad should be 0"
+            assert x.grad is None or not np.any(x.grad.detach().numpy()), f"{name}: input {k} grad should be 0"
             continue
         assert x.grad is not None, f"{name}: input {k} got no gradient"
         _assert_same(x.grad, t.grad, f"{name}: grad of input {k}", atol, rtol)
@@ -518,7 +518,7 @@ def test_max_dim_returns_named_values_and_indices():
     values, indices = result
     assert result.values is values and result.indices is indices
     assert indices.dtype == ag.int64
-    np.testing.assert_array_equal(indices.data, [1, 0])
+    np.testing.assert_array_equal(indices.detach().numpy(), [1, 0])
     result_min = ag.min(x, 0, keepdim=True)
     assert result_min.values.shape == (1, 3) and result_min.indices.shape == (1, 3)
 
@@ -529,7 +529,7 @@ def test_softmax_large_logits_have_finite_values_and_gradients():
         x.grad = None
         out = fn(x, dim=1)
         (out * ag.tensor([[1.0, 2.0, 3.0], [1.0, -1.0, 0.5]])).sum().backward()
-        assert np.isfinite(out.data).all() and np.isfinite(x.grad.data).all()
+        assert np.isfinite(out.detach().numpy()).all() and np.isfinite(x.grad.detach().numpy()).all()
 
 
 REDUCTIONS = [
@@ -784,9 +784,9 @@ def test_setitem_under_no_grad_changes_data_without_recording():
         x[0, 1] = 5.0
         x[1] = ag.tensor([7.0, 8.0])
     assert x.is_leaf and x.grad_fn is None
-    np.testing.assert_array_equal(x.data, [[1.0, 5.0], [7.0, 8.0]])
+    np.testing.assert_array_equal(x.detach().numpy(), [[1.0, 5.0], [7.0, 8.0]])
     (x * x).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[2.0, 10.0], [14.0, 16.0]])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [[2.0, 10.0], [14.0, 16.0]])
 
 
 def test_setitem_on_leaf_requiring_grad_raises():
@@ -1021,15 +1021,15 @@ def test_errors_are_raised_before_recording():
     with pytest.raises(RuntimeError):
         x * ag.zeros(4)
     (x * 2).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.full((2, 3), 2.0))
+    np.testing.assert_array_equal(x.grad.detach().numpy(), np.full((2, 3), 2.0))
 
 
 def test_python_float_scalars_keep_float64_precision():
     values = np.array([1.0, 3.0])
     x = ag.tensor(values)
-    np.testing.assert_array_equal((x * 0.1).data, values * 0.1)
-    np.testing.assert_array_equal((0.3 - x).data, 0.3 - values)
-    np.testing.assert_array_equal((x**0.3).data, values**0.3)
+    np.testing.assert_array_equal((x * 0.1).detach().numpy(), values * 0.1)
+    np.testing.assert_array_equal((0.3 - x).detach().numpy(), 0.3 - values)
+    np.testing.assert_array_equal((x**0.3).detach().numpy(), values**0.3)
 
 
 def test_setitem_mixing_ints_and_arrays_without_grad_follows_torch():
@@ -1070,7 +1070,7 @@ def run_second_order(name, fn, specs):
     theirs = theirs or [None] * count
     for k, (o, t) in enumerate(zip(ours, theirs)):
         if t is None or not np.any(to_numpy(t)):
-            assert o is None or not np.any(o.data), f"{name}: second-order grad {k} should be 0"
+            assert o is None or not np.any(o.detach().numpy()), f"{name}: second-order grad {k} should be 0"
         else:
             assert o is not None, f"{name}: input {k} got no second-order gradient"
             _assert_same(o, t, f"{name}: second-order grad of input {k}")
@@ -1105,11 +1105,11 @@ def test_second_order_at_zero_base_and_zero_norm_is_finite():
     (gx.sum() + ge.sum()).backward()
     # d/dx (e x**(e-1) + x**e log x) = e(e-1) x**(e-2) + e x**(e-1) log x + x**(e-1):
     # 2 at (0, 2) and 1/1.5 at (1.5, 0); d/de of the same is x**(e-1) (1 + e log x) + x**e log(x)**2.
-    np.testing.assert_allclose(x.grad.data, [2.0, 1 / 1.5], atol=1e-12)
-    np.testing.assert_allclose(e.grad.data[1], 1 / 1.5 + np.log(1.5) ** 2, atol=1e-12)
+    np.testing.assert_allclose(x.grad.detach().numpy(), [2.0, 1 / 1.5], atol=1e-12)
+    np.testing.assert_allclose(e.grad.detach().numpy()[1], 1 / 1.5 + np.log(1.5) ** 2, atol=1e-12)
     v = ag.tensor([0.0, 0.0, 0.0], dtype=ag.float64, requires_grad=True)
     (g,) = ag.grad(v.norm(), v, create_graph=True)
-    assert not g.requires_grad or np.isfinite(ag.grad(g.sum(), v, allow_unused=True)[0].data).all()
+    assert not g.requires_grad or np.isfinite(ag.grad(g.sum(), v, allow_unused=True)[0].detach().numpy()).all()
 
 
 @pytest.mark.parametrize("requires_grad", [False, True])

@@ -100,7 +100,7 @@ def test_attributes() -> None:
     assert x.shape == (2, 3) and x.ndim == 2 and x.dim() == 2 and x.numel() == 6
     assert x.size() == (2, 3) and x.size(1) == 3 and x.size(-1) == 3
     assert x.is_leaf and not y.is_leaf and y.grad_fn is not None and x.grad_fn is None
-    assert isinstance(x.data, np.ndarray)
+    assert isinstance(x.detach().numpy(), np.ndarray)
     assert x.T.shape == (3, 2) and ag.ones(4, 2, 3).mT.shape == (4, 3, 2)
     assert np.asarray(x).shape == (2, 3)
     assert ag.tensor([[1, 2]]).tolist() == [[1, 2]]
@@ -157,7 +157,7 @@ def test_bool_of_multi_element_tensor_is_ambiguous() -> None:
 def test_deepcopy_of_leaf() -> None:
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     y = copy.deepcopy(x)
-    assert y.requires_grad and y.tolist() == [1.0, 2.0] and not np.shares_memory(x.data, y.data)
+    assert y.requires_grad and y.tolist() == [1.0, 2.0] and not np.shares_memory(x.detach().numpy(), y.detach().numpy())
     with pytest.raises(RuntimeError, match="only leaf tensors"):
         copy.deepcopy(x * 2)
 
@@ -170,3 +170,30 @@ def test_iteration_and_len() -> None:
 def test_ndarray_on_the_left_uses_tensor_operators() -> None:
     out = np.array([1.0, 2.0]) + ag.tensor([1.0, 1.0], requires_grad=True)
     assert isinstance(out, ag.Tensor) and out.requires_grad
+
+
+def test_data_is_a_tensor_sharing_storage_outside_the_graph() -> None:
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    d = x.data
+    assert isinstance(d, ag.Tensor) and not d.requires_grad and d.grad_fn is None
+    d.add_(1)  # as PyTorch: changes x, unrecorded and without bumping x's version
+    assert x.tolist() == [2.0, 3.0] and x._version == 0
+    x.data[0] = 5.0
+    assert x.tolist() == [5.0, 3.0]
+    values, indices = ag.max(x.data.reshape(1, 2), 1)
+    assert values.tolist() == [5.0] and indices.tolist() == [0]
+    x.data = ag.tensor([7.0, 8.0])
+    assert x.tolist() == [7.0, 8.0] and x.requires_grad and x.is_leaf
+    assert np.shares_memory(x.numpy() if not x.requires_grad else x.detach().numpy(), x.data.numpy())
+    with pytest.raises(TypeError, match="data: assigned value must be a Tensor"):
+        x.data = np.zeros(2)
+
+
+def test_reading_grad_of_a_non_leaf_warns_as_pytorch() -> None:
+    x = ag.tensor([1.0], requires_grad=True)
+    y = x * 2
+    with pytest.warns(UserWarning, match="not a leaf Tensor"):
+        assert y.grad is None
+    y.retain_grad()
+    (y * 3).sum().backward()
+    assert y.grad.tolist() == [3.0]

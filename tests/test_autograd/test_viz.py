@@ -343,7 +343,7 @@ def test_grads_before_backward_are_computed_without_touching_dot_grad():
     assert "grad [3.0, 3.0]" in line_with(src, "<B>x</B>")
     assert x.grad is None
     y.backward()  # the graph is still intact
-    assert np.allclose(x.grad.data, [3.0, 3.0])
+    assert np.allclose(x.grad.detach().numpy(), [3.0, 3.0])
 
 
 def test_grads_after_a_plain_backward_explain_how_to_record():
@@ -367,7 +367,7 @@ def test_record_keeps_gradient_summaries_but_backward_still_frees_arrays():
     assert node.freed and list(node.saved_arrays()) == [] and node.values is None
     stats = node.grad_stats[0]
     assert stats.values is None and stats.shape == (50, 50)  # big gradients: summary only
-    expected = 2 * y.data
+    expected = 2 * y.detach().numpy()
     assert stats.norm == pytest.approx(float(np.linalg.norm(expected)), rel=1e-5)
     src = viz.draw_graph(loss, grad_flow=True, show_grads=True).source
     assert f"grad norm {stats.norm:.4g}" in src
@@ -491,7 +491,7 @@ def test_draw_module_shows_types_params_and_shapes():
         nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Sequential(nn.Linear(8, 2))
     )
     model.train()
-    running = model[1].running_mean.data.copy()
+    running = model[1].running_mean.detach().numpy().copy()
     dot = viz.draw_module(model, ag.randn(3, 4))
     src = dot.source
     assert "<B>0 · Linear</B>" in src and "in_features=4, out_features=8" in src
@@ -502,7 +502,7 @@ def test_draw_module_shows_types_params_and_shapes():
     assert src.count(" -> ") == 5
     assert dot.meta == {"modules": 6, "parameters": 74, "trainable": 74}
     assert model.training and model[1].training  # the mode is restored
-    assert np.array_equal(model[1].running_mean.data, running)  # stats untouched
+    assert np.array_equal(model[1].running_mean.detach().numpy(), running)  # stats untouched
     shallow = viz.draw_module(model, max_depth=1).source
     assert "3.0" not in shallow and "+ 1 submodules not drawn" in shallow
 

@@ -232,7 +232,7 @@ def test_whole_split_arrays_are_cached(isolated):
     flat, _ = load_split("fashion-mnist", root=isolated / "data", flatten=True)
     assert flat.shape == (10, 784) and np.shares_memory(flat, x)
     tx, ty = ds.tensors()
-    assert tx.data is x and ty.dtype == np.int64
+    assert tx.numpy() is x and ty.dtype == np.int64
     td = ds.tensor_dataset(flatten=True)
     assert len(td) == 10 and td[0][0].shape == (784,)
     # a tensor over the cached read-only array copies on an in-place change

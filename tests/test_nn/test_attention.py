@@ -67,7 +67,7 @@ def test_sdpa_row_with_every_key_masked_gives_zeros_as_torch():
     expected = TF.scaled_dot_product_attention(q, k, v, attn_mask=mask)
     got = F.scaled_dot_product_attention(to_ours(q), to_ours(k), to_ours(v), attn_mask=to_ours(mask))
     assert_close(got, expected)
-    assert np.all(got.data[0, 1] == 0)
+    assert np.all(got.detach().numpy()[0, 1] == 0)
 
 
 def test_sdpa_grouped_query_attention_matches_torch():
@@ -87,9 +87,9 @@ def test_sdpa_dropout_is_seeded_and_keeps_the_expectation():
     first = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
     ag.manual_seed(0)
     again = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
-    np.testing.assert_array_equal(first.data, again.data)
+    np.testing.assert_array_equal(first.data, again.detach().numpy())
     plain = F.scaled_dot_product_attention(q, k, v)
-    assert not np.allclose(first.data, plain.data)
+    assert not np.allclose(first.data, plain.detach().numpy())
 
 
 def test_sdpa_float32_stays_float32_with_a_float64_mask():
@@ -196,9 +196,9 @@ def test_multihead_attention_state_dict_and_init_as_torch():
         assert list(ours.state_dict()) == list(theirs.state_dict())
         assert repr(ours) == repr(theirs)
     mha = nn.MultiheadAttention(8, 2)
-    assert np.all(mha.in_proj_bias.data == 0) and np.all(mha.out_proj.bias.data == 0)
+    assert np.all(mha.in_proj_bias.detach().numpy() == 0) and np.all(mha.out_proj.bias.detach().numpy() == 0)
     bound = np.sqrt(6 / (8 + 24))  # xavier_uniform_ on the (24, 8) packed weight
-    assert np.abs(mha.in_proj_weight.data).max() <= bound
+    assert np.abs(mha.in_proj_weight.detach().numpy()).max() <= bound
 
 
 def test_multihead_attention_errors():
@@ -278,11 +278,11 @@ def test_transformer_encoder_layer_dropout_only_in_training():
     layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.5)
     x = ag.randn(5, 2, 8)
     layer.eval()
-    np.testing.assert_array_equal(layer(x).data, layer(x).data)
+    np.testing.assert_array_equal(layer(x).detach().numpy(), layer(x).detach().numpy())
     layer.train()
-    assert not np.allclose(layer(x).data, layer(x).data)
+    assert not np.allclose(layer(x).detach().numpy(), layer(x).detach().numpy())
 
 
 def test_square_subsequent_mask_matches_torch():
     expected = torch.nn.Transformer.generate_square_subsequent_mask(4)
-    np.testing.assert_array_equal(generate_square_subsequent_mask(4).data, expected.numpy())
+    np.testing.assert_array_equal(generate_square_subsequent_mask(4).detach().numpy(), expected.numpy())

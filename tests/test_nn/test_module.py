@@ -299,7 +299,7 @@ def test_parameter_basics():
     assert not nn.Parameter(ag.zeros(2), requires_grad=False).requires_grad
     source = ag.zeros(3)
     shared = nn.Parameter(source)
-    source.data[0] = 5
+    source.detach().numpy()[0] = 5
     assert shared[0].item() == 5  # shares memory, as PyTorch's Parameter shares storage
     assert type(p * 2) is ag.Tensor
 

@@ -110,9 +110,9 @@ def test_dropout_between_layers_is_identity_in_eval_and_random_in_training(name)
     assert_close(ours(to_ours(x))[0], theirs(x)[0])
     ours.train()
     ag.manual_seed(0)
-    first = ours(to_ours(x))[0].data
+    first = ours(to_ours(x))[0].detach().numpy()
     ag.manual_seed(0)
-    again = ours(to_ours(x))[0].data
+    again = ours(to_ours(x))[0].detach().numpy()
     np.testing.assert_array_equal(first, again)
     assert not np.allclose(first, theirs(x)[0].detach().numpy())
 
@@ -142,12 +142,12 @@ def test_default_init_is_uniform_within_one_over_sqrt_hidden(name):
     ag.manual_seed(0)
     model = getattr(nn, name)(3, 16)
     bound = 1 / np.sqrt(16)
-    values = np.concatenate([p.data.ravel() for p in model.parameters()])
+    values = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
     assert values.min() >= -bound and values.max() <= bound
     assert values.std() > 0.8 * bound / np.sqrt(3)  # U(-b, b) has std b / sqrt(3)
     ag.manual_seed(0)
     again = getattr(nn, name)(3, 16)
-    np.testing.assert_array_equal(values, np.concatenate([p.data.ravel() for p in again.parameters()]))
+    np.testing.assert_array_equal(values, np.concatenate([p.detach().numpy().ravel() for p in again.parameters()]))
 
 
 @pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
@@ -197,8 +197,8 @@ def test_lstm_cell_steps_reproduce_the_lstm_layer():
     h = c = ag.zeros(2, 4)
     for t in range(5):
         h, c = cell(x[t], (h, c))
-        np.testing.assert_allclose(h.data, out[t].data, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(c.data, c_n[0].data, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(h.detach().numpy(), out[t].detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(c.detach().numpy(), c_n[0].detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", RECURRENT)
@@ -247,7 +247,7 @@ def test_scan_vjp_numpy_path_equals_tensor_path(op, reverse, monkeypatch):
     assert paths == [scan._NumPyOps, scan._TensorOps]
     for a, b in zip(fast, recorded):
         assert b.requires_grad
-        np.testing.assert_allclose(a.data, b.data, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_lstm_second_order_gradient_matches_torch():

@@ -113,7 +113,7 @@ def make_torch(arrays, name, kwargs):
 
 def step_ours(params, opt, step):
     for i, p in enumerate(params):
-        p.grad = ag.tensor(gradient(step, i, p.data))
+        p.grad = ag.tensor(gradient(step, i, p.detach().numpy()))
     opt.step()
 
 
@@ -148,7 +148,7 @@ def test_trajectory_matches_torch_float64(name, kwargs):
         step_torch(theirs, their_opt, step)
         for i, (p, q) in enumerate(zip(ours, theirs)):
             np.testing.assert_allclose(
-                p.data, q.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg=f"step {step} param {i}"
+                p.detach().numpy(), q.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg=f"step {step} param {i}"
             )
     # the state has PyTorch's names and values
     ours_state, theirs_state = our_opt.state_dict(), their_opt.state_dict()
@@ -157,7 +157,7 @@ def test_trajectory_matches_torch_float64(name, kwargs):
         assert sorted(ours_state["state"][index]) == sorted(entry)
         for key, value in entry.items():
             np.testing.assert_allclose(
-                ours_state["state"][index][key].data, value.numpy(), rtol=1e-12, atol=1e-12
+                ours_state["state"][index][key].detach().numpy(), value.numpy(), rtol=1e-12, atol=1e-12
             )
     torch_only = {"foreach", "capturable", "differentiable", "fused"}
     for group, their_group in zip(ours_state["param_groups"], theirs_state["param_groups"]):
@@ -176,7 +176,7 @@ def test_trajectory_matches_torch_float32(name):
     theirs, _ = run_torch(arrays, name, kwargs)
     for p, q in zip(ours, theirs):
         assert p.dtype == np.float32
-        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def reference_trajectory(name, kwargs, arrays, steps=STEPS):
@@ -292,7 +292,7 @@ def test_trajectory_matches_numpy_reference_of_documented_algorithm(name, kwargs
     ours, _ = run_ours(arrays, name, kwargs)
     expected = reference_trajectory(name, kwargs, arrays)
     for p, e in zip(ours, expected):
-        np.testing.assert_allclose(p.data, e, rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(p.detach().numpy(), e, rtol=1e-9, atol=1e-10)
 
 
 @pytest.mark.parametrize(("name", "kwargs"), CASES[1::3], ids=IDS[1::3])
@@ -301,7 +301,7 @@ def test_load_state_dict_then_continue_is_bit_identical(name, kwargs):
     straight, _ = run_ours(arrays, name, kwargs, steps=20)
 
     params, opt = run_ours(arrays, name, kwargs, steps=8)
-    saved_params = [p.data.copy() for p in params]
+    saved_params = [p.detach().numpy().copy() for p in params]
     saved = opt.state_dict()
     fresh = [ag.tensor(a, requires_grad=True) for a in saved_params]
     resumed = getattr(optim, name)(fresh, lr=123.0)  # hyperparameters come from the state dict
@@ -314,9 +314,9 @@ def test_load_state_dict_then_continue_is_bit_identical(name, kwargs):
             # PyTorch's load_state_dict casts every state tensor but `step` to the parameter's
             # dtype, so NAdam's float32 mu_product continues in float64 after resuming
             assert resumed.state[fresh[0]]["mu_product"].dtype == np.float64
-            np.testing.assert_allclose(p.data, q.data, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-12, atol=1e-12)
         else:
-            np.testing.assert_array_equal(p.data, q.data)
+            np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
 
 
 @needs_torch
@@ -331,13 +331,13 @@ def test_nadam_resumed_from_a_state_dict_continues_like_torch():
         for step in range(8):
             step_fn(params, opt, step)
         fresh = [
-            load(np.array(p.detach().numpy() if torch.is_tensor(p) else p.data)) for p in params
+            load(np.array(p.detach().numpy() if torch.is_tensor(p) else p.detach().numpy())) for p in params
         ]
         resumed = type(opt)(fresh)
         resumed.load_state_dict(opt.state_dict())
         for step in range(8, 20):
             step_fn(fresh, resumed, step)
-        runs.append([np.array(p.detach().numpy() if torch.is_tensor(p) else p.data) for p in fresh])
+        runs.append([np.array(p.detach().numpy() if torch.is_tensor(p) else p.detach().numpy()) for p in fresh])
     for p, q in zip(*runs):
         np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-12)
 
@@ -356,7 +356,7 @@ def test_load_state_dict_copies_state_and_casts_to_param_dtype():
     assert other.state[q]["exp_avg"] is not opt.state[p]["exp_avg"]
     q.grad = ag.tensor([1.0, 1.0])
     other.step()
-    np.testing.assert_allclose(opt.state[p]["step"].data, 1.0)  # the original is untouched
+    np.testing.assert_allclose(opt.state[p]["step"].detach().numpy(), 1.0)  # the original is untouched
 
 
 def test_state_dict_layout_matches_torch_with_groups_and_names():
@@ -392,7 +392,7 @@ def test_param_groups_with_per_group_options_match_torch():
         step_ours(ours, our_opt, step)
         step_torch(theirs, their_opt, step)
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_add_param_group_and_parameters_without_grad_are_skipped():
@@ -402,18 +402,18 @@ def test_add_param_group_and_parameters_without_grad_are_skipped():
     assert opt.param_groups[1]["lr"] == 0.25 and opt.param_groups[1]["momentum"] == 0.0
     a.grad = ag.ones(2)
     opt.step()
-    np.testing.assert_array_equal(a.data, [0.5, 0.5])
-    np.testing.assert_array_equal(b.data, [1.0, 1.0])
+    np.testing.assert_array_equal(a.detach().numpy(), [0.5, 0.5])
+    np.testing.assert_array_equal(b.detach().numpy(), [1.0, 1.0])
     assert opt.state == {}  # plain SGD keeps no state, as PyTorch
 
 
 def test_step_updates_in_place_bumps_version_and_records_no_graph():
     p = ag.tensor([1.0, 2.0], requires_grad=True)
-    data, version = p.data, p._version
+    data, version = p.detach().numpy(), p._version
     opt = optim.Adam([p], lr=0.1)
     (p * p).sum().backward()
     opt.step()
-    assert p.data is data  # in place
+    assert p.detach().numpy() is data  # in place
     assert p._version == version + 1
     assert p.is_leaf and p.grad_fn is None and p.requires_grad
     assert all(t.grad_fn is None for t in opt.state[p].values())
@@ -426,7 +426,7 @@ def test_zero_grad_set_to_none_and_to_zero():
     grad = p.grad
     opt.zero_grad(set_to_none=False)
     assert p.grad is grad
-    np.testing.assert_array_equal(p.grad.data, [0.0, 0.0])
+    np.testing.assert_array_equal(p.grad.detach().numpy(), [0.0, 0.0])
     opt.zero_grad()
     assert p.grad is None
 
@@ -444,15 +444,15 @@ def test_step_with_closure_runs_with_grad_enabled_and_returns_loss():
     with ag.no_grad():
         loss = opt.step(closure)
     assert loss.item() == 9.0
-    np.testing.assert_allclose(p.data, [2.4])
+    np.testing.assert_allclose(p.detach().numpy(), [2.4])
 
 
 def test_step_hooks_run_before_and_after():
     p = ag.tensor([1.0], requires_grad=True)
     opt = optim.SGD([p], lr=1.0)
     calls = []
-    pre = opt.register_step_pre_hook(lambda o, args, kwargs: calls.append(("pre", p.data.item())))
-    opt.register_step_post_hook(lambda o, args, kwargs: calls.append(("post", p.data.item())))
+    pre = opt.register_step_pre_hook(lambda o, args, kwargs: calls.append(("pre", p.detach().numpy().item())))
+    opt.register_step_post_hook(lambda o, args, kwargs: calls.append(("post", p.detach().numpy().item())))
     p.grad = ag.ones(1)
     opt.step()
     pre.remove()
@@ -463,8 +463,8 @@ def test_step_hooks_run_before_and_after():
 def test_adagrad_creates_state_eagerly_like_torch():
     p = ag.zeros(2, requires_grad=True)
     opt = optim.Adagrad([p], initial_accumulator_value=0.3)
-    np.testing.assert_array_equal(opt.state[p]["sum"].data, np.full(2, 0.3, np.float32))
-    assert float(opt.state[p]["step"].data) == 0.0
+    np.testing.assert_array_equal(opt.state[p]["sum"].detach().numpy(), np.full(2, 0.3, np.float32))
+    assert float(opt.state[p]["step"].detach().numpy()) == 0.0
     q = ag.zeros(3, requires_grad=True)
     opt.add_param_group({"params": [q]})
     assert opt.state[q]["sum"].shape == (3,)
@@ -557,7 +557,7 @@ def test_training_an_nn_module_matches_torch(name, kwargs):
     ).double()
     with torch.no_grad():
         for (_, ours), (_, theirs) in zip(model.named_parameters(), reference.named_parameters()):
-            theirs.copy_(torch.from_numpy(ours.data.copy()))
+            theirs.copy_(torch.from_numpy(ours.detach().numpy().copy()))
     opt = getattr(optim, name)(model.parameters(), **kwargs)
     their_opt = getattr(torch.optim, name)(reference.parameters(), **kwargs)
     rng = np.random.default_rng(0)
@@ -570,7 +570,7 @@ def test_training_an_nn_module_matches_torch(name, kwargs):
         ((reference(torch.from_numpy(x)) - torch.from_numpy(y)) ** 2).mean().backward()
         their_opt.step()
     for (_, ours), (_, theirs) in zip(model.named_parameters(), reference.named_parameters()):
-        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 def lbfgs_objective(flat):
@@ -597,7 +597,7 @@ def lbfgs_closure(params, opt, to_tensor, evals):
     def closure():
         opt.zero_grad()
         arrays = [
-            np.array(p.detach().numpy() if torch and torch.is_tensor(p) else p.data) for p in params
+            np.array(p.detach().numpy() if torch and torch.is_tensor(p) else p.detach().numpy()) for p in params
         ]
         flat = np.concatenate([a.ravel() for a in arrays])
         loss, grad = lbfgs_objective(flat)
@@ -630,7 +630,7 @@ def lbfgs_state_values(value):
     if torch is not None and torch.is_tensor(value):
         return value.detach().numpy()
     if isinstance(value, ag.Tensor):
-        return np.asarray(value.data)
+        return np.asarray(value.detach().numpy())
     if isinstance(value, list):
         return [lbfgs_state_values(v) for v in value]
     return value
@@ -674,7 +674,7 @@ def test_lbfgs_matches_torch_step_for_step(kwargs, dtype):
         np.testing.assert_allclose(our_evals, their_evals, **tol)
         for p, q in zip(ours, theirs):
             assert p.dtype == dtype
-            np.testing.assert_allclose(p.data, q.detach().numpy(), err_msg=f"step {step}", **tol)
+            np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), err_msg=f"step {step}", **tol)
     if dtype == np.float64:
         # the same keys and values; near convergence the newest curvature pairs are differences
         # of nearly equal gradients, so last-bit differences grow relative to them (to 1e-7 in
@@ -703,7 +703,7 @@ def test_lbfgs_trains_an_nn_model_like_torch_and_resumes_from_a_state_dict():
     ).double()
     with torch.no_grad():
         for ours, theirs in zip(model.parameters(), twin.parameters()):
-            theirs.copy_(torch.from_numpy(np.array(ours.data)))
+            theirs.copy_(torch.from_numpy(np.array(ours.detach().numpy())))
     kwargs = dict(line_search_fn="strong_wolfe", history_size=5, max_iter=10)
     opt = optim.LBFGS(model.parameters(), **kwargs)
     their_opt = torch.optim.LBFGS(twin.parameters(), **kwargs)
@@ -733,7 +733,7 @@ def test_lbfgs_trains_an_nn_model_like_torch_and_resumes_from_a_state_dict():
         opt.state_dict()["state"][0]["func_evals"] == their_opt.state[twin[0].weight]["func_evals"]
     )
     for ours, theirs in zip(model.parameters(), twin.parameters()):
-        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-8, atol=1e-10)
 
 
 def test_lbfgs_stops_at_once_when_the_gradient_is_below_tolerance():
@@ -750,7 +750,7 @@ def test_lbfgs_stops_at_once_when_the_gradient_is_below_tolerance():
 
     assert opt.step(closure).item() == 0.0
     assert len(calls) == 1 and opt.state[w] == {"func_evals": 1, "n_iter": 0}
-    np.testing.assert_array_equal(w.data, [1.0, 2.0])
+    np.testing.assert_array_equal(w.detach().numpy(), [1.0, 2.0])
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,258 @@
+"""Calling a primitive: inputs to arrays, PyTorch's dtype promotion, the forward, the node.
+
+The common call (tensor inputs of one dtype, default options) does the minimum: no argument
+binding, no promotion, no pre-checks. NumPy's own errors are caught and translated into
+messages that name the op, the shapes and the dtypes; floating-point warnings are silenced
+once per region (a module's forward, a backward, an optimizer step) or else per call.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from . import anomaly
+from .anomaly import _state as _anomaly_state
+from .dtypes import infer_dtype, result_type
+from .graph import PrimitiveNode
+from .grad_mode import _state as _grad_state
+from .registry import OpSpec
+from .tensor import Tensor
+from .tracing import TRACE, creation_trace
+
+_wrap = Tensor._from_array
+
+
+class _Quiet(threading.local):
+    depth = 0
+
+
+_quiet = _Quiet()
+
+
+class quiet_numpy:
+    """Silence NumPy's floating-point warnings for a region: inf and nan are values, as in
+    PyTorch (``detect_anomaly`` reports them). Ops inside skip their own ``errstate``.
+    """
+
+    __slots__ = ("_errstate",)
+
+    def __enter__(self) -> None:
+        self._errstate = np.errstate(all="ignore")
+        self._errstate.__enter__()
+        _quiet.depth += 1
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _quiet.depth -= 1
+        self._errstate.__exit__(*exc_info)
+
+
+def call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
+    """Run ``spec`` on ``args``: the forward on arrays, then a node if a gradient is needed."""
+    if kwargs or len(args) != spec.simple_arity:
+        values, options = _bind(spec, args, kwargs)
+    else:
+        values, options = args, spec.option_defaults
+    inputs: list[Tensor | None] = []
+    arrays: list[Any] = []
+    plain = True
+    for value in values:
+        if isinstance(value, Tensor):
+            inputs.append(value)
+            arrays.append(value._data)
+        else:
+            inputs.append(None)
+            arrays.append(value)
+            plain = False
+    scalars = None
+    if not plain:
+        if len(arrays) == 2 and spec.promote is True and not _scalar_fast_path(arrays):
+            scalars = _to_arrays(spec, arrays)
+        elif len(arrays) != 2 or spec.promote is not True:
+            scalars = _to_arrays(spec, arrays)
+    if spec.validate is not None:
+        # Before promotion, so that a check sees the dtypes the caller passed.
+        spec.validate(spec.name, *arrays, **options)
+    if spec.promote and len(arrays) > 1:
+        if spec.promote is not True or scalars is not None:
+            _promote(spec, arrays, scalars)
+        else:
+            first = arrays[0].dtype
+            for array in arrays:
+                if array.dtype != first:
+                    _promote(spec, arrays, None)
+                    break
+    try:
+        if spec.exact or _quiet.depth:
+            out_array = spec.forward(*arrays, **options)
+        else:
+            with np.errstate(all="ignore"):
+                out_array = spec.forward(*arrays, **options)
+    except (RuntimeError, IndexError, TypeError, ValueError) as error:
+        failure = error
+    else:
+        failure = None
+    if failure is not None:
+        translated = _translate(spec, failure, arrays, options)
+        if translated is failure:
+            raise failure
+        raise translated from None
+    if type(out_array) is not np.ndarray:
+        out_array = np.asarray(out_array)
+    out = _wrap(out_array)
+    if spec.view:
+        base = inputs[0]
+        if base is not None and arrays[0] is base._data and np.may_share_memory(out_array, arrays[0]):
+            out._version_counter = base._version_counter  # a view sees its base's changes
+            out._view_from = (base, spec, options)
+    if _anomaly_state.enabled:
+        anomaly.check_forward(spec.name, out_array, _observed(inputs, arrays))
+    if spec.differentiable and _grad_state.enabled and out_array.dtype.kind == "f":
+        needs = tuple([t is not None and (t._requires_grad or t._grad_fn is not None) for t in inputs])
+        if True in needs:
+            node = out._grad_fn = PrimitiveNode(spec, inputs, arrays, options, out, needs)
+            if _anomaly_state.enabled:
+                node.trace = creation_trace()
+            if TRACE.node_observer is not None:
+                TRACE.node_observer(node, _observed(inputs, arrays))
+    if TRACE.call_observer is not None:
+        TRACE.call_observer(spec, _observed(inputs, arrays), options, out)
+    return out
+
+
+def _observed(inputs: list, arrays: list) -> list[Tensor]:
+    """The inputs as Tensors for an observer (Python numbers as 0-d tensors)."""
+    return [t if t is not None else _wrap(np.asarray(a)) for t, a in zip(inputs, arrays)]
+
+
+def _bind(spec: OpSpec, args: tuple, kwargs: dict) -> tuple[list, dict]:
+    """Split a call's arguments into tensor inputs and a complete options dict."""
+    n_tensors = len(spec.tensor_params)
+    if spec.variadic:
+        values, option_args = list(args), ()
+    else:
+        values, option_args = list(args[:n_tensors]), args[n_tensors:]
+        for name in spec.tensor_params[len(values) :]:
+            if name not in kwargs:
+                raise TypeError(f"{spec.name}: missing input {name!r}")
+            values.append(kwargs.pop(name))
+    if not option_args and not kwargs and len(spec.option_defaults) == len(spec.option_params):
+        return values, spec.option_defaults  # shared, never mutated
+    if len(option_args) > len(spec.option_params):
+        raise TypeError(
+            f"{spec.name}: takes {n_tensors} tensor input(s) and options "
+            f"{spec.option_params}, got {len(args)} positional arguments"
+        )
+    options = dict(spec.option_defaults)
+    options.update(zip(spec.option_params, option_args))
+    for key, value in kwargs.items():
+        if key not in spec.option_params:
+            raise TypeError(f"{spec.name}: unexpected keyword argument {key!r}")
+        options[key] = value
+    missing = [p for p in spec.option_params if p not in options]
+    if missing:
+        raise TypeError(f"{spec.name}: missing option(s) {missing}")
+    return values, options
+
+
+_CONSTANTS: dict[tuple[Any, np.dtype], np.ndarray] = {}
+
+
+def _constant(value: float | int, dtype: np.dtype) -> np.ndarray:
+    """A read-only 0-d array of ``value`` (cached: ``x * 0.5`` in a loop converts 0.5 once)."""
+    key = (value, dtype)
+    array = _CONSTANTS.get(key)
+    if array is None:
+        if len(_CONSTANTS) >= 1024:
+            _CONSTANTS.clear()
+        array = np.asarray(value, dtype=dtype)
+        array.flags.writeable = False
+        _CONSTANTS[key] = array
+    return array
+
+
+def _scalar_fast_path(arrays: list) -> bool:
+    """``float_tensor <op> number``: the number takes the tensor's dtype, as in PyTorch."""
+    a, b = arrays
+    if type(a) is np.ndarray and a.dtype.kind == "f" and type(b) in (float, int):
+        arrays[1] = _constant(b, a.dtype)
+        return True
+    if type(b) is np.ndarray and b.dtype.kind == "f" and type(a) in (float, int):
+        arrays[0] = _constant(a, b.dtype)
+        return True
+    return False
+
+
+def _to_arrays(spec: OpSpec, arrays: list) -> dict[int, Any]:
+    """Turn non-Tensor inputs into arrays; return the Python numbers among them by position
+    (they rank lowest in promotion)."""
+    scalars: dict[int, Any] = {}
+    for i, value in enumerate(arrays):
+        if isinstance(value, np.ndarray):
+            continue
+        if isinstance(value, (bool, int, float, np.number, np.bool_)):
+            scalars[i] = value
+            arrays[i] = np.asarray(value, dtype=infer_dtype(value))
+        elif isinstance(value, (list, tuple)):
+            from .creation import tensor
+
+            arrays[i] = tensor(value)._data
+        else:
+            raise TypeError(
+                f"{spec.name}: expected a Tensor, array or number for input {i}, got "
+                f"{type(value).__name__}"
+            )
+    return scalars
+
+
+_POSITIONS: dict[tuple[int, int], list[int]] = {}
+
+
+def _promoted_positions(spec: OpSpec, count: int) -> list[int]:
+    key = (id(spec), count)
+    positions = _POSITIONS.get(key)
+    if positions is None:
+        if spec.promote is True:
+            positions = list(range(count))
+        elif spec.variadic:
+            positions = []
+        else:
+            names = spec.promote if isinstance(spec.promote, tuple) else ()
+            positions = [i for i, n in enumerate(spec.tensor_params[:count]) if n in names]
+        _POSITIONS[key] = positions
+    return positions
+
+
+def _promote(spec: OpSpec, arrays: list, scalars: dict[int, Any] | None) -> None:
+    """Cast the promoted inputs to PyTorch's result dtype (in ``arrays``, in place)."""
+    which = _promoted_positions(spec, len(arrays))
+    if not which:
+        return
+    ranked = []
+    for i in which:
+        priority = 0 if scalars and i in scalars else (2 if arrays[i].ndim else 1)
+        ranked.append((arrays[i].dtype, priority))
+    dtype = result_type(*ranked)
+    for i in which:
+        if arrays[i].dtype != dtype:
+            # A Python number converts straight to the result dtype: float64 * 0.3 must use
+            # 0.3, not float32(0.3) widened (a 1e-8 error in float64 results).
+            if scalars and i in scalars:
+                arrays[i] = np.asarray(scalars[i], dtype=dtype)
+            else:
+                arrays[i] = arrays[i].astype(dtype)
+
+
+def _translate(spec: OpSpec, error: Exception, arrays: list, options: dict) -> Exception:
+    """The error to raise for a failed forward: the op's own wording, or NumPy's with context."""
+    if spec.explain is not None:
+        try:
+            spec.explain(spec.name, *arrays, **options)
+        except (RuntimeError, IndexError, TypeError, ValueError) as explained:
+            return explained
+    if str(error).startswith(spec.name + ":"):
+        return error
+    inputs = ", ".join(f"{tuple(a.shape)} {a.dtype}" for a in arrays if hasattr(a, "shape"))
+    return RuntimeError(f"{spec.name}: {error} (inputs: {inputs})")

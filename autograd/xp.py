@@ -1,0 +1,98 @@
+"""The two interpreters of a gradient rule: NumPy arrays and Tensors, behind one namespace.
+
+A rule receives ``xp`` and computes with operators and ``xp.<op>(...)`` calls. In a
+first-order backward (nearly every backward) ``xp`` is ``ARRAY``: each name is the registered
+primitive's NumPy forward, so the rule costs what its NumPy calls cost, with no Tensor and no
+dispatch. Under ``create_graph=True`` it is ``TENSOR``: each name is the registered op itself,
+so the rule records its own graph and higher derivatives stay exact. Both take the same
+arguments: tensor inputs positionally, options by keyword (``xp.sum(grad, dim=0)``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .registry import REGISTRY
+
+
+class _Namespace:
+    """Looks names up in the registry on first use and caches them as attributes."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+
+    def __repr__(self) -> str:
+        return f"<xp: {self._label}>"
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        function = self._resolve(name)
+        setattr(self, name, function)
+        return function
+
+    def _resolve(self, name: str) -> Callable[..., Any]:
+        raise NotImplementedError
+
+
+class ArrayNamespace(_Namespace):
+    """``xp`` of a first-order backward: the primitives' NumPy forwards, on arrays."""
+
+    is_tensor = False
+
+    def _resolve(self, name: str) -> Callable[..., Any]:
+        spec = REGISTRY.get(name)
+        if spec is None or spec.kind != "primitive":
+            raise AttributeError(
+                f"xp.{name}: gradient rules may call registered primitives only (composites "
+                "have no array form)"
+            )
+        return spec.forward
+
+    @staticmethod
+    def unsqueeze(x: np.ndarray, dim: int) -> np.ndarray:
+        """Insert a size-1 dim (a view)."""
+        return np.expand_dims(x, dim)
+
+    @staticmethod
+    def squeeze(x: np.ndarray, dim: int) -> np.ndarray:
+        """Drop a size-1 dim (a view)."""
+        return np.squeeze(x, dim)
+
+    @staticmethod
+    def constant(value: Any, like: Any) -> np.ndarray:
+        """``value`` as an array of ``like``'s dtype (no graph)."""
+        return np.asarray(value, dtype=like.dtype)
+
+
+class TensorNamespace(_Namespace):
+    """``xp`` under ``create_graph``: the registered ops themselves, recording a graph."""
+
+    is_tensor = True
+
+    def _resolve(self, name: str) -> Callable[..., Any]:
+        spec = REGISTRY.get(name)
+        if spec is None:
+            raise AttributeError(f"xp.{name}: no op of that name is registered")
+        return spec
+
+    @staticmethod
+    def unsqueeze(x: Any, dim: int) -> Any:
+        """Insert a size-1 dim."""
+        return x.unsqueeze(dim)
+
+    @staticmethod
+    def squeeze(x: Any, dim: int) -> Any:
+        """Drop a size-1 dim."""
+        return x.squeeze(dim)
+
+    @staticmethod
+    def constant(value: Any, like: Any) -> Any:
+        """``value`` as a Tensor of ``like``'s dtype (no graph)."""
+        from .tensor import Tensor
+
+        return Tensor._from_array(np.asarray(value, dtype=like.dtype))
+
+
+ARRAY = ArrayNamespace("arrays")
+TENSOR = TensorNamespace("tensors")
