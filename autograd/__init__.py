@@ -72,9 +72,6 @@ from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .registry import REGISTRY
 from .tensor import RemovableHandle, Tensor
 
-divide, multiply, subtract, negative = div, mul, sub, neg
-greater, less, equal = gt, lt, eq
-
 __version__ = "0.1.0"
 
 _LAZY = {

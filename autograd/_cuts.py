@@ -21,10 +21,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .grad_mode import is_grad_enabled
 from .graph import Node
 from .registry import OpSpec
-from .tracing import TRACE
 from .grad_mode import is_grad_enabled
+from .tracing import TRACE
 from .tensor import Tensor
 
 _PACKAGE_DIRS = tuple(

@@ -9,15 +9,15 @@ once per region (a module's forward, a backward, an optimizer step) or else per 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from . import anomaly
 from .anomaly import _state as _anomaly_state
 from .dtypes import infer_dtype, result_type
-from .graph import PrimitiveNode
 from .grad_mode import _state as _grad_state
+from .graph import PrimitiveNode
 from .registry import OpSpec
 from .tensor import Tensor
 from .tracing import TRACE, creation_trace
@@ -51,6 +51,7 @@ class quiet_numpy:
 
 def call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
     """Run ``spec`` on ``args``: the forward on arrays, then a node if a gradient is needed."""
+    values: Sequence[Any]
     if kwargs or len(args) != spec.simple_arity:
         values, options = _bind(spec, args, kwargs)
     else:
@@ -84,6 +85,7 @@ def call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
                 if array.dtype != first:
                     _promote(spec, arrays, None)
                     break
+    failure: Exception | None
     try:
         if spec.exact or _quiet.depth:
             out_array = spec.forward(*arrays, **options)

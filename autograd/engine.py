@@ -120,12 +120,12 @@ def run_backward(
     roots: list[Node] = []
     with set_grad_enabled(create_graph), quiet_numpy(), anomaly.backward_region():
         for output, root in zip(outputs, root_grads):
-            grad = root if create_graph else root._data
+            start: Any = root if create_graph else root._data
             node = output._grad_fn
             if node is None:
-                _deliver_to_leaf(output, grad, False, capture, create_graph)
+                _deliver_to_leaf(output, start, False, capture, create_graph)
             else:
-                _add_to_buffer(buffers, node, output._output_nr, grad)
+                _add_to_buffer(buffers, node, output._output_nr, start)
                 roots.append(node)
         counts = _dependency_counts(roots)
         needed = capture.needed_nodes(counts) if capture is not None else None
@@ -201,6 +201,7 @@ def _reduce_to_input(node: Node, index: int, grad: Any, create_graph: bool) -> A
     """Sum a broadcast gradient back to its input's shape and cast it to the input's dtype."""
     shape = node.input_shapes[index]
     dtype = node.input_dtypes[index]
+    assert shape is not None, "an input with an edge has a recorded shape"
     if create_graph:
         if not isinstance(grad, Tensor):
             grad = Tensor._from_array(np.asarray(grad))

@@ -18,8 +18,8 @@ import numpy as np
 
 from . import _cuts
 from .graph import Node
-from .tracing import TRACE
 from .tensor import Tensor
+from .tracing import TRACE
 
 if TYPE_CHECKING:
     from .viz._render import VizGraph

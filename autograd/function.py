@@ -48,6 +48,7 @@ class FunctionNode(Node):
     """Node of a user ``Function``: calls its ``backward(ctx, *grads)`` on Tensors."""
 
     __slots__ = ("function", "ctx", "num_outputs", "_output_meta")
+    function: Any
 
     def __init__(self, function: type, ctx: FunctionCtx, inputs: Sequence[Tensor | None],
                  outputs: Sequence[Tensor]) -> None:  # fmt: skip
@@ -104,7 +105,7 @@ class FunctionNode(Node):
             # gradient silently would hide the bug.
             raise RuntimeError(
                 f"{self.type_name()}: backward returned a gradient of shape "
-                f"{tuple(grad._data.shape)} for input {index}, which has shape {tuple(expected)}"
+                f"{tuple(grad._data.shape)} for input {index}, which has shape {tuple(expected or ())}"
             )
         return grad if create_graph else grad._data
 

@@ -69,7 +69,7 @@ class SavedTensor:
         self.check(node, index)
         if self.output_nr >= 0:
             restored = Tensor._from_array(self.array)
-            restored._version_counter = self.counter
+            restored._version_counter = self.counter if self.counter is not None else [0]
             restored._grad_fn = node
             restored._output_nr = self.output_nr
             return restored
@@ -282,7 +282,7 @@ class PrimitiveNode(Node):
         return result if type(result) is tuple or type(result) is list else (result,)
 
     def _unpack_list(self, values: list[SavedTensor], create_graph: bool) -> list:
-        unpacked = []
+        unpacked: list[Any] = []
         for i, value in enumerate(values):
             if create_graph:
                 unpacked.append(value.as_tensor(self, i))

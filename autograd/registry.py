@@ -47,6 +47,7 @@ class OpSpec:
     differentiable: bool = True
     twice: bool = True
     untested: str | None = None  # why the registry property test skips this op
+    label: str | None = None  # the name drawings show, if not the op's own (viz)
     # Dispatch.
     promote: bool | tuple[str, ...] = True
     method: bool | str = True

@@ -588,5 +588,5 @@ for _name, _dunder in {"lt": "__lt__", "le": "__le__", "gt": "__gt__", "ge": "__
     setattr(Tensor, _dunder, _binary(_name))
 Tensor.__neg__ = _unary("neg")  # type: ignore[method-assign]
 Tensor.__invert__ = _unary("logical_not")  # type: ignore[method-assign]
-Tensor.__abs__ = _unary("abs")  # type: ignore[method-assign]
+Tensor.__abs__ = _unary("abs")  # type: ignore[attr-defined]
 Tensor.__pos__ = lambda self: self  # type: ignore[method-assign,assignment,operator]

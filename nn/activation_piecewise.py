@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import autograd as ag
-from autograd.function import AWAY_FROM_KINKS, Domain, composite
+from autograd.domains import AWAY_FROM_KINKS, Domain
+from autograd.registry import composite
 from autograd.tensor import Tensor
 
 from . import init

@@ -13,7 +13,7 @@ from typing import Any
 
 from autograd.creation import empty
 from autograd.dtypes import torch_name
-from autograd.function import composite
+from autograd.registry import composite
 from autograd.tensor import Tensor
 
 from . import init

@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from autograd.function import Domain, composite
+from autograd.domains import Domain
 from autograd.ops._shapes import check_broadcastable
+from autograd.registry import composite
 from autograd.tensor import Tensor
 
 from .module import Module

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd.function import REGISTRY, composite, primitive
+from autograd._typing import Operand
+from autograd.registry import composite, primitive
 from autograd.tensor import Tensor
 
 from ._window import Window, as_tuple, col2im, crop_array, im2col, pad_array
@@ -40,7 +41,7 @@ def _window(op: str, in_size: tuple, kernel_size: Any, dilation: Any, padding: A
     return Window(kernel, strides, dilations, pads, tuple(in_size), blocks)
 
 
-@primitive("im2col", method=False, test=False)
+@primitive("im2col", method=False, untested="tested through unfold/fold")
 def _im2col(x: np.ndarray, *, window: Window) -> np.ndarray:
     """``(N, C, H, W) -> (N, C * kH * kW, L)``: every block as a column."""
     cols = im2col(pad_array(x, window), window, groups=1, batch_first=True)
@@ -48,11 +49,11 @@ def _im2col(x: np.ndarray, *, window: Window) -> np.ndarray:
 
 
 @_im2col.vjp
-def _im2col_vjp(grad: Tensor, window: Window) -> Tensor:
-    return REGISTRY["col2im"](grad, window=window)
+def _im2col_vjp(grad: Operand, window: Window, xp: Any) -> Operand:
+    return xp.col2im(grad, window=window)
 
 
-@primitive("col2im", method=False, test=False)
+@primitive("col2im", method=False, untested="tested through unfold/fold")
 def _col2im(cols: np.ndarray, *, window: Window) -> np.ndarray:
     """``(N, C * kH * kW, L) -> (N, C, H, W)``: blocks added back where they came from."""
     n, rows = cols.shape[:2]
@@ -62,8 +63,8 @@ def _col2im(cols: np.ndarray, *, window: Window) -> np.ndarray:
 
 
 @_col2im.vjp
-def _col2im_vjp(grad: Tensor, window: Window) -> Tensor:
-    return REGISTRY["im2col"](grad, window=window)
+def _col2im_vjp(grad: Operand, window: Window, xp: Any) -> Operand:
+    return xp.im2col(grad, window=window)
 
 
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,  # noqa: A002

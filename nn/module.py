@@ -15,9 +15,9 @@ import numpy as np
 import autograd as ag
 from autograd import dtypes as _dtypes
 from autograd.device import check_device
-from autograd.tracing import module_scope
 from autograd.grad_mode import no_grad
 from autograd.tensor import RemovableHandle, Tensor
+from autograd.tracing import module_scope
 
 __all__ = ["Module", "Parameter"]
 

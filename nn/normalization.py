@@ -8,6 +8,7 @@ gradients work.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -17,8 +18,8 @@ import numpy as np
 import autograd as ag
 from autograd._typing import Operand
 from autograd.domains import POSITIVE, Domain
-from autograd.registry import composite, primitive
 from autograd.grad_mode import no_grad
+from autograd.registry import composite, primitive
 from autograd.tensor import Tensor
 
 from . import init
@@ -84,12 +85,12 @@ def _native_batch_norm_vjp(
 ) -> tuple:  # fmt: skip
     axes = _channel_axes(x.ndim)
     view = _channel_view(x.ndim, x.shape[1])
-    count = x.size // x.shape[1] if not xp.is_tensor else x.numel() // x.shape[1]
+    count = math.prod(x.shape) // x.shape[1]
     if not xp.is_tensor:
         # On arrays the formula below runs fused, in seven passes, reusing the forward's batch
         # statistics; under create_graph the statistics are recomputed on the graph, since
         # second derivatives go through them.
-        return _batch_norm_backward_arrays(grad, x, weight, eps, needs_input_grad, mean, var)
+        return _batch_norm_backward_arrays(grad, x, weight, eps, needs_input_grad, mean, var)  # type: ignore[arg-type]
     centered = x - xp.sum(x, dim=axes, keepdim=True) / count
     invstd = xp.rsqrt(xp.sum(centered * centered, dim=axes, keepdim=True) / count + eps)
     normalized = centered * invstd

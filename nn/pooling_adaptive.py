@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd.function import DISTINCT, composite
+from autograd.domains import DISTINCT
+from autograd.registry import composite
 from autograd.tensor import Tensor
 
 from .module import Module

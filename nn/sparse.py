@@ -12,8 +12,8 @@ import numpy as np
 
 import autograd as ag
 from autograd._typing import Operand
-from autograd.registry import composite, primitive
 from autograd.grad_mode import no_grad
+from autograd.registry import composite, primitive
 from autograd.tensor import Tensor
 
 from . import init

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.function import composite
+from autograd.registry import composite
 from autograd.tensor import Tensor
 
 from .module import Module

@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from ..grad_mode import enable_grad
 from ..graph import Node
 from ..graph import backward_name as _backward_name
+from ..tensor import Tensor
 from ..tracing import TRACE
 from ..tracing import current_module_path as _current_module_path
-from ..grad_mode import enable_grad
-from ..tensor import Tensor
 
 
 class OnnxExportError(RuntimeError):

@@ -20,7 +20,8 @@ __all__ = [
     "sign", "erf", "clamp", "clip", "maximum", "minimum", "where", "masked_fill",
     "lt", "le", "gt", "ge", "eq", "ne", "logical_and", "logical_or", "logical_xor", "logical_not",
     "isnan", "isinf", "isfinite", "floor", "ceil", "round", "trunc", "floor_divide", "remainder",
-    "lerp", "expm1", "atan", "asin", "acos", "sinh", "cosh",
+    "lerp", "expm1", "atan", "asin", "acos", "sinh", "cosh", "divide", "multiply", "subtract",
+    "negative", "greater", "less", "equal",
 ]  # fmt: skip
 
 
@@ -713,3 +714,7 @@ def floor_divide(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 @primitive("remainder", differentiable=False, explain=check_broadcastable)
 def remainder(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.remainder(x, y)
+
+
+divide, multiply, subtract, negative = div, mul, sub, neg
+greater, less, equal = gt, lt, eq

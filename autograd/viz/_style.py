@@ -266,13 +266,13 @@ _HIDDEN_OPTION_TYPES = (np.ndarray,)
 def op_label(node: Any) -> str:
     """The name a drawing shows for a node: the public op (``batch_norm``, ``max_pool``).
 
-    A registration may name it with ``extra={"label": ...}``; the library's own ``Function``
+    A registration may name it with ``label=...``; the library's own ``Function``
     classes (``_MaxPool``, ``Convolution``) show in snake case without underscores; user
     ``Function`` classes keep their name.
     """
     spec = getattr(node, "spec", None)
     if spec is not None:
-        return str(spec.extra.get("label") or _OP_LABELS.get(spec.name, spec.name))
+        return str(spec.label or _OP_LABELS.get(spec.name, spec.name))
     name = node.name if isinstance(node.name, str) else node.type_name()
     module = getattr(getattr(node, "function", None), "__module__", "") or ""
     if module.split(".")[0] in ("autograd", "nn"):

@@ -229,7 +229,7 @@ def test_bad_arguments():
 
 
 def test_recording_restores_the_observer_and_methods():
-    from autograd.function import TRACE
+    from autograd.tracing import TRACE
 
     before = (TRACE.call_observer, ag.Tensor.detach, ag.Tensor.__dict__["data"])
     with record(cuts=True):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd as ag
 import nn  # noqa: F401  (registers the nn ops: linear, batch_norm, embedding, pad, ...)
-import numpy as np
 from autograd.registry import REGISTRY
 from autograd.testing import assert_gradients_close, op_inputs
 

@@ -11,7 +11,7 @@ import pytest
 
 import autograd as ag
 import nn
-from autograd.function import TRACE
+from autograd.tracing import TRACE
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
 
