@@ -24,9 +24,8 @@ import numpy as np
 from .grad_mode import is_grad_enabled
 from .graph import Node
 from .registry import OpSpec
-from .grad_mode import is_grad_enabled
-from .tracing import TRACE
 from .tensor import Tensor
+from .tracing import TRACE
 
 _PACKAGE_DIRS = tuple(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + name + os.sep

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..function import Node
+from ..graph import Node
 from . import _style as S
 from ._render import VizGraph
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..function import Node
+from ..graph import Node
 from . import _style as S
 
 if TYPE_CHECKING:

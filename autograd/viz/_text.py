@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..function import Node
+from ..graph import Node
 from . import _style as S
 from ._builder import _key_options
 
