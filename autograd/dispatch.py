@@ -92,6 +92,10 @@ def call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
         else:
             with np.errstate(all="ignore"):
                 out_array = spec.forward(*arrays, **options)
+        if spec.residuals:
+            out_array, residuals = out_array
+        else:
+            residuals = None
     except (RuntimeError, IndexError, TypeError, ValueError) as error:
         failure = error
     else:
@@ -114,7 +118,8 @@ def call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
     if spec.differentiable and _grad_state.enabled and out_array.dtype.kind == "f":
         needs = tuple([t is not None and (t._requires_grad or t._grad_fn is not None) for t in inputs])
         if True in needs:
-            node = out._grad_fn = PrimitiveNode(spec, inputs, arrays, options, out, needs)
+            node = out._grad_fn = PrimitiveNode(spec, inputs, arrays, options, out, needs,
+                                                residuals)  # fmt: skip
             if _anomaly_state.enabled:
                 node.trace = creation_trace()
             if TRACE.node_observer is not None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
-from .registry import GRAD, OUT, SAVED, SAVED_LIST, VALUE, XP, OpSpec
+from .registry import GRAD, OUT, RESIDUALS, SAVED, SAVED_LIST, VALUE, XP, OpSpec
 from .tracing import TRACE, _scope
 from .xp import ARRAY, TENSOR
 
@@ -185,6 +185,7 @@ class PrimitiveNode(Node):
         options: dict,
         out: Tensor,
         needs: tuple[bool, ...],
+        residuals: Any = None,
     ) -> None:
         edges: list[tuple[Any, int] | None] = []
         shapes: list[tuple | None] = []
@@ -231,6 +232,8 @@ class PrimitiveNode(Node):
                     saved.append(arrays[key[1]].shape)
             elif kind == SAVED_LIST:
                 saved.append([SavedTensor(t, a) for t, a in zip(inputs, arrays)])
+            elif kind == RESIDUALS:
+                saved.append(residuals)
             else:
                 saved.append(None)
         self.saved: list[Any] | None = saved
@@ -260,7 +263,7 @@ class PrimitiveNode(Node):
         for (kind, key), value in zip(self.spec.vjp_plan, saved):
             if kind == GRAD:
                 args.append(grads[0])
-            elif kind == VALUE:
+            elif kind == VALUE or kind == RESIDUALS:
                 args.append(value)
             elif kind == SAVED:
                 if create_graph:
@@ -303,4 +306,17 @@ class PrimitiveNode(Node):
                 items.append((name, value.array))
             elif kind == SAVED_LIST:
                 items.extend((f"{name}[{i}]", v.array) for i, v in enumerate(value))
+            elif kind == RESIDUALS:
+                items.extend(_residual_arrays(name, value))
         return items
+
+
+def _residual_arrays(name: str, value: Any) -> list[tuple[str, np.ndarray]]:
+    """The arrays inside a rule's residuals (an array, or a tuple/list/dict of them)."""
+    if isinstance(value, np.ndarray):
+        return [(name, value)]
+    if isinstance(value, (tuple, list)):
+        return [item for i, v in enumerate(value) for item in _residual_arrays(f"{name}[{i}]", v)]
+    if isinstance(value, dict):
+        return [item for k, v in value.items() for item in _residual_arrays(f"{name}[{k!r}]", v)]
+    return []

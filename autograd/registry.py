@@ -21,6 +21,7 @@ SAVED_LIST = 2  # every input of a variadic op
 OUT = 3  # the op's output
 VALUE = 4  # a value fixed at forward time: an option, an input's shape, needs_input_grad
 XP = 5  # the namespace of array or Tensor functions the rule computes with
+RESIDUALS = 6  # what the forward computed for backward besides its output (arrays)
 
 # A rule's ``grad`` is always the incoming gradient (a backward primitive may name its own
 # input ``grad``, but its rule can't ask for that input); these must not be ambiguous.
@@ -55,6 +56,9 @@ class OpSpec:
     explain: Callable[..., None] | None = None  # raises a clear error after NumPy failed
     view: bool = False  # the output may share memory with input 0
     exact: bool = False  # no floating-point errors possible: no errstate needed
+    # The forward returns ``(out, residuals)``: values it computed anyway that the rule reuses
+    # (argmax positions, im2col columns, gate activations), asked for as ``residuals``.
+    residuals: bool = False
     # The gradient rule and what it asks for, one (kind, key) per rule parameter.
     vjp_fn: Callable[..., Any] | None = None
     vjp_plan: tuple[tuple[int, Any], ...] = ()
@@ -89,9 +93,11 @@ class OpSpec:
         The rule's parameters are looked up by name: ``grad`` (the incoming gradient), a
         forward input (``x``), ``out``, ``<input>_shape``, a forward option, ``needs_input_grad``
         and ``xp`` (``autograd.xp.ARRAY`` or ``TENSOR``: functions such as ``xp.exp`` that
-        work on whatever the rule receives). It runs on NumPy arrays in a first-order
-        backward and on Tensors under ``create_graph=True``, so write it with operators and
-        ``xp`` functions only.
+        work on whatever the rule receives) and, for ``residuals=True`` primitives,
+        ``residuals`` (what the forward returned besides its output: NumPy values, not on the
+        graph). It runs on NumPy arrays in a first-order backward and on Tensors under
+        ``create_graph=True``, so write it with operators and ``xp`` functions only. Return
+        new arrays or pass ``grad`` through: a new array goes to a leaf's ``.grad`` uncopied.
         """
         names = self.input_names
         clash = set(_RESERVED) & set(names + self.option_params)
@@ -108,6 +114,8 @@ class OpSpec:
                 plan.append((OUT, None))
             elif param == "xp":
                 plan.append((XP, None))
+            elif param == "residuals" and self.residuals:
+                plan.append((RESIDUALS, None))
             elif param == "needs_input_grad":
                 plan.append((VALUE, "needs_input_grad"))
             elif param in names:

@@ -47,6 +47,9 @@ class ArrayNamespace(_Namespace):
                 f"xp.{name}: gradient rules may call registered primitives only (composites "
                 "have no array form)"
             )
+        if spec.residuals:
+            forward = spec.forward
+            return lambda *args, **kwargs: forward(*args, **kwargs)[0]
         return spec.forward
 
     @staticmethod

@@ -290,3 +290,32 @@ def test_leaf_gradient_takes_the_leaf_layout() -> None:
     (fortran * 2).sum().backward()
     assert fortran.grad._data.flags.f_contiguous and not fortran.grad._data.flags.c_contiguous
     np.testing.assert_array_equal(fortran.grad.numpy(), np.full((3, 4), 2.0))
+
+
+def test_a_primitive_with_residuals_gives_them_to_its_rule_only() -> None:
+    from autograd.registry import REGISTRY, primitive
+
+    if "test_cube_with_residuals" not in REGISTRY:
+
+        @primitive("test_cube_with_residuals", method=False, residuals=True,
+                   untested="a test fixture registered by test_engine")  # fmt: skip
+        def cube(x: np.ndarray) -> tuple:
+            square = x * x
+            return square * x, square  # the square is reused by the rule
+
+        @cube.vjp
+        def _cube_vjp(grad, x, residuals, xp):
+            square = residuals if not xp.is_tensor else x * x  # on the graph for create_graph
+            return grad * 3 * square
+
+    cube = REGISTRY["test_cube_with_residuals"]
+    x = ag.tensor([1.0, 2.0], dtype=ag.float64, requires_grad=True)
+    y = cube(x)
+    assert y.tolist() == [1.0, 8.0]
+    assert [name for name, _ in y.grad_fn.saved_items()] == ["x", "residuals"]
+    (g,) = ag.grad(y.sum(), x, create_graph=True)
+    assert g.tolist() == [3.0, 12.0]
+    (h,) = ag.grad(g.sum(), x)
+    assert h.tolist() == [6.0, 12.0]
+    with ag.no_grad():
+        assert cube(x).tolist() == [1.0, 8.0]
