@@ -80,7 +80,11 @@ def same_shapes(n: int) -> Any:
 
 def matmul_shapes(kind: str = "matmul") -> Any:
     """Shape pairs for ``matmul`` (1-D, 2-D and broadcast batches), ``mm``, ``bmm``, ``dot``
-    or ``mv``, as a ``shapes=`` hint."""
+    or ``mv``, as a ``shapes=`` hint (Hypothesis is imported only when the hint is used)."""
+    return lambda n: _matmul_shapes(kind)
+
+
+def _matmul_shapes(kind: str) -> Any:
     from ..testing import broadcastable_shapes
 
     st = _st()
@@ -102,7 +106,7 @@ def matmul_shapes(kind: str = "matmul") -> Any:
         y_shape = draw(st.sampled_from([(k,), right_batch + (k, n)]))
         return [x_shape, y_shape]
 
-    return lambda n: draw_shapes()
+    return draw_shapes()
 
 
 def nonempty_shapes(n: int) -> Any:
