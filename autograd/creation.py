@@ -19,11 +19,54 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
         return array.astype(_dtypes.to_dtype(dtype)) if dtype is not None else array.copy()
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flatten(data)):
         data = _unwrap(data)
-    target = _dtypes.to_dtype(dtype) if dtype is not None else _dtypes.infer_dtype(data)
     try:
+        target = _dtypes.to_dtype(dtype) if dtype is not None else _dtypes.infer_dtype(data)
+        if target.kind in "OUSV":
+            raise TypeError(f"dtype {target}")
         return np.array(data, dtype=target)
     except (ValueError, TypeError) as error:
+        _explain_bad_data(data)
         raise TypeError(f"tensor: can't convert {type(data).__name__} data to a tensor ({error})") from None
+
+
+def _explain_bad_data(data: Any) -> None:
+    """Raise PyTorch's error (type and wording) for data that makes no tensor: strings, objects
+    and ragged nesting, which NumPy reports as an inhomogeneous shape."""
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"tensor: invalid data type '{type(data).__name__}'")
+    for leaf in _flatten(data):
+        if isinstance(leaf, (str, bytes)):
+            raise ValueError(f"tensor: too many dimensions '{type(leaf).__name__}' (strings can't "
+                             "be tensor elements)")  # fmt: skip
+        if not isinstance(leaf, (int, float, complex, np.generic, np.ndarray)):
+            raise RuntimeError(f"tensor: could not infer dtype of {type(leaf).__name__}")
+    sizes, item = [], data
+    while _is_sequence(item):
+        sizes.append(len(item))
+        if not len(item):
+            break
+        item = item[0]
+    _check_nesting(data, sizes, 0)
+
+
+def _is_sequence(item: Any) -> bool:
+    return isinstance(item, (list, tuple)) or (isinstance(item, np.ndarray) and item.ndim > 0)
+
+
+def _check_nesting(item: Any, sizes: list[int], dim: int) -> None:
+    if dim == len(sizes):
+        if _is_sequence(item):
+            raise TypeError(f"tensor: expected a number at dim {dim}, got a sequence of length "
+                            f"{len(item)} (ragged nesting)")  # fmt: skip
+        return
+    if not _is_sequence(item):
+        raise TypeError(f"tensor: expected a sequence at dim {dim}, got {type(item).__name__} "
+                        "(ragged nesting)")  # fmt: skip
+    if len(item) != sizes[dim]:
+        raise ValueError(f"tensor: expected sequence of length {sizes[dim]} at dim {dim} (got "
+                         f"{len(item)})")  # fmt: skip
+    for element in item:
+        _check_nesting(element, sizes, dim + 1)
 
 
 def _flatten(data: Any) -> list:

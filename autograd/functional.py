@@ -17,8 +17,13 @@ def _as_tuple(value: Any) -> tuple[bool, tuple]:
     return False, (value,)
 
 
-def _prepare(inputs: tuple) -> tuple:
-    return tuple(t.detach().requires_grad_(True) for t in inputs)
+def _prepare(inputs: tuple, create_graph: bool = False) -> tuple:
+    # Under create_graph an input that requires grad keeps its history (as PyTorch's
+    # view_as), so that the results are differentiable with respect to the caller's tensors.
+    return tuple(
+        t.view_as(t) if create_graph and t.requires_grad else t.detach().requires_grad_(True)
+        for t in inputs
+    )
 
 
 def _finish(items: tuple, is_tuple: bool, create_graph: bool) -> Any:
@@ -40,7 +45,7 @@ def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
         tensor([2., 4.])
     """
     inputs_tuple, inputs = _as_tuple(inputs)
-    inputs = _prepare(inputs)
+    inputs = _prepare(inputs, create_graph)
     with enable_grad():
         outputs = func(*inputs)
         outputs_tuple, outputs_t = _as_tuple(outputs)
@@ -63,7 +68,7 @@ def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
 def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False) -> tuple:
     """Return ``(func(inputs), J v)`` using the double-vjp trick (two reverse passes)."""
     inputs_tuple, inputs = _as_tuple(inputs)
-    inputs = _prepare(inputs)
+    inputs = _prepare(inputs, create_graph)
     if v is None:
         if any(x.numel() != 1 for x in inputs):
             raise RuntimeError("jvp: v can be omitted only when the inputs are single-element tensors")
@@ -93,7 +98,7 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
 def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, strict: bool = False) -> Any:
     """The Jacobian of ``func`` at ``inputs``: shape ``out.shape + in.shape`` for each pair."""
     inputs_tuple, inputs = _as_tuple(inputs)
-    inputs = _prepare(inputs)
+    inputs = _prepare(inputs, create_graph)
     with enable_grad():
         outputs = func(*inputs)
         outputs_tuple, outputs_t = _as_tuple(outputs)

@@ -490,10 +490,19 @@ class Tensor:
         return bool(self._data)
 
     def __float__(self) -> builtins.float:
-        return float(self.item())
+        self._check_scalar("float")
+        return float(self._data.item())
 
     def __int__(self) -> builtins.int:
-        return int(self.item())
+        self._check_scalar("int")
+        return int(self._data.item())
+
+    def _check_scalar(self, kind: str) -> None:
+        if self._data.size != 1:  # a ValueError here, as PyTorch (item() raises RuntimeError)
+            raise ValueError(
+                f"{kind}(): only one element tensors can be converted to Python scalars (got "
+                f"shape {tuple(self.shape)})"
+            )
 
     def __index__(self) -> builtins.int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:

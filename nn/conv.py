@@ -17,6 +17,7 @@ import numpy as np
 
 import autograd as ag
 from autograd._typing import Operand
+from autograd.dtypes import torch_name
 from autograd.function import Function, FunctionCtx
 from autograd.registry import composite, primitive
 from autograd.tensor import Tensor
@@ -294,11 +295,15 @@ def _conv(op: str, dims: int, input: Tensor, weight: Tensor, bias: Tensor | None
         if not isinstance(bias, Tensor) or tuple(bias.shape) != (out_channels,):
             got = tuple(bias.shape) if isinstance(bias, Tensor) else type(bias).__name__
             raise RuntimeError(f"{op}: expected bias of shape ({out_channels},), got {got}")
-    dtypes = [t.dtype for t in (x, weight, bias) if t is not None]
-    if len(set(dtypes)) > 1:
-        dtype = np.result_type(*dtypes)
-        x, weight = x.to(dtype), weight.to(dtype)
-        bias = bias.to(dtype) if bias is not None else None
+    for name, t in (("input", input), ("bias", bias)):
+        # As PyTorch: no silent cast of a float64 input to a float32 layer (or back).
+        if t is not None and t.dtype != weight.dtype:
+            raise RuntimeError(
+                f"{op}: expected {name} and weight to have the same dtype, but got "
+                f"{torch_name(t.dtype)} and {torch_name(weight.dtype)} ({name} "
+                f"{tuple(t.shape)} {t.dtype}, weight {tuple(weight.shape)} {weight.dtype}); "
+                f"convert the {name} (e.g. {name}.float()) or the layer (e.g. layer.double())"
+            )
     options = dict(stride=stride_, padding=pads, dilation=dilation_, groups=int(groups))
     out = Convolution.apply(x, weight, bias, options)
     return out.reshape(tuple(out.shape[1:])) if unbatched else out

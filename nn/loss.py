@@ -180,6 +180,15 @@ def _class_targets(op: str, input: Tensor, target: Tensor, weight: Tensor | None
             f"(input {tuple(input.shape)}, target {tuple(target.shape)}); for class probabilities "
             f"pass a float target of the input's shape"
         )
+    batch = target.shape[0] if target.ndim else 0
+    if class_dim == 1 and batch != input.shape[0]:
+        raise ValueError(  # a ValueError for the batch size, as PyTorch
+            f"{op}: expected input batch_size ({input.shape[0]}) to match target batch_size "
+            f"({batch}) (input {tuple(input.shape)}, target {tuple(target.shape)})"
+        )
+    if class_dim == 0 and target.ndim:
+        raise ValueError(f"{op}: for an unbatched (C,) input the target must be 0-d, got "
+                         f"shape {tuple(target.shape)}")  # fmt: skip
     if tuple(target.shape) != expected:
         raise RuntimeError(
             f"{op}: expected target of shape {expected} for input of shape {tuple(input.shape)} "

@@ -210,3 +210,75 @@ def module_parity(builder: Callable[[Any], Any], inputs: Sequence[Any], *, train
         np.testing.assert_allclose(value.numpy(), state_t[name].numpy(), rtol=rtol, atol=atol,
                                    err_msg=name)
     return ours, theirs, out_o, out_t
+
+
+def _leaves(value: Any) -> list:
+    """The leaves of a nested output (tuples, lists and named tuples of tensors or values)."""
+    if isinstance(value, (tuple, list)):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
+
+
+def op_parity(fn: Callable[..., Any], arrays: Sequence[Any], *, grad: bool = True,
+              rtol: float = 1e-8, atol: float = 1e-10, seed: int = 0, where: str = "") -> tuple:  # fmt: skip
+    """Compare ``fn(ag, *tensors)`` with ``fn(torch, *tensors)`` on copies of ``arrays``.
+
+    Every output leaf must agree in shape, dtype and value (Python numbers and bools too);
+    then the same random upstream gradient flows back through both and every floating
+    input's ``.grad`` must agree (None on one side means zeros on the other). Returns
+    ``(ours, theirs)``, the two raw outputs, for further checks (named-tuple fields, ...).
+    """
+    torch = import_torch()
+    rng = np.random.default_rng(seed)
+    arrays = [np.asarray(a) for a in arrays]
+    floating = [grad and a.dtype.kind == "f" for a in arrays]
+    ours_in = [ag.tensor(a.copy(), requires_grad=f) for a, f in zip(arrays, floating)]
+    theirs_in = [torch.tensor(a.copy(), requires_grad=f) for a, f in zip(arrays, floating)]
+    ours, theirs = fn(ag, *ours_in), fn(torch, *theirs_in)
+    leaves_o, leaves_t = _leaves(ours), _leaves(theirs)
+    assert len(leaves_o) == len(leaves_t), f"{where}: {len(leaves_o)} outputs vs {len(leaves_t)}"
+    total_o = total_t = None
+    for k, (o, t) in enumerate(zip(leaves_o, leaves_t)):
+        if not _is_torch(t):
+            assert not isinstance(o, ag.Tensor), f"{where}: output {k} is a Tensor, torch's a {t!r}"
+            assert type(o) is type(t) and o == t, f"{where}: output {k}: {o!r} vs torch {t!r}"
+            continue
+        assert_close(o, t, rtol=rtol, atol=atol, msg=f"{where}: output {k}", check_dtype=True)
+        if t.requires_grad:
+            upstream = rng.standard_normal(tuple(t.shape))
+            term_o = (o * ag.tensor(upstream).to(o.dtype)).sum()
+            term_t = (t * torch.from_numpy(upstream).to(t.dtype)).sum()
+            total_o = term_o if total_o is None else total_o + term_o
+            total_t = term_t if total_t is None else total_t + term_t
+    if total_t is not None:
+        total_t.backward()
+        if total_o is not None and total_o.requires_grad:
+            total_o.backward()
+        for k, (x, t) in enumerate(zip(ours_in, theirs_in)):
+            if not t.requires_grad:
+                continue
+            expected = np.zeros(t.shape) if t.grad is None else t.grad.numpy()
+            actual = np.zeros(x.shape) if x.grad is None else x.grad.numpy()
+            np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol,
+                                       err_msg=f"{where}: gradient of input {k}")  # fmt: skip
+    return ours, theirs
+
+
+def raises_like_torch(fn: Callable[[Any], Any], parts: Sequence[str] = ()) -> BaseException:
+    """Assert that ``fn(torch)`` and ``fn(ag)`` raise the same exception type; ours must
+    mention every string of ``parts``. Returns our exception."""
+    torch = import_torch()
+    try:
+        fn(torch)
+    except Exception as error:  # noqa: BLE001 - whatever torch raises is the reference
+        expected: type[BaseException] = type(error)
+    else:
+        raise AssertionError("torch raised nothing: the case is not an error there")
+    with pytest.raises(Exception) as info:  # noqa: B017, PT011
+        fn(ag)
+    assert isinstance(info.value, expected), (
+        f"raised {type(info.value).__name__}({info.value}), torch raises {expected.__name__}"
+    )
+    for part in parts:
+        assert part in str(info.value), f"{part!r} not in {str(info.value)!r}"
+    return info.value

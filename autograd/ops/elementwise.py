@@ -102,8 +102,11 @@ def _neg_vjp(grad: Tensor) -> Tensor:
 @primitive("pow", explain=check_broadcastable, domain=(POSITIVE, Domain(-2.0, 2.0)))
 def pow(x: np.ndarray, exponent: np.ndarray) -> np.ndarray:  # noqa: A001
     if x.dtype == np.bool_ and exponent.dtype == np.bool_:
-        raise RuntimeError("pow: not implemented for two bool tensors (as PyTorch); convert one "
-                           "to an integer or floating dtype")  # fmt: skip
+        if exponent.ndim:
+            raise NotImplementedError("pow: not implemented for two bool tensors ('Bool'), as "
+                                      "in PyTorch; convert one to an integer or floating dtype")  # fmt: skip
+        # bool ** True / False (a Python bool exponent) stays bool, as PyTorch: x or not e.
+        return np.logical_or(x, np.logical_not(exponent))
     if x.dtype.kind in "iub" and exponent.dtype.kind in "iub" and (exponent < 0).any():
         raise RuntimeError("pow: integers to negative integer powers are not allowed")
     return np.power(x, exponent)
@@ -706,13 +709,22 @@ round = _piecewise_constant("round", np.round)  # noqa: A001
 trunc = _piecewise_constant("trunc", np.trunc)
 
 
+def _no_bool(op: str, x: np.ndarray) -> None:
+    # After promotion: both operands were bool (PyTorch has no bool kernel for these).
+    if x.dtype == np.bool_:
+        raise NotImplementedError(f"{op}: not implemented for 'Bool' (as PyTorch); convert the "
+                                  "operands to an integer dtype first (.long())")  # fmt: skip
+
+
 @primitive("floor_divide", differentiable=False, explain=check_broadcastable)
 def floor_divide(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    _no_bool("floor_divide", x)
     return np.floor_divide(x, y)
 
 
 @primitive("remainder", differentiable=False, explain=check_broadcastable)
 def remainder(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    _no_bool("remainder", x)
     return np.remainder(x, y)
 
 

@@ -114,6 +114,14 @@ def _std_options(shape: tuple) -> Any:
     return _var_options(shape, positive_count=True)
 
 
+def _check_var_dtype(op: str, x: Tensor) -> None:
+    if x.dtype.kind != "f":
+        raise RuntimeError(
+            f"{op}: std and var only support floating point dtypes, got {x.dtype}; convert with "
+            ".float() first"
+        )
+
+
 @composite("var", kwargs=_var_options)
 def var(
     x: Tensor,
@@ -129,7 +137,7 @@ def var(
     ):
         raise TypeError("var: unbiased must be a bool; pass dims as dim=")
     normalize_dim(dim, x.shape, "var")
-    x = x if x.dtype.kind == "f" else x.to(get_default_dtype())
+    _check_var_dtype("var", x)
     n = _count(x.shape, dim)
     centered = x - x.mean(dim=dim, keepdim=True)
     denominator = builtins.max(n - _correction(unbiased, correction), 0)
@@ -149,18 +157,21 @@ def std(
     correction: float | None = None,
 ) -> Tensor:
     """Standard deviation over ``dim`` (the square root of ``var``)."""
+    _check_var_dtype("std", x)
     return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
 
 
 def var_mean(x: Tensor, dim: Dim = None, unbiased: bool | None = None, keepdim: bool = False,
              *, correction: float | None = None) -> tuple[Tensor, Tensor]:  # fmt: skip
     """``(var, mean)`` over ``dim``."""
+    _check_var_dtype("var_mean", x)
     return var(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
 
 
 def std_mean(x: Tensor, dim: Dim = None, unbiased: bool | None = None, keepdim: bool = False,
              *, correction: float | None = None) -> tuple[Tensor, Tensor]:  # fmt: skip
     """``(std, mean)`` over ``dim``."""
+    _check_var_dtype("std_mean", x)
     return std(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
 
 
@@ -363,12 +374,44 @@ def norm(
         return amax(magnitude, dim=() if dim is None else dim, keepdim=keepdim)
     if p == float("-inf"):
         return amin(magnitude, dim=() if dim is None else dim, keepdim=keepdim)
-    if p == 0:
-        return sum((x != 0).to(x.dtype), dim=dim, keepdim=keepdim)
     if p == 1:
         return sum(magnitude, dim=dim, keepdim=keepdim)
-    # np.float64 exponents: the engine rounds Python floats to float32 before promoting.
-    return sum(magnitude ** np.float64(p), dim=dim, keepdim=keepdim) ** np.float64(1.0 / p)
+    return _norm_p(x, p=float(p), dim=dim, keepdim=keepdim)
+
+
+def _norm_p_options(shape: tuple) -> Any:
+    from hypothesis import strategies as st
+
+    return st.fixed_dictionaries({"p": st.sampled_from([0.0, 0.5, 1.5, 3.0, -1.0]),
+                                  "dim": dims(len(shape)), "keepdim": st.booleans()})  # fmt: skip
+
+
+@primitive("norm_p", method=False, kwargs=_norm_p_options, domain=Domain(0.1, 3.0))
+def _norm_p(x: np.ndarray, *, p: float, dim: Dim = None, keepdim: bool = False) -> np.ndarray:
+    axes = _axes(dim, x.shape, "norm")
+    if p == 0:
+        return np.sum(x != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
+    return np.sum(np.abs(x) ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+
+
+@_norm_p.vjp
+def _norm_p_vjp(grad: Operand, x: Operand, out: Operand, p: float, dim: Dim, keepdim: bool,
+                xp: Any) -> Operand | None:  # fmt: skip
+    if p == 0:
+        return None  # a count: no gradient at all, as PyTorch
+    shape = kept_shape(x.shape, dim)
+    if not keepdim:
+        grad, out = grad.reshape(shape), out.reshape(shape)
+    magnitude = xp.abs(x)
+    if p < 1:
+        # |x|^(p-1) is infinite at 0: those elements get 0, as PyTorch.
+        nonzero = x != 0
+        scaled = xp.where(nonzero, xp.sign(x) * xp.where(nonzero, magnitude, 1.0) ** (p - 1), 0.0)
+        return scaled * grad * out ** (1 - p)
+    # A zero vector has the subgradient 0 (as PyTorch), not 0 / 0.
+    zero = out == 0
+    scale = xp.where(zero, 0.0, grad / xp.where(zero, 1.0, out) ** (p - 1))
+    return xp.sign(x) * magnitude ** (p - 1) * scale
 
 
 @primitive("norm2", method=False, domain=AWAY_FROM_KINKS, kwargs=reduce_options)

@@ -122,13 +122,12 @@ def _permute_options(shape: tuple) -> Any:
 
 @primitive("permute", method=False, kwargs=_permute_options, view=True, exact=True)
 def _permute(x: np.ndarray, *, dims: Shape) -> np.ndarray:
-    axes = normalize_dim(tuple(dims), x.shape, "permute")
-    if len(axes) != x.ndim:
+    if len(dims) != x.ndim:
         raise RuntimeError(
-            f"permute: number of dims {len(axes)} doesn't match the tensor's {x.ndim} dims "
+            f"permute: number of dims {len(dims)} doesn't match the tensor's {x.ndim} dims "
             f"(shape {x.shape})"
         )
-    return np.transpose(x, axes)
+    return np.transpose(x, normalize_dim(tuple(dims), x.shape, "permute"))
 
 
 @_permute.vjp
@@ -157,16 +156,32 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 swapaxes = transpose
 
 
-def movedim(x: Tensor, source: int, destination: int) -> Tensor:
-    """Move dim ``source`` to position ``destination``."""
+def movedim(x: Tensor, source: Any, destination: Any) -> Tensor:
+    """Move dim(s) ``source`` to position(s) ``destination`` (ints or equal-length tuples).
+
+    Example:
+        >>> import autograd as ag
+        >>> ag.zeros(2, 3, 4).movedim((0, 1), (2, 0)).shape
+        (3, 4, 2)
+    """
+    sources = tuple(source) if isinstance(source, (tuple, list)) else (source,)
+    targets = tuple(destination) if isinstance(destination, (tuple, list)) else (destination,)
+    if len(sources) != len(targets):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(sources)} dims) should "
+            f"contain the same number of dims as destination ({list(targets)} dims)"
+        )
+    src = normalize_dim(sources, x.shape if x.ndim else 0, "movedim")
+    dst = normalize_dim(targets, x.shape if x.ndim else 0, "movedim")
     if x.ndim == 0:
-        normalize_dim(source, 0, "movedim")
         return x
-    order = list(range(x.ndim))
-    src = normalize_dim(source, x.shape, "movedim")
-    dst = normalize_dim(destination, x.shape, "movedim")
-    order.pop(src)
-    order.insert(dst, src)
+    order: list[int | None] = [None] * x.ndim
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(i for i in range(x.ndim) if i not in src)
+    order = [next(rest) if o is None else o for o in order]
+    if order == list(range(x.ndim)):
+        return x
     return _permute(x, dims=tuple(order))
 
 
@@ -470,8 +485,21 @@ def _flip_vjp(grad: Operand, dims: Shape, xp: Any) -> Operand:
     return xp.flip(grad, dims=dims)
 
 
-def flip(x: Tensor, *dims: Any) -> Tensor:
-    """Reverse the order of elements along ``dims``."""
+def flip(x: Tensor, *dims: Any, **kwargs: Any) -> Tensor:
+    """Reverse the order of elements along ``dims`` (``flip(0, 1)``, ``flip((0, 1))`` or
+    ``flip(dims=(0, 1))``, as PyTorch).
+
+    Example:
+        >>> import autograd as ag
+        >>> ag.tensor([1, 2, 3]).flip(dims=(0,))
+        tensor([3, 2, 1])
+    """
+    if kwargs:
+        if set(kwargs) != {"dims"} or dims:
+            raise TypeError(f"flip: expected dims as positional ints or dims=, got {sorted(kwargs)}")
+        dims = (kwargs["dims"],)
+    if len(dims) == 1 and isinstance(dims[0], (int, np.integer)):
+        dims = ((dims[0],),)
     return _flip(x, dims=_shape_args(dims))
 
 
