@@ -14,6 +14,7 @@ from typing import Any
 
 from . import inplace as _inplace  # noqa: F401  (attaches the in-place methods to Tensor)
 from . import ops as _ops  # noqa: F401  (registers every op)
+from ._format import set_printoptions
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .creation import (
     arange,

@@ -262,7 +262,7 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     Example:
         >>> import autograd as ag, nn.functional as F
         >>> F.logsigmoid(ag.tensor([0.0, -1000.0]))
-        tensor([   -0.6931, -1000.0000])
+        tensor([-6.9315e-01, -1.0000e+03])
     """
     _require_float("log_sigmoid", input)
     return -softplus(-input)

@@ -151,7 +151,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     Example:
         >>> import autograd as ag, nn.functional as F
         >>> F.hardswish(ag.tensor([-4.0, 1.5, 4.0]))
-        tensor([-0.0000,  1.1250,  4.0000])
+        tensor([-0.0000, 1.1250, 4.0000])
     """
     _require_float("hardswish", input)
     if inplace:
