@@ -1,40 +1,38 @@
 """CNN training-step benchmark: graphgrad vs PyTorch CPU vs a hand-written NumPy im2col.
 
-Two networks, float32, one SGD step (forward, cross-entropy, backward, update) per iteration:
+Two networks, float32, one SGD step (forward, cross-entropy, backward, update) per call:
 
 * ``issue``: input (64, 1, 28, 28); conv 1->16 3x3 pad 1, ReLU, max-pool 2; conv 16->32 3x3
-  pad 1, ReLU, max-pool 2; flatten; linear 1568->10 (the benchmark of issue 3).
+  pad 1, ReLU, max-pool 2; flatten; linear 1568->10 (``cnn_f32`` of shared/bench).
 * ``fashion``: input (128, 1, 28, 28); conv 1->32 3x3 pad 1, BatchNorm, ReLU, max-pool 2;
-  conv 32->64 3x3 pad 1, BatchNorm, ReLU, max-pool 2; dropout 0.25; linear 3136->10.
+  conv 32->64 3x3 pad 1, BatchNorm, ReLU, max-pool 2; dropout 0.25; linear 3136->10 (the
+  main job's CNN).
 
-The NumPy reference is the straightforward approach (im2col through ``sliding_window_view``,
-``tensordot``, col2im with ``np.add.at``); PyTorch runs with its default CPU threads.
-Timings are medians over interleaved rounds, so background load affects all three alike.
+Each framework runs in its own worker process, pinned to ``--threads`` (default 1) BLAS and
+intra-op threads; the driver alternates rounds between them (see ``_harness.py``) and prints
+medians of wall and process CPU time per step, the ratios, and each worker's peak RSS. The
+NumPy reference is the straightforward approach (im2col through ``sliding_window_view``,
+``tensordot``, col2im with ``np.add.at``).
 
-Run: ``python benchmarks/bench_conv.py [--steps 30] [--net issue|fashion|both] [--profile]``.
-On a busy machine, multi-threaded BLAS/OpenMP spin-waits distort everything; compare
-single-threaded with ``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/bench_conv.py``.
+Run: ``python benchmarks/bench_conv.py [--rounds 15] [--net issue|fashion|both] [--threads 1]``
+(``--threads default``: every library's own default, meaningful on an idle machine only;
+``--profile``: cProfile graphgrad's step in its worker).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import autograd as ag  # noqa: E402
-import nn  # noqa: E402
-import nn.functional as F  # noqa: E402
-import optim  # noqa: E402
+import _harness  # noqa: E402
 
+FRAMEWORKS = ("graphgrad", "torch", "numpy")
 NETS = {
     "issue": dict(batch=64, channels=(16, 32), batch_norm=False, dropout=0.0),
     "fashion": dict(batch=128, channels=(32, 64), batch_norm=True, dropout=0.25),
@@ -42,6 +40,12 @@ NETS = {
 
 
 def graphgrad_step(cfg: dict, x: np.ndarray, y: np.ndarray) -> Callable[[], float]:
+    import autograd as ag
+    import nn
+    import nn.functional as F
+    import optim
+
+    ag.manual_seed(0)
     c1, c2 = cfg["channels"]
     layers: list[Any] = [nn.Conv2d(1, c1, 3, padding=1)]
     layers += [nn.BatchNorm2d(c1)] if cfg["batch_norm"] else []
@@ -64,11 +68,10 @@ def graphgrad_step(cfg: dict, x: np.ndarray, y: np.ndarray) -> Callable[[], floa
     return step
 
 
-def torch_step(cfg: dict, x: np.ndarray, y: np.ndarray) -> Callable[[], float] | None:
-    try:
-        import torch
-    except ImportError:
-        return None
+def torch_step(cfg: dict, x: np.ndarray, y: np.ndarray) -> Callable[[], float]:
+    import torch
+
+    torch.manual_seed(0)
     tnn = torch.nn
     c1, c2 = cfg["channels"]
     layers: list[Any] = [tnn.Conv2d(1, c1, 3, padding=1)]
@@ -219,66 +222,92 @@ class NumpyCNN:
         return float(loss)
 
 
-def _median_ms(times: list[float]) -> float:
-    return 1000 * statistics.median(times)
-
-
-def run(name: str, steps: int, profile: bool) -> dict[str, float]:
-    cfg = NETS[name]
+def worker(framework: str, net: str, profile: bool) -> None:
+    """One framework's worker: builds the step, warms up, then serves timed rounds."""
+    _harness.setup_worker(framework)
+    cfg = NETS[net]
     rng = np.random.default_rng(0)
-    ag.manual_seed(0)
     x = rng.standard_normal((cfg["batch"], 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, cfg["batch"]).astype(np.int64)
-    reference = NumpyCNN(cfg, rng)
-    contenders: dict[str, Callable[[], float]] = {
-        "graphgrad": graphgrad_step(cfg, x, y),
-        "numpy im2col": lambda: reference.step(x, y),
-    }
-    torch_fn = torch_step(cfg, x, y)
-    if torch_fn is not None:
-        contenders["pytorch"] = torch_fn
-    times: dict[str, list[float]] = {key: [] for key in contenders}
-    for fn in contenders.values():  # warm-up
-        fn()
-        fn()
-    for _ in range(steps):
-        for key, fn in contenders.items():
-            start = time.perf_counter()
-            fn()
-            times[key].append(time.perf_counter() - start)
-    result = {key: _median_ms(value) for key, value in times.items()}
-    print(f"\n[{name}] batch {cfg['batch']}, channels {cfg['channels']}, batch norm "
-          f"{cfg['batch_norm']}, dropout {cfg['dropout']}: median ms per training step over {steps}")  # fmt: skip
-    for key, value in result.items():
-        print(f"  {key:<14} {value:8.2f} ms")
-    ours = result["graphgrad"]
-    if "pytorch" in result:
-        print(f"  graphgrad / pytorch      = {ours / result['pytorch']:.2f}x")
-    print(f"  graphgrad / numpy im2col = {ours / result['numpy im2col']:.2f}x")
-    if profile:
-        import cProfile
-        import pstats
+    if framework == "graphgrad":
+        step = graphgrad_step(cfg, x, y)
+    elif framework == "torch":
+        step = torch_step(cfg, x, y)
+    else:
+        reference = NumpyCNN(cfg, rng)
+        step = lambda: reference.step(x, y)  # noqa: E731
+    for _ in range(5):  # warm-up: lazy imports, compiled kernels, the allocator's working set
+        step()
 
-        profiler = cProfile.Profile()
+    def steps(count: int) -> dict:
+        answer = _harness.timed(lambda: [step() for _ in range(count)])
+        return {"wall": answer["wall"] / count, "cpu": answer["cpu"] / count}
+
+    def info() -> dict:
+        return {"threads": _harness.thread_report(framework), "peak_rss_mb": _harness.peak_rss_mb()}
+
+    def run_profile() -> dict:
+        import cProfile
+        import io
+        import pstats
+        import time
+
+        profiler = cProfile.Profile(time.process_time)
         profiler.enable()
-        for _ in range(10):
-            contenders["graphgrad"]()
+        for _ in range(20):
+            step()
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
-    return result
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(20)
+        return {"text": text.getvalue()}
+
+    _harness.serve({"steps": steps, "info": info, "profile": run_profile})
+
+
+def run(net: str, rounds: int, threads: str, profile: bool) -> dict[str, float]:
+    cfg = NETS[net]
+    workers = _harness.start_workers(__file__, list(FRAMEWORKS), ["--net", net], threads)
+    try:
+        count = _harness.calibrate(workers["graphgrad"], 0.3)
+        results = _harness.interleave(workers, rounds, "steps", count=count)
+        infos = {name: w.ask("info") for name, w in workers.items()}
+        profile_text = workers["graphgrad"].ask("profile")["text"] if profile else ""
+    finally:
+        for w in workers.values():
+            w.close()
+    summary = _harness.summarize(results, "graphgrad", "torch", scale=1000)
+    numpy_summary = _harness.summarize(results, "graphgrad", "numpy", scale=1000)
+    print(f"\n[{net}] batch {cfg['batch']}, channels {cfg['channels']}, batch norm "
+          f"{cfg['batch_norm']}, dropout {cfg['dropout']}: ms per training step, medians of "
+          f"{rounds} interleaved rounds of {count} steps, each framework in its own process")  # fmt: skip
+    for name in FRAMEWORKS:
+        print(f"  {name:10s} {summary[f'{name}_wall']:8.2f} ms wall {summary[f'{name}_cpu']:8.2f} ms "
+              f"CPU   peak RSS {infos[name]['peak_rss_mb']:6.0f} MiB   ({infos[name]['threads']})")  # fmt: skip
+    print(f"  graphgrad / torch: {summary['ratio_wall']:.2f}x wall, {summary['ratio_cpu']:.2f}x "
+          f"CPU (median of per-round ratios: {summary['paired_ratio_wall']:.2f}x wall, "
+          f"{summary['paired_ratio_cpu']:.2f}x CPU)")  # fmt: skip
+    print(f"  graphgrad / numpy im2col: {numpy_summary['ratio_wall']:.2f}x wall, "
+          f"{numpy_summary['ratio_cpu']:.2f}x CPU")  # fmt: skip
+    if profile_text:
+        print(profile_text)
+    return summary
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--net", choices=["issue", "fashion", "both"], default="both")
-    parser.add_argument("--profile", action="store_true", help="cProfile 10 graphgrad steps")
+    parser.add_argument("--threads", default="1", help="per framework: N or 'default'")
+    parser.add_argument("--profile", action="store_true", help="cProfile graphgrad's step")
+    parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    names = ["issue", "fashion"] if args.net == "both" else [args.net]
-    threads = {k: os.environ.get(k, "default") for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
-    print(f"threads: {threads}, cpus: {os.cpu_count()}, load average: {os.getloadavg()}")
-    for name in names:
-        run(name, args.steps, args.profile)
+    if args.worker:
+        worker(args.worker, args.net, args.profile)
+        return
+    print(_harness.machine_line(args.threads))
+    for net in ["issue", "fashion"] if args.net == "both" else [args.net]:
+        run(net, args.rounds, args.threads, args.profile)
+    print(_harness.machine_line(args.threads) + " (at the end)")
 
 
 if __name__ == "__main__":

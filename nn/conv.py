@@ -1,11 +1,14 @@
 """Convolution: ``F.conv1d``/``F.conv2d`` and the ``Conv1d``/``Conv2d`` layers.
 
-One primitive convolves any number of spatial dims by im2col (a strided view, one copy) and
-GEMMs that write the ``(N, C_out, *out)`` output in place. The columns come in two layouts
-(``_batch_first``): per sample for short columns, channels-first for long ones, where the
-weight and input gradients are then single large GEMMs. Its two VJPs are primitives too (the
-transposed convolution for the input, a correlation of input and gradient for the weight), and
-the three are each other's VJPs: convolution is bilinear, so second-order gradients are exact.
+One primitive, ``convolution(x, weight, bias)`` (``ConvolutionBackward``, as PyTorch),
+convolves any number of spatial dims by im2col (a strided view, one copy) and GEMMs that write
+the ``(N, C_out, *out)`` output in place, the bias added into it. The columns come in two
+layouts (``_batch_first``): per sample for short columns, channels-first for long ones, where
+the weight and input gradients are then single large GEMMs. The forward hands its columns to
+the rule as residuals, so a training step builds them once per layer. Its two VJPs are
+primitives too (the transposed convolution for the input, a correlation of input and gradient
+for the weight), and the three are each other's VJPs: convolution is bilinear, so second-order
+gradients are exact. With ``graphgrad[fast]`` col2im is one compiled pass (``nn._kernels``).
 """
 
 from __future__ import annotations
@@ -15,14 +18,13 @@ from typing import Any
 
 import numpy as np
 
-import autograd as ag
 from autograd._typing import Operand
+from autograd.backends import numba as _numba
 from autograd.dtypes import torch_name
-from autograd.function import Function, FunctionCtx
 from autograd.registry import composite, primitive
 from autograd.tensor import Tensor
 
-from . import init
+from . import _kernels, init
 from ._window import Window, as_tuple, col2im, crop_array, im2col, pad_array
 from .module import Module, Parameter
 
@@ -93,47 +95,99 @@ def _grouped_grad(grad_out: np.ndarray, groups: int, batch_first: bool) -> np.nd
     return np.moveaxis(grad_out, 1, 0).reshape(groups, out_channels // groups, -1)
 
 
-@primitive("convolution", method=False, untested="tested through conv1d/conv2d")
-def _convolution(x: np.ndarray, weight: np.ndarray, *, stride: tuple, padding: tuple,
-                 dilation: tuple, groups: int) -> np.ndarray:  # fmt: skip
-    return _forward(x, weight, stride, padding, dilation, groups)[0]
+def _bias_grad(grads: np.ndarray, batch_first: bool) -> np.ndarray:
+    """``sum(grad_out)`` over every dim but the channels, from the grouped gradient."""
+    if batch_first:  # (N, G, O/G, L)
+        return grads.sum(axis=3).sum(axis=0).reshape(-1)
+    return grads.sum(axis=2).reshape(-1)  # (G, O/G, N*L): contiguous rows
 
 
-@_convolution.vjp
-def _convolution_vjp(grad: Operand, x: Operand, weight: Operand, x_shape: tuple,
-                     weight_shape: tuple, stride: tuple, padding: tuple, dilation: tuple,
-                     groups: int, needs_input_grad: tuple, xp: Any) -> tuple:  # fmt: skip
-    options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    grad_x = grad_weight = None
-    if needs_input_grad[0]:
-        grad_x = xp.convolution_input_grad(grad, weight, input_shape=x_shape, **options)
-    if needs_input_grad[1]:
-        grad_weight = xp.convolution_weight_grad(x, grad, weight_shape=weight_shape, **options)
-    return grad_x, grad_weight
+def _input_grad(grads: np.ndarray, weight: np.ndarray, input_shape: tuple, window: Window,
+                groups: int, batch_first: bool) -> np.ndarray:  # fmt: skip
+    """The transposed convolution on arrays: ``W^T grad`` as columns, added back (col2im).
 
-
-@primitive("convolution_input_grad", method=False,
-           untested="conv's gradient: tested through conv1d/conv2d second order")  # fmt: skip
-def _convolution_input_grad(grad_out: np.ndarray, weight: np.ndarray, *, input_shape: tuple,
-                            stride: tuple, padding: tuple, dilation: tuple, groups: int,
-                            grads: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
-    """The transposed convolution: ``W^T grad`` as columns, added back over the kernel offsets.
-
-    ``grads`` is the grouped output gradient (``_grouped_grad``) if the caller already has it.
+    ``grads`` is the grouped output gradient (``_grouped_grad``).
     """
-    window = _window_for(input_shape, weight.shape, stride, padding, dilation)
     n, channels = input_shape[:2]
     out_channels = weight.shape[0]
-    batch_first = _batch_first(weight.shape)
     kernels = weight.reshape(groups, out_channels // groups, -1)
-    if grads is None:
-        grads = _grouped_grad(grad_out, groups, batch_first)
     cols = np.matmul(kernels.transpose(0, 2, 1), grads)
+    if _numba.active() and _kernels.supports(window, cols.dtype):
+        # One pass straight into the (N, C, *in) gradient: no padded buffer, crop or copy.
+        return _kernels.col2im_into(cols, window, tuple(input_shape), batch_first)
     if batch_first:  # (N, G, C/G*K, L) -> (N, C, K, *out)
         padded = col2im(cols.reshape((n, channels, -1) + window.out_size), window)
         return np.ascontiguousarray(crop_array(padded, window))
     padded = col2im(cols.reshape((channels, -1, n) + window.out_size).swapaxes(1, 2), window)
     return np.ascontiguousarray(np.moveaxis(crop_array(padded, window), 0, 1))
+
+
+def _weight_grad(grads: np.ndarray, cols: np.ndarray, weight_shape: tuple,
+                 batch_first: bool) -> np.ndarray:  # fmt: skip
+    """``grad @ cols^T`` per group (and per sample, summed, for batch-first columns)."""
+    product = np.matmul(grads, np.swapaxes(cols, -1, -2))
+    if batch_first:  # one (G, O/G, C/G*K) product per sample: sum them
+        product = product.sum(axis=0)
+    return product.reshape(weight_shape)
+
+
+def _zero_bias(weight: Operand, xp: Any) -> Operand:
+    """A zero bias for calls of ``convolution`` that have none (its third input)."""
+    return xp.constant(np.zeros(weight.shape[0]), weight)
+
+
+@primitive("convolution", method=False, promote=False, residuals=True,
+           untested="tested through conv1d/conv2d")  # fmt: skip
+def _convolution(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, *, stride: tuple,
+                 padding: tuple, dilation: tuple, groups: int) -> tuple:  # fmt: skip
+    """``conv(x, weight) + bias`` as one node; its im2col columns go to the rule."""
+    out, cols = _forward(x, weight, stride, padding, dilation, groups)
+    if bias.any():  # in place into the fresh output; a missing bias is passed as zeros
+        out += bias.reshape((-1,) + (1,) * (out.ndim - 2))
+    return out, cols
+
+
+@_convolution.vjp
+def _convolution_vjp(grad: Any, x: Any, weight: Any, x_shape: tuple,
+                     weight_shape: tuple, stride: tuple, padding: tuple, dilation: tuple,
+                     groups: int, needs_input_grad: tuple, residuals: Any,
+                     xp: Any) -> tuple:  # fmt: skip
+    options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    grad_x = grad_weight = grad_bias = None
+    if not xp.is_tensor:
+        # Arrays: the output gradient is regrouped once for the GEMMs of all three gradients,
+        # and the weight gradient reuses the forward's columns.
+        window = _window_for(x_shape, weight_shape, stride, padding, dilation)
+        batch_first = _batch_first(weight_shape)
+        grads = _grouped_grad(grad, groups, batch_first)
+        if needs_input_grad[0]:
+            grad_x = _input_grad(grads, weight, x_shape, window, groups, batch_first)
+        if needs_input_grad[1]:
+            grad_weight = _weight_grad(grads, residuals, weight_shape, batch_first)
+        if needs_input_grad[2]:
+            grad_bias = _bias_grad(grads, batch_first)
+        return grad_x, grad_weight, grad_bias
+    # Tensors (create_graph): the columns are not on the graph, so the weight gradient is
+    # recomputed from x; the three ops are each other's VJPs, so every order is exact.
+    if needs_input_grad[0]:
+        grad_x = xp.convolution_input_grad(grad, weight, input_shape=x_shape, **options)
+    if needs_input_grad[1]:
+        grad_weight = xp.convolution_weight_grad(x, grad, weight_shape=weight_shape, **options)
+    if needs_input_grad[2]:
+        grad_bias = xp.sum(grad, dim=(0,) + tuple(range(2, len(x_shape))))
+    return grad_x, grad_weight, grad_bias
+
+
+@primitive("convolution_input_grad", method=False,
+           untested="conv's gradient: tested through conv1d/conv2d second order")  # fmt: skip
+def _convolution_input_grad(grad_out: np.ndarray, weight: np.ndarray, *, input_shape: tuple,
+                            stride: tuple, padding: tuple, dilation: tuple,
+                            groups: int) -> np.ndarray:  # fmt: skip
+    """The transposed convolution: ``W^T grad`` as columns, added back over the kernel offsets."""
+    window = _window_for(input_shape, weight.shape, stride, padding, dilation)
+    batch_first = _batch_first(weight.shape)
+    grads = _grouped_grad(grad_out, groups, batch_first)
+    return _input_grad(grads, weight, tuple(input_shape), window, groups, batch_first)
 
 
 @_convolution_input_grad.vjp
@@ -143,7 +197,7 @@ def _convolution_input_grad_vjp(grad: Operand, grad_out: Operand, weight: Operan
     options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     d_grad = d_weight = None
     if needs_input_grad[0]:
-        d_grad = xp.convolution(grad, weight, **options)
+        d_grad = xp.convolution(grad, weight, _zero_bias(weight, xp), **options)
     if needs_input_grad[1]:
         d_weight = xp.convolution_weight_grad(
             grad, grad_out, weight_shape=tuple(weight.shape), **options
@@ -154,24 +208,14 @@ def _convolution_input_grad_vjp(grad: Operand, grad_out: Operand, weight: Operan
 @primitive("convolution_weight_grad", method=False,
            untested="conv's gradient: tested through conv1d/conv2d second order")  # fmt: skip
 def _convolution_weight_grad(x: np.ndarray, grad_out: np.ndarray, *, weight_shape: tuple,
-                             stride: tuple, padding: tuple, dilation: tuple, groups: int,
-                             cols: np.ndarray | None = None,
-                             grads: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
-    """Correlate the input with the output gradient: ``grad @ cols^T`` per group.
-
-    ``cols`` are the forward's im2col columns of ``x`` and ``grads`` the grouped output
-    gradient (``_grouped_grad``) when still at hand: each saves a copy.
-    """
+                             stride: tuple, padding: tuple, dilation: tuple,
+                             groups: int) -> np.ndarray:  # fmt: skip
+    """Correlate the input with the output gradient: ``grad @ cols^T`` per group."""
     batch_first = _batch_first(weight_shape)
-    if cols is None:
-        window = _window_for(x.shape, weight_shape, stride, padding, dilation)
-        cols = im2col(_padded_input(x, window, batch_first), window, groups, batch_first)
-    if grads is None:
-        grads = _grouped_grad(grad_out, groups, batch_first)
-    product = np.matmul(grads, np.swapaxes(cols, -1, -2))
-    if batch_first:  # one (G, O/G, C/G*K) product per sample: sum them
-        product = product.sum(axis=0)
-    return product.reshape(weight_shape)
+    window = _window_for(x.shape, weight_shape, stride, padding, dilation)
+    cols = im2col(_padded_input(x, window, batch_first), window, groups, batch_first)
+    grads = _grouped_grad(grad_out, groups, batch_first)
+    return _weight_grad(grads, cols, tuple(weight_shape), batch_first)
 
 
 @_convolution_weight_grad.vjp
@@ -183,53 +227,8 @@ def _convolution_weight_grad_vjp(grad: Operand, x: Operand, grad_out: Operand, x
     if needs_input_grad[0]:
         d_x = xp.convolution_input_grad(grad_out, grad, input_shape=x_shape, **options)
     if needs_input_grad[1]:
-        d_grad = xp.convolution(x, grad, **options)
+        d_grad = xp.convolution(x, grad, _zero_bias(grad, xp), **options)
     return d_x, d_grad
-
-
-class Convolution(Function):
-    """The convolution as recorded in training graphs (``grad_fn`` ``ConvolutionBackward``).
-
-    Same math as the ``convolution`` primitive, but forward keeps its im2col columns for the
-    weight gradient, so one training step builds them once per layer instead of twice (the
-    trade PyTorch's own im2col path makes). Backward calls the differentiable primitives, so
-    higher-order gradients still work.
-    """
-
-    @staticmethod
-    def forward(ctx: FunctionCtx, x: Tensor, weight: Tensor, bias: Tensor | None,
-                options: dict) -> Tensor:  # fmt: skip
-        out, cols = _forward(x._data, weight._data, **options)
-        if bias is not None:
-            # In place into the fresh output: the bias costs no extra array or graph node.
-            out += bias._data.reshape((-1,) + (1,) * (out.ndim - 2))
-        ctx.save_for_backward(x, weight)
-        ctx.options = options  # type: ignore[attr-defined]
-        ctx.cols = cols if ctx.needs_input_grad[1] else None  # type: ignore[attr-defined]
-        return Tensor._from_array(out)
-
-    @staticmethod
-    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple:
-        x, weight = ctx.saved_tensors
-        assert x is not None and weight is not None, "conv saves both of its inputs"
-        options = ctx.options  # type: ignore[attr-defined]
-        grad_x = grad_weight = grad_bias = None
-        grads = None
-        if ctx.needs_input_grad[0] and ctx.needs_input_grad[1] and not ag.is_grad_enabled():
-            # Both gradients need the output gradient regrouped for their GEMMs: do it once.
-            grads = _grouped_grad(grad._data, options["groups"], _batch_first(weight.shape))
-        if ctx.needs_input_grad[0]:
-            grad_x = _convolution_input_grad(
-                grad, weight, input_shape=tuple(x.shape), grads=grads, **options
-            )
-        if ctx.needs_input_grad[1]:
-            cols, ctx.cols = ctx.cols, None  # type: ignore[attr-defined]
-            grad_weight = _convolution_weight_grad(
-                x, grad, weight_shape=tuple(weight.shape), cols=cols, grads=grads, **options
-            )
-        if ctx.needs_input_grad[2]:
-            grad_bias = grad.sum(dim=(0,) + tuple(range(2, grad.ndim)))
-        return grad_x, grad_weight, grad_bias, None
 
 
 def _resolve_padding(op: str, padding: PaddingArg, kernel: tuple, stride: tuple,
@@ -305,7 +304,9 @@ def _conv(op: str, dims: int, input: Tensor, weight: Tensor, bias: Tensor | None
                 f"convert the {name} (e.g. {name}.float()) or the layer (e.g. layer.double())"
             )
     options = dict(stride=stride_, padding=pads, dilation=dilation_, groups=int(groups))
-    out = Convolution.apply(x, weight, bias, options)
+    if bias is None:
+        bias = Tensor._from_array(np.zeros(out_channels, dtype=weight.dtype))
+    out = _convolution(x, weight, bias, **options)
     return out.reshape(tuple(out.shape[1:])) if unbatched else out
 
 

@@ -1,9 +1,11 @@
 """Pooling: ``F.max_pool1d/2d``, ``F.avg_pool1d/2d``, ``F.adaptive_avg_pool1d/2d`` and their layers.
 
 Every pool loops over the kernel offsets only (a handful), each step a vectorised NumPy op
-over all windows at once. Max pooling is a ``Function`` because its backward needs the argmax
-found in forward; the scatter it uses is a primitive whose VJP is the matching gather, so
-second-order gradients work. Average pooling is linear: a window-sum primitive and its adjoint.
+over all windows at once. Max pooling is a primitive whose forward hands the argmax (one byte
+per window) to its rule as a residual; the rule scatters the gradient to it with a primitive
+whose VJP is the matching gather, so second-order gradients work. With ``graphgrad[fast]``
+the max and the scatter are each one compiled pass (``nn._kernels``). Average pooling is
+linear: a window-sum primitive and its adjoint.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from autograd._typing import Operand
-from autograd.function import Function, FunctionCtx
+from autograd.backends import numba as _numba
 from autograd.registry import composite, primitive
 from autograd.tensor import Tensor
 
+from . import _kernels
 from ._window import Window, as_tuple, crop_array, pad_array
 from .module import Module
 
@@ -72,15 +75,20 @@ def _unbatched(out: Tensor, unbatched: bool) -> Tensor:
     return out.reshape(tuple(out.shape[1:])) if unbatched else out
 
 
+def _index_dtype(window: Window) -> type:
+    """The argmax's dtype: one byte for windows of up to 255 positions."""
+    return np.uint8 if math.prod(window.kernel) <= 255 else np.int64
+
+
 def _max_pool_forward(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndarray]:
     """Max and argmax (flat kernel position) of every window; the first max wins ties."""
     padded = pad_array(x, window, fill=-np.inf)
     lead = (slice(None),) * (x.ndim - len(window.kernel))
-    index_dtype = np.uint8 if math.prod(window.kernel) <= 255 else np.int64
+    index_dtype = _index_dtype(window)
     offsets = window.offsets()
     _, first = next(offsets)
     best = padded[lead + first].copy()
-    arg = np.zeros(best.shape, dtype=index_dtype)
+    arg: np.ndarray = np.zeros(best.shape, dtype=index_dtype)
     for k, slices in offsets:
         values = padded[lead + slices]
         # Strictly greater, so the first maximum wins. k grows, so "set arg to k where better"
@@ -113,22 +121,47 @@ def _flat_indices(arg: np.ndarray, window: Window) -> np.ndarray:
     return flat
 
 
+def _max_pool_values(x: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndarray]:
+    """Max and argmax of every window: one compiled pass when available, else NumPy."""
+    if _numba.active() and _kernels.supports(window, x.dtype):
+        return _kernels.max_pool_forward(x, window, _index_dtype(window))
+    return _max_pool_forward(x, window)
+
+
+@primitive("max_pool", method=False, promote=False, residuals=True,
+           untested="tested through max_pool1d/2d")  # fmt: skip
+def _max_pool_primitive(x: np.ndarray, *, window: Window) -> tuple:
+    """The max of every window; the argmax (a small integer array) goes to the rule."""
+    return _max_pool_values(x, window)
+
+
+@_max_pool_primitive.vjp
+def _max_pool_vjp(grad: Operand, window: Window, residuals: Any, xp: Any) -> Operand:
+    # The argmax is piecewise constant in x, so it serves under create_graph too.
+    return xp.max_pool_scatter(grad, residuals, window=window)
+
+
 @primitive("max_pool_scatter", method=False, promote=False,
            untested="max pooling's gradient: tested through max_pool1d/2d")  # fmt: skip
 def _max_pool_scatter(grad: np.ndarray, arg: np.ndarray, *, window: Window) -> np.ndarray:
     """Send each window's gradient to its argmax (summing where windows overlap)."""
+    if _numba.active() and _kernels.supports(window, grad.dtype):
+        return _kernels.max_pool_backward(grad, arg, window)
     lead = grad.shape[: grad.ndim - len(window.kernel)]
     prefix = (slice(None),) * len(lead)
     finite = bool(np.isfinite(grad).all())
     # Windows that tile the input exactly (the usual 2x2 stride 2) write disjoint positions:
-    # assign into an uninitialised array instead of zero-filling and adding.
+    # each kernel offset fills its strided view of an uninitialised array, no zero fill or add.
     tiles = window.trivial and window.stride == window.kernel and set(window.dilation) == {1}
     padded = (np.empty if tiles else np.zeros)(lead + window.need, dtype=grad.dtype)
     for k, slices in window.offsets():
-        if tiles:
-            padded[prefix + slices] = _select(grad, arg == k, finite)
+        target = padded[prefix + slices]
+        if tiles and finite:
+            np.multiply(grad, arg == k, out=target)
+        elif tiles:
+            target[...] = _select(grad, arg == k, finite)
         else:
-            padded[prefix + slices] += _select(grad, arg == k, finite)
+            target += _select(grad, arg == k, finite)
     return crop_array(padded, window)
 
 
@@ -155,36 +188,18 @@ def _max_pool_gather_vjp(grad: Operand, arg: Operand, window: Window, xp: Any) -
     return xp.max_pool_scatter(grad, arg, window=window), None
 
 
-class _MaxPool(Function):
-    """Max pooling over the trailing spatial dims; backward routes grad to the argmax."""
-
-    @staticmethod
-    def forward(ctx: FunctionCtx, x: Tensor, window: Window, return_indices: bool) -> Any:
-        values, arg = _max_pool_forward(x._data, window)
-        ctx.window = window  # type: ignore[attr-defined]
-        ctx.arg = Tensor._from_array(arg)  # type: ignore[attr-defined]
-        out = Tensor._from_array(values)
-        if not return_indices:
-            return out
-        indices = Tensor._from_array(_flat_indices(arg, window))
-        ctx.mark_non_differentiable(indices)
-        return out, indices
-
-    @staticmethod
-    def backward(ctx: FunctionCtx, grad: Tensor, *unused: Tensor) -> tuple:
-        return _max_pool_scatter(grad, ctx.arg, window=ctx.window), None, None  # type: ignore[attr-defined]
-
-
 def _max_pool(op: str, dims: int, input: Tensor, kernel_size: Any, stride: Any, padding: Any,  # noqa: A002
               dilation: Any, ceil_mode: bool, return_indices: bool) -> Any:  # fmt: skip
     _check_tensor(op, input)
     window = _pool_window(op, tuple(input.shape), dims, kernel_size, stride, padding, dilation,
                           ceil_mode)  # fmt: skip
     x, unbatched = _batched(input, dims)
-    result = _MaxPool.apply(x, window, return_indices)
-    if return_indices:
-        return _unbatched(result[0], unbatched), _unbatched(result[1], unbatched)
-    return _unbatched(result, unbatched)
+    out = _unbatched(_max_pool_primitive(x, window=window), unbatched)
+    if not return_indices:
+        return out
+    # PyTorch's indices (flat, into each input plane): from the argmax, found once more.
+    indices = _flat_indices(_max_pool_values(x._data, window)[1], window)
+    return out, _unbatched(Tensor._from_array(indices), unbatched)
 
 
 def _check_tensor(op: str, input: Any) -> None:  # noqa: A002

@@ -24,7 +24,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # Install once: the editable install follows the code, so only a changed pyproject.toml (new
 # dependencies, entry points) needs a new one; the stamp records the one installed.
-extras=train,testing   # testing: Hypothesis, for the README's property-testing example
+extras=train,testing,fast   # testing: Hypothesis (the README's property-testing example); fast: Numba kernels
 stamp=.venv/.graphgrad-install-stamp
 want="$(cat pyproject.toml scripts/train.sh | cksum | cut -d' ' -f1) [$extras] $PWD"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! [ -x .venv/bin/graphgrad-train ]; then

@@ -1,4 +1,5 @@
-"""``ag.backends``, as ``torch.backends``: ``mps`` and ``cudnn`` report that they are absent.
+"""``ag.backends``, as ``torch.backends``: ``mps`` and ``cudnn`` report that they are absent;
+``numba`` holds the optional compiled kernels (``graphgrad[fast]``).
 
 >>> import autograd as ag
 >>> ag.backends.mps.is_available(), ag.backends.cudnn.is_available()
@@ -7,6 +8,6 @@
 
 from __future__ import annotations
 
-from . import cudnn, mps
+from . import cudnn, mps, numba
 
-__all__ = ["mps", "cudnn"]
+__all__ = ["mps", "cudnn", "numba"]

@@ -23,17 +23,14 @@ def _conv_attrs(options: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-@translates("Convolution")
-def _convolution_function(ctx: Ctx) -> None:
-    """``nn.functional.conv1d/2d`` in training graphs: a Function whose ctx holds the options."""
-    options = ctx.node.ctx.options  # type: ignore[attr-defined]
-    inputs = [ctx.input(0), ctx.input(1)] + ([ctx.input(2)] if ctx.has(2) else [])
-    ctx.emit1("Conv", inputs, ctx.output(), **_conv_attrs(options))
-
-
 @translates("convolution")
 def _convolution(ctx: Ctx) -> None:
-    ctx.emit1("Conv", [ctx.input(0), ctx.input(1)], ctx.output(), **_conv_attrs(ctx.options))
+    """``nn.functional.conv1d/2d``: the convolution with its bias (zeros when it has none)."""
+    inputs = [ctx.input(0), ctx.input(1)]
+    bias = ctx.value(2) if ctx.has(2) else None
+    if ctx.has(2) and (bias is None or np.any(bias)):
+        inputs.append(ctx.input(2))
+    ctx.emit1("Conv", inputs, ctx.output(), **_conv_attrs(ctx.options))
 
 
 def _window_attrs(window: Any) -> dict[str, Any]:
@@ -47,14 +44,12 @@ def _window_attrs(window: Any) -> dict[str, Any]:
                 pads=list(window.pad) + ends)  # fmt: skip
 
 
-@translates("_MaxPool")
+@translates("max_pool")
 def _max_pool(ctx: Ctx) -> None:
-    window = ctx.node.ctx.window  # type: ignore[attr-defined]
+    window = ctx.options["window"]
     attrs = _window_attrs(window)
     if any(d != 1 for d in window.dilation):
         attrs["dilations"] = list(window.dilation)
-    if len(ctx.outputs) > 1 and ctx.graph.consumers(ctx.node, 1):
-        raise ctx.fail("its indices are used: ONNX MaxPool numbers them differently")
     ctx.emit1("MaxPool", [ctx.input(0)], ctx.output(), **attrs)
 
 

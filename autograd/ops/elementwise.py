@@ -11,6 +11,7 @@ from ..domains import AWAY_FROM_KINKS, DISTINCT, POSITIVE, Domain
 from ..dtypes import get_default_dtype
 from ..registry import composite, primitive
 from ..tensor import Tensor
+from . import _kernels
 from ._samples import same_shapes, tensor
 from ._shapes import check_broadcastable
 
@@ -331,6 +332,8 @@ def _sigmoid_vjp(grad: Tensor, out: Tensor) -> Tensor:
 
 @primitive("relu", domain=AWAY_FROM_KINKS)
 def relu(x: np.ndarray) -> np.ndarray:
+    if _kernels.usable(x):
+        return _kernels.relu(x)
     return np.maximum(x, 0).astype(x.dtype, copy=False)
 
 
@@ -342,6 +345,8 @@ def _relu_vjp(grad: Any, out: Any, xp: Any) -> Any:
 @primitive("threshold_backward", method=False, domain=AWAY_FROM_KINKS, exact=True)
 def _threshold_backward(upstream: np.ndarray, relu_out: np.ndarray) -> np.ndarray:
     # relu'(0) = 0, as in PyTorch; one NumPy pass instead of compare + cast + multiply.
+    if _kernels.usable(upstream, relu_out):
+        return _kernels.threshold_backward(upstream, relu_out)
     return np.multiply(upstream, relu_out > 0, dtype=upstream.dtype)
 
 

@@ -267,8 +267,8 @@ def op_label(node: Any) -> str:
     """The name a drawing shows for a node: the public op (``batch_norm``, ``max_pool``).
 
     A registration may name it with ``label=...``; the library's own ``Function``
-    classes (``_MaxPool``, ``Convolution``) show in snake case without underscores; user
-    ``Function`` classes keep their name.
+    classes (a ``_MaxPool`` would show as ``max_pool``) show in snake case without
+    underscores; user ``Function`` classes keep their name.
     """
     spec = getattr(node, "spec", None)
     if spec is not None:

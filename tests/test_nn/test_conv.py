@@ -162,7 +162,8 @@ def test_backward_primitives_are_differentiable_in_every_input():
     x_shape, w_shape = (2, 4, 5, 6), (2, 2, 2, 2)
     x = ag.tensor(RNG.standard_normal(x_shape), requires_grad=True)
     w = ag.tensor(RNG.standard_normal(w_shape), requires_grad=True)
-    out_shape = _convolution(x, w, **options).shape  # asymmetric W padding, as 'same' makes
+    b = ag.tensor(RNG.standard_normal(w_shape[0]), requires_grad=True)
+    out_shape = _convolution(x, w, b, **options).shape  # asymmetric W padding, as 'same' makes
     g = ag.tensor(RNG.standard_normal(out_shape), requires_grad=True)
     assert ag.gradcheck(
         lambda g_, w_: _convolution_input_grad(g_, w_, input_shape=x_shape, **options), (g, w)
@@ -170,7 +171,7 @@ def test_backward_primitives_are_differentiable_in_every_input():
     assert ag.gradcheck(
         lambda x_, g_: _convolution_weight_grad(x_, g_, weight_shape=w_shape, **options), (x, g)
     )
-    assert ag.gradgradcheck(lambda x_, w_: _convolution(x_, w_, **options), (x, w))
+    assert ag.gradgradcheck(lambda x_, w_, b_: _convolution(x_, w_, b_, **options), (x, w, b))
 
 
 @pytest.mark.parametrize(
@@ -375,7 +376,7 @@ def test_conv_second_order_matches_torch(layout):
     np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-10)
 
 
-def test_backward_twice_with_retain_graph_recomputes_the_columns(layout):
+def test_backward_twice_with_retain_graph_reuses_the_columns(layout):
     conv = nn.Conv2d(2, 3, 3, padding=1, bias=False)
     x = ag.randn(2, 2, 5, 5, requires_grad=True)
     out = conv(x)

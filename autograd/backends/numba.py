@@ -1,0 +1,85 @@
+"""``ag.backends.numba``: optional compiled kernels (``pip install 'graphgrad[fast]'``).
+
+A few loops that NumPy can only do in several passes over memory (max pooling and its
+gradient, col2im, ReLU's gradient) have a Numba version. The NumPy code stays the reference:
+every kernel is tested equal to it, and everything works without Numba. Kernels compile on
+first use and are cached on disk (``cache=True``), so only the first run pays the compile
+time. ``enabled = False`` (or the environment variable ``GRAPHGRAD_NUMBA=0``) switches them
+off.
+
+Example:
+    >>> import autograd as ag
+    >>> isinstance(ag.backends.numba.is_available(), bool)
+    True
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from typing import Any, Callable
+
+__all__ = ["is_available", "enabled", "active", "kernel"]
+
+enabled: bool = os.environ.get("GRAPHGRAD_NUMBA", "1").strip().lower() not in ("0", "false", "no")
+
+_available: bool | None = None
+
+
+def is_available() -> bool:
+    """Whether Numba is installed (importing it is left to the first kernel call).
+
+    Example:
+        >>> import autograd as ag
+        >>> ag.backends.numba.is_available() in (True, False)
+        True
+    """
+    global _available
+    if _available is None:
+        try:
+            _available = importlib.util.find_spec("numba") is not None
+        except (ImportError, ValueError):  # e.g. sys.modules["numba"] = None
+            _available = False
+    return _available
+
+
+def active() -> bool:
+    """Whether ops use the compiled kernels now: Numba is installed and ``enabled`` is true.
+
+    Example:
+        >>> import autograd as ag
+        >>> ag.backends.numba.active() == (ag.backends.numba.enabled and
+        ...                                ag.backends.numba.is_available())
+        True
+    """
+    return enabled and is_available()
+
+
+class _Kernel:
+    """A Python loop compiled by ``numba.njit(cache=True)`` on its first call."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+        self.compiled: Callable[..., Any] | None = None
+        self.__doc__ = function.__doc__
+        self.__name__ = function.__name__
+
+    def __call__(self, *args: Any) -> Any:
+        compiled = self.compiled
+        if compiled is None:
+            import numba
+
+            compiled = self.compiled = numba.njit(cache=True, nogil=True)(self.function)
+        return compiled(*args)
+
+    def py_func(self, *args: Any) -> Any:
+        """Run the loop as plain Python (slow; for tests on tiny inputs)."""
+        return self.function(*args)
+
+
+def kernel(function: Callable[..., Any]) -> _Kernel:
+    """Mark a loop written in Numba's Python subset as a kernel (compiled lazily, cached).
+
+    Call it only when ``active()``; the caller keeps a NumPy path for when it is not.
+    """
+    return _Kernel(function)
