@@ -14,6 +14,7 @@ from typing import Any
 
 from . import inplace as _inplace  # noqa: F401  (attaches the in-place methods to Tensor)
 from . import ops as _ops  # noqa: F401  (registers every op)
+from . import return_types
 from ._format import set_printoptions
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .creation import (
@@ -67,8 +68,10 @@ from .ops.elementwise import *  # noqa: F403  (each family's __all__ is its publ
 from .ops.index import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403
 from .ops.reduce import *  # noqa: F403
+from .ops.scan import *  # noqa: F403
 from .ops.shape import *  # noqa: F403
 from .ops.softmax import *  # noqa: F403
+from .ops.sort import *  # noqa: F403
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .registry import REGISTRY
 from .tensor import RemovableHandle, Tensor

@@ -1,3 +1,3 @@
 """Every op family; importing this package registers them all."""
 
-from . import elementwise, index, linalg, reduce, shape, softmax  # noqa: F401
+from . import elementwise, index, linalg, reduce, scan, shape, softmax, sort  # noqa: F401

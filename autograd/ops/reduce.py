@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import builtins
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
+from .. import return_types
 from .._typing import Dim, Operand, Shape
 from ..domains import AWAY_FROM_KINKS, DISTINCT, Domain
 from ..dtypes import get_default_dtype
@@ -27,13 +28,6 @@ __all__ = [
     "sum", "mean", "var", "std", "prod", "amax", "amin", "max", "min", "argmax", "argmin",
     "logsumexp", "norm", "all", "any", "count_nonzero", "cumsum", "var_mean", "std_mean",
 ]  # fmt: skip
-
-
-class MaxResult(NamedTuple):
-    """``(values, indices)`` as returned by ``max(dim)`` and ``min(dim)``."""
-
-    values: Tensor
-    indices: Tensor
 
 
 def _axes(dim: Dim, shape: Shape, op: str) -> Any:
@@ -306,14 +300,15 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, other: Any, op: str) -> Any:
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"{op}: dim must be a single int, got {dim!r}; use amax/amin for several")
     normalize_dim(dim, x.shape, op)
+    result = return_types.max if op == "max" else return_types.min
     if x.ndim == 0:
-        return MaxResult(x * 1, Tensor._from_array(np.zeros((), np.int64)))
+        return result(x * 1, Tensor._from_array(np.zeros((), np.int64)))
     index = (argmax if op == "max" else argmin)(x, dim=dim, keepdim=True)
     values = x.gather(dim, index)
     if not keepdim:
         values = values.squeeze(dim)
         index = index.squeeze(dim)
-    return MaxResult(values, index)
+    return result(values, index)
 
 
 @composite("max", kwargs=one_dim_options, domain=DISTINCT)
