@@ -67,6 +67,8 @@ from .gradcheck import gradcheck, gradgradcheck
 from .ops.elementwise import *  # noqa: F403  (each family's __all__ is its public names)
 from .ops.index import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403
+from .ops.matrix import *  # noqa: F403
+from .ops.rearrange import *  # noqa: F403
 from .ops.reduce import *  # noqa: F403
 from .ops.scan import *  # noqa: F403
 from .ops.shape import *  # noqa: F403

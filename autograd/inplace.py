@@ -115,6 +115,12 @@ def _write_into_parent(op: str, view: Tensor, parent: Tensor, spec: Any, options
         return value.reshape(parent.shape)
     if spec.name == "permute":
         return value.permute(*np.argsort(options["dims"]).tolist())
+    if spec.name == "diagonal":
+        # The base with its diagonal replaced: x.diagonal().zero_(), as PyTorch's CopySlices.
+        embed = REGISTRY["diagonal_scatter_zeros"]
+        on_diagonal = embed(Tensor._from_array(np.ones(view.shape, bool)), shape=parent.shape,
+                            **options)  # fmt: skip
+        return REGISTRY["where"](on_diagonal, embed(value, shape=parent.shape, **options), parent)
     # PyTorch's CopySlices covers every view; here the others (expand, ...) are refused rather
     # than leaving the base silently unchanged.
     raise RuntimeError(
@@ -200,14 +206,21 @@ def zero_(self: Tensor) -> Tensor:
 def fill_(self: Tensor, value: Any) -> Tensor:
     """Fill with ``value`` in place."""
     _check_inplace(self, "fill_")
-    if is_grad_enabled() and isinstance(value, Tensor) and value.requires_grad:
-        return _inplace(self, "fill_", lambda s: s * 0 + value, value)
+    if _records(self, (value,)):
+        # Recorded (as PyTorch's FillBackward): the old values get a zero gradient, a value
+        # tensor the sum of the gradient, and a view writes into its base's history.
+        return _inplace(self, "fill_", lambda s: _filled(s, value), value)
     fill = value._data if isinstance(value, Tensor) else value
     _writable(self, "fill_")[...] = fill
     self._version_counter[0] += 1
-    if self._grad_fn is not None and is_grad_enabled():
-        self._grad_fn, self._output_nr = None, 0
     return self
+
+
+def _filled(s: Tensor, value: Any) -> Tensor:
+    everywhere = Tensor._from_array(np.ones(s.shape, dtype=bool))
+    if not isinstance(value, Tensor):
+        value = Tensor._from_array(np.asarray(value, dtype=s.dtype))
+    return REGISTRY["where"](everywhere, value.to(s.dtype), s)
 
 
 def copy_(self: Tensor, src: Any) -> Tensor:

@@ -1,3 +1,14 @@
 """Every op family; importing this package registers them all."""
 
-from . import elementwise, index, linalg, reduce, scan, shape, softmax, sort  # noqa: F401
+from . import (  # noqa: F401
+    elementwise,
+    index,
+    linalg,
+    matrix,
+    rearrange,
+    reduce,
+    scan,
+    shape,
+    softmax,
+    sort,
+)

@@ -13,7 +13,7 @@ from ..tensor import Tensor
 from ._samples import matmul_shapes, tensor
 from ._shapes import shape_str
 
-__all__ = ["matmul", "mm", "bmm", "dot", "outer", "einsum", "mv"]
+__all__ = ["matmul", "mm", "bmm", "dot", "outer", "einsum", "mv", "tensordot"]
 
 
 def _check_matmul(op: str, x: np.ndarray, y: np.ndarray) -> None:
@@ -280,3 +280,74 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     return _einsum(*operands, equation=equation)
+
+
+def _tensordot_sample() -> Any:
+    from hypothesis import strategies as st
+
+    @st.composite
+    def draw_inputs(draw: Any) -> tuple[list, dict]:
+        contracted = draw(st.lists(st.integers(1, 3), max_size=2))
+        free_a = draw(st.lists(st.integers(1, 3), max_size=2))
+        free_b = draw(st.lists(st.integers(1, 3), max_size=2))
+        if draw(st.booleans()):  # dims=n: the last n of a against the first n of b
+            a, b = tensor(draw, free_a + contracted), tensor(draw, contracted + free_b)
+            return [a, b], {"dims": len(contracted)}
+        order_a = draw(st.permutations(list(range(len(free_a) + len(contracted)))))
+        order_b = draw(st.permutations(list(range(len(free_b) + len(contracted)))))
+        shape_a, shape_b = [0] * len(order_a), [0] * len(order_b)
+        for k, size in enumerate(free_a + contracted):
+            shape_a[order_a[k]] = size
+        for k, size in enumerate(contracted + free_b):
+            shape_b[order_b[k]] = size
+        dims_a = [order_a[len(free_a) + k] for k in range(len(contracted))]
+        dims_b = [order_b[k] for k in range(len(contracted))]
+        a, b = tensor(draw, tuple(shape_a)), tensor(draw, tuple(shape_b))
+        return [a, b], {"dims": (dims_a, dims_b)}
+
+    return draw_inputs()
+
+
+@composite("tensordot", method=False, sample=_tensordot_sample)
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
+    """Contract dims of ``a`` with dims of ``b``: ``dims=n`` pairs the last ``n`` dims of ``a``
+    with the first ``n`` of ``b``; ``dims=([1, 0], [0, 2])`` names them.
+
+    Example:
+        >>> import autograd as ag
+        >>> ag.tensordot(ag.ones(2, 3, 4), ag.ones(3, 4, 5)).shape
+        (2, 5)
+    """
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, (int, np.integer)):
+        if dims < 0:
+            raise RuntimeError(f"tensordot: expects dims >= 0, but got dims={dims}")
+        if dims > min(a.ndim, b.ndim):
+            raise RuntimeError(f"tensordot: dims={dims} exceeds the dims of {shape_str(a.shape)} "
+                               f"or {shape_str(b.shape)}")  # fmt: skip
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        first, second = dims
+        dims_a = [first] if isinstance(first, int) else list(first)
+        dims_b = [second] if isinstance(second, int) else list(second)
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError(f"tensordot: both dimension lists should have same length, got "
+                           f"{dims_a} and {dims_b}")  # fmt: skip
+    from ._shapes import normalize_dim
+
+    dims_a = [normalize_dim(d, a.shape, "tensordot") for d in dims_a]
+    dims_b = [normalize_dim(d, b.shape, "tensordot") for d in dims_b]
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            raise RuntimeError(
+                f"tensordot: contracted dimensions need to match, but first has size "
+                f"{a.shape[da]} in dim {da} and second has size {b.shape[db]} in dim {db}"
+            )
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    inner = int(np.prod([a.shape[d] for d in dims_a], dtype=np.int64))
+    left = a.permute(*(free_a + dims_a)).reshape(-1, inner)
+    right = b.permute(*(dims_b + free_b)).reshape(inner, -1)
+    shape = tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b)
+    return matmul(left, right).reshape(shape)
