@@ -247,6 +247,10 @@ class PrimitiveNode(Node):
     def name(self) -> str:
         return self.spec.name
 
+    def type_name(self) -> str:
+        node_name = self.spec.node_name
+        return backward_name(self.spec.name) if node_name is None else node_name + "Backward"
+
     @property
     def output_meta(self) -> tuple[tuple[tuple, Any], ...]:
         return (self._out_meta,)

@@ -49,6 +49,9 @@ class OpSpec:
     twice: bool = True
     untested: str | None = None  # why the registry property test skips this op
     label: str | None = None  # the name drawings show, if not the op's own (viz)
+    # PyTorch's name for the node, if not the op's own: ``node_name="Addmm"`` makes ``grad_fn``
+    # an ``AddmmBackward`` (``linear_addmm`` would give ``LinearAddmmBackward``).
+    node_name: str | None = None
     # Dispatch.
     promote: bool | tuple[str, ...] = True
     method: bool | str = True
@@ -191,8 +194,8 @@ def primitive(name: str, **hints: Any) -> Callable[[Callable[..., Any]], OpSpec]
 
     Tensor inputs are the positional parameters, options are keyword-only. ``hints`` are
     ``OpSpec`` fields: test hints (``domain``, ``shapes``, ``kwargs``, ``sample``, ``twice``,
-    ``untested``) and dispatch flags (``differentiable``, ``promote``, ``method``,
-    ``validate``, ``explain``, ``view``, ``exact``).
+    ``untested``), dispatch flags (``differentiable``, ``promote``, ``method``, ``validate``,
+    ``explain``, ``view``, ``exact``, ``residuals``) and names (``label``, ``node_name``).
     """
     from .dispatch import call_primitive
 

@@ -1,7 +1,7 @@
 """Hypothesis input strategies for the losses in the registry-wide gradient test.
 
 Called lazily (inside each ``sample=`` factory), so ``nn`` itself never needs Hypothesis.
-Class-index targets are int64 tensors; regression targets keep ``|input - target|`` away from
+Class-index targets (int64) and class weights are options (arrays); regression targets keep ``|input - target|`` away from
 the kinks at 0 and 1 (beta, delta), so finite differences are valid.
 """
 
@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from autograd.domains import Domain
-from autograd.tensor import Tensor
 
 
 def loss_sample(kind: str) -> Any:
     """A strategy drawing ``(args, kwargs)`` for the loss ``kind`` (small float64 inputs)."""
     from hypothesis import strategies as st
+
+    from autograd.testing import arrays
 
     from ._samples import integers, tensor
 
@@ -36,34 +37,34 @@ def loss_sample(kind: str) -> Any:
                 extra = draw(st.integers(1, 2))
                 shape, target_shape = (batch, classes, extra), (batch, extra)
             x = tensor(draw, shape)
-            options: dict = {"reduction": reduction}
-            if kind == "cross_entropy" and draw(st.integers(0, 3)) == 0:
-                target = tensor(draw, shape, Domain(0.05, 1.0))
-                if draw(st.booleans()):
-                    options["label_smoothing"] = draw(st.sampled_from([0.1, 0.3]))
-                weight = tensor(draw, (classes,), Domain(0.2, 2.0)) if draw(st.booleans()) else None
-                return [x, target, weight], options
             labels = integers(draw, target_shape, classes)
             if draw(st.booleans()) and labels.size > 1:
                 # Ignore one entry (never all of them: an all-ignored mean is nan, as PyTorch).
                 labels.flat[0] = -100
-            weight = tensor(draw, (classes,), Domain(0.2, 2.0)) if draw(st.booleans()) else None
+            # Targets and class weights are options: the loss is not differentiable in them.
+            options: dict = {"target": labels, "reduction": reduction}
+            if draw(st.booleans()):
+                options["weight"] = draw(arrays((classes,), Domain(0.2, 2.0)))
             if kind == "cross_entropy" and draw(st.booleans()):
                 options["label_smoothing"] = draw(st.sampled_from([0.1, 0.3]))
-            return [x, Tensor._from_array(labels), weight], options
+            return [x], options
         shape = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
         if kind == "binary_cross_entropy":
             x = tensor(draw, shape, Domain(0.05, 0.95))
             target = tensor(draw, shape, Domain(0.0, 1.0))
-            weight = tensor(draw, shape[-1:], Domain(0.2, 2.0)) if draw(st.booleans()) else None
-            return [x, target, weight], {"reduction": reduction}
+            options = {"reduction": reduction}
+            if draw(st.booleans()):
+                options["weight"] = draw(arrays(shape[-1:], Domain(0.2, 2.0)))
+            return [x, target], options
         if kind == "binary_cross_entropy_with_logits":
             x = tensor(draw, shape)
             target = tensor(draw, shape, Domain(0.0, 1.0))
-            weight = tensor(draw, shape[-1:], Domain(0.2, 2.0)) if draw(st.booleans()) else None
-            pos = tensor(draw, shape[-1:], Domain(0.2, 3.0)) if draw(st.booleans()) else None
-            # Positional, so the float32 test casts pos_weight too.
-            return [x, target, weight, reduction, pos], {}
+            options = {"reduction": reduction}
+            if draw(st.booleans()):
+                options["weight"] = draw(arrays(shape[-1:], Domain(0.2, 2.0)))
+            if draw(st.booleans()):
+                options["pos_weight"] = draw(arrays(shape[-1:], Domain(0.2, 3.0)))
+            return [x, target], options
         if kind == "kl_div":
             log_target = draw(st.booleans())
             x = tensor(draw, shape)

@@ -36,9 +36,11 @@ def _linear_sample() -> Any:
     return draw_inputs()
 
 
-@primitive("linear_addmm", method=False, untested="tested through linear, below")
-def _addmm_t(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """``x @ weight.T + bias`` for 2-D ``x``: one GEMM, the bias added in place."""
+# Named and ordered as PyTorch's nodes of a linear layer: AddmmBackward with inputs (bias, x,
+# weight) and MmBackward with (x, weight), so ``grad_fn.next_functions`` walks read the same.
+@primitive("linear_addmm", method=False, node_name="Addmm", untested="tested through linear, below")
+def _addmm_t(bias: np.ndarray, x: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``bias + x @ weight.T`` for 2-D ``x``: one GEMM, the bias added in place."""
     out = np.matmul(x, weight.T)
     out += bias
     return out
@@ -49,13 +51,13 @@ def _addmm_t_vjp(grad: Operand, x: Operand, weight: Operand, needs_input_grad: t
                  xp: Any) -> tuple:  # fmt: skip
     # grad.T @ x is laid out like the weight (out, in): no transposing copy before the optimizer.
     return (
-        grad @ weight if needs_input_grad[0] else None,
-        grad.T @ x if needs_input_grad[1] else None,
-        xp.sum(grad, dim=0) if needs_input_grad[2] else None,
+        xp.sum(grad, dim=0) if needs_input_grad[0] else None,
+        grad @ weight if needs_input_grad[1] else None,
+        grad.T @ x if needs_input_grad[2] else None,
     )
 
 
-@primitive("linear_mm", method=False, untested="tested through linear, below")
+@primitive("linear_mm", method=False, node_name="Mm", untested="tested through linear, below")
 def _mm_t(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """``x @ weight.T`` for 2-D ``x`` (a linear layer without bias)."""
     return np.matmul(x, weight.T)
@@ -117,7 +119,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return linear(input, weight) + bias
     # One 2-D GEMM even for batched input: the weight gradient is then a single GEMM too.
     x = input.reshape(-1, input.shape[-1]) if input.ndim != 2 else input
-    out = _mm_t(x, weight) if bias is None else _addmm_t(x, weight, bias)
+    out = _mm_t(x, weight) if bias is None else _addmm_t(bias, x, weight)
     return out.reshape(*input.shape[:-1], weight.shape[0]) if input.ndim != 2 else out
 
 

@@ -1,23 +1,23 @@
 """Losses: the ``F.*_loss`` functions and their ``*Loss`` modules, with PyTorch's semantics.
 
-Every loss supports ``reduction='mean'|'sum'|'none'``. Class-index losses work on
-``log_softmax`` (stable for logits of any size), BCE-with-logits on a softplus form, and
-``binary_cross_entropy`` clamps its logs at -100 and uses PyTorch's gradient formula.
+Every loss supports ``reduction='mean'|'sum'|'none'`` and is one graph node, named as PyTorch
+names it (``MseLossBackward``, ``NllLossBackward``, ...); the primitives are in
+``nn/_loss_ops.py``, these functions check the arguments. ``cross_entropy`` of class indices is
+log-softmax and NLL fused into one node; of class probabilities, a composite.
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 import autograd as ag
-from autograd._typing import Operand
-from autograd.registry import composite, primitive
+from autograd.grad_mode import is_grad_enabled
 from autograd.tensor import Tensor
 
-from ._loss_samples import loss_sample
+from . import _loss_ops as ops
 from .module import Module
 
 __all__ = [
@@ -38,12 +38,12 @@ def _check_reduction(op: str, reduction: str, allowed: tuple = _REDUCTIONS) -> N
         )
 
 
-def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return loss.sum()
-    return loss.mean()
+def _reduction(op: str, size_average: bool | None, reduce: bool | None, reduction: str,
+               allowed: tuple = _REDUCTIONS) -> str:  # fmt: skip
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    _check_reduction(op, reduction, allowed)
+    return reduction
 
 
 def _as_tensor(op: str, name: str, value: Any) -> Tensor:
@@ -60,13 +60,27 @@ def _check_float(op: str, name: str, t: Tensor) -> None:
                            f"(shape {tuple(t.shape)})")  # fmt: skip
 
 
+def _constant(op: str, name: str, value: Any) -> np.ndarray | None:
+    """A class weight or pos_weight as an array: PyTorch does not differentiate through it."""
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        if value.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                f"{op}: the loss is not differentiable with respect to {name}, which requires "
+                f"grad (shape {tuple(value.shape)}); pass {name}.detach(), as in PyTorch"
+            )
+        return value._data
+    return np.asarray(value)
+
+
 def _pointwise_inputs(op: str, input: Any, target: Any) -> tuple[Tensor, Tensor]:  # noqa: A002
     """Check the pair of a regression loss; warn about broadcasting as PyTorch does."""
     input, target = _as_tensor(op, "input", input), _as_tensor(op, "target", target)
     _check_float(op, "input", input)
     if target.dtype.kind not in "fiub":
         raise RuntimeError(f"{op}: unsupported target dtype {target.dtype}")
-    if tuple(input.shape) != tuple(target.shape):
+    if input.shape != target.shape:
         try:
             np.broadcast_shapes(input.shape, target.shape)
         except ValueError:
@@ -84,8 +98,9 @@ def _pointwise_inputs(op: str, input: Any, target: Any) -> tuple[Tensor, Tensor]
     return input, target
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """Mean squared error ``(input - target)^2``.
+def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,  # noqa: A002
+             reduce: bool | None = None, reduction: str = "mean") -> Tensor:  # fmt: skip
+    """Mean squared error ``(input - target)^2`` (one ``MseLossBackward`` node).
 
     Shape: input and target ``(*)`` (same shape); output scalar, or ``(*)`` for ``'none'``.
 
@@ -94,13 +109,13 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor: 
         >>> F.mse_loss(ag.tensor([1.0, 2.0]), ag.tensor([0.0, 0.0])).item()
         2.5
     """
-    _check_reduction("mse_loss", reduction)
+    reduction = _reduction("mse_loss", size_average, reduce, reduction)
     input, target = _pointwise_inputs("mse_loss", input, target)
-    diff = input - target
-    return _reduce(diff * diff, reduction)
+    return ops.mse_loss(input, target, reduction=reduction)
 
 
-def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
+def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,  # noqa: A002
+            reduce: bool | None = None, reduction: str = "mean") -> Tensor:  # fmt: skip
     """Mean absolute error ``|input - target|`` (subgradient 0 where they are equal).
 
     Shape: input and target ``(*)``; output scalar, or ``(*)`` for ``'none'``.
@@ -110,14 +125,14 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  
         >>> F.l1_loss(ag.tensor([1.0, -2.0]), ag.tensor([0.0, 0.0])).item()
         1.5
     """
-    _check_reduction("l1_loss", reduction)
+    reduction = _reduction("l1_loss", size_average, reduce, reduction)
     input, target = _pointwise_inputs("l1_loss", input, target)
-    return _reduce((input - target).abs(), reduction)
+    return ops.l1_loss(input, target, reduction=reduction)
 
 
-def smooth_l1_loss(
-    input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0
-) -> Tensor:  # noqa: A002
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,  # noqa: A002
+                   reduce: bool | None = None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:  # fmt: skip
     """Quadratic ``0.5 d^2 / beta`` for ``|d| < beta``, else linear ``|d| - 0.5 beta``.
 
     ``beta=0`` is the L1 loss, as in PyTorch.
@@ -129,20 +144,15 @@ def smooth_l1_loss(
         >>> F.smooth_l1_loss(ag.tensor([0.5, 3.0]), ag.tensor([0.0, 0.0]), reduction="sum").item()
         2.625
     """
-    _check_reduction("smooth_l1_loss", reduction)
+    reduction = _reduction("smooth_l1_loss", size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     input, target = _pointwise_inputs("smooth_l1_loss", input, target)
-    if beta == 0:
-        return _reduce((input - target).abs(), reduction)
-    distance = (input - target).abs()
-    loss = ag.where(distance < beta, 0.5 * distance * distance / beta, distance - 0.5 * beta)
-    return _reduce(loss, reduction)
+    return ops.smooth_l1_loss(input, target, reduction=reduction, beta=float(beta))
 
 
-def huber_loss(
-    input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0
-) -> Tensor:  # noqa: A002
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
+               delta: float = 1.0) -> Tensor:  # fmt: skip
     """Quadratic ``0.5 d^2`` for ``|d| < delta``, else ``delta (|d| - 0.5 delta)``.
 
     Shape: input and target ``(*)``; output scalar, or ``(*)`` for ``'none'``.
@@ -156,100 +166,17 @@ def huber_loss(
     if delta <= 0:
         raise RuntimeError(f"huber_loss: delta must be positive, got {delta}")
     input, target = _pointwise_inputs("huber_loss", input, target)
-    distance = (input - target).abs()
-    loss = ag.where(distance < delta, 0.5 * distance * distance, delta * (distance - 0.5 * delta))
-    return _reduce(loss, reduction)
-
-
-def _class_dim(op: str, input: Tensor) -> int:
-    if input.ndim == 0:
-        raise RuntimeError(f"{op}: input must have a class dim: (C,), (N, C) or (N, C, d1, ...); "
-                           "got a 0-d tensor")  # fmt: skip
-    return 0 if input.ndim == 1 else 1
-
-
-def _class_targets(op: str, input: Tensor, target: Tensor, weight: Tensor | None,
-                   ignore_index: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Validate class-index targets; return them with ignored entries set to 0, and the mask."""
-    class_dim = _class_dim(op, input)
-    classes = input.shape[class_dim]
-    expected = tuple(input.shape[:class_dim]) + tuple(input.shape[class_dim + 1 :])
-    if target.dtype.kind not in "iu":
-        raise RuntimeError(
-            f"{op}: class-index targets must be an integer (int64) tensor, got dtype {target.dtype} "
-            f"(input {tuple(input.shape)}, target {tuple(target.shape)}); for class probabilities "
-            f"pass a float target of the input's shape"
-        )
-    batch = target.shape[0] if target.ndim else 0
-    if class_dim == 1 and batch != input.shape[0]:
-        raise ValueError(  # a ValueError for the batch size, as PyTorch
-            f"{op}: expected input batch_size ({input.shape[0]}) to match target batch_size "
-            f"({batch}) (input {tuple(input.shape)}, target {tuple(target.shape)})"
-        )
-    if class_dim == 0 and target.ndim:
-        raise ValueError(f"{op}: for an unbatched (C,) input the target must be 0-d, got "
-                         f"shape {tuple(target.shape)}")  # fmt: skip
-    if tuple(target.shape) != expected:
-        raise RuntimeError(
-            f"{op}: expected target of shape {expected} for input of shape {tuple(input.shape)} "
-            f"(the input without its class dim {class_dim}), got target of shape "
-            f"{tuple(target.shape)}"
-        )
-    if weight is not None and tuple(weight.shape) != (classes,):
-        raise RuntimeError(f"{op}: weight must have shape ({classes},), one value per class, got "
-                           f"{tuple(weight.shape)}")  # fmt: skip
-    labels = target._data.astype(np.int64, copy=False)
-    ignored = labels == ignore_index
-    bad = ~ignored & ((labels < 0) | (labels >= classes))
-    if bad.any():
-        raise IndexError(
-            f"{op}: target {int(labels[bad].flat[0])} is out of bounds for {classes} classes "
-            f"(input {tuple(input.shape)}, target {tuple(target.shape)}); class indices must be "
-            f"in [0, {classes}) or equal ignore_index={ignore_index}"
-        )
-    return np.where(ignored, 0, labels), ignored
-
-
-def _target_weights(
-    weight: Tensor | None, safe: np.ndarray, ignored: np.ndarray, dtype: Any
-) -> Tensor:
-    """Each target's class weight (0 where ignored): the numerators' and the mean's weights."""
-    keep = Tensor._from_array((~ignored).astype(dtype))
-    if weight is None:
-        return keep
-    return weight[safe] * keep
-
-
-def _nll(op: str, log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
-         reduction: str) -> Tensor:  # fmt: skip
-    safe, ignored = _class_targets(op, log_probs, target, weight, ignore_index)
-    class_dim = _class_dim(op, log_probs)
-    index = Tensor._from_array(np.expand_dims(safe, class_dim))
-    picked = log_probs.gather(class_dim, index).squeeze(class_dim)
-    weights = _target_weights(weight, safe, ignored, log_probs.dtype)
-    loss = -picked * weights
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return loss.sum()
-    # Weighted mean: divide by the total weight of the (non-ignored) targets, as PyTorch.
-    return _weighted_mean(loss.sum(), weights)
-
-
-def _weighted_mean(total: Tensor, weights: Tensor) -> Tensor:
-    """``total / weights.sum()``; with no weight at all (every target ignored) the value is nan
-    and the gradient 0, as PyTorch."""
-    if not weights._data.any():
-        return total * 0.0 + float("nan")
-    return total / weights.sum()
+    return ops.huber_loss(input, target, reduction=reduction, delta=float(delta))
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
-             ignore_index: int = -100, reduction: str = "mean") -> Tensor:  # fmt: skip
+             size_average: bool | None = None, ignore_index: int = -100,
+             reduce: bool | None = None, reduction: str = "mean") -> Tensor:  # fmt: skip
     """Negative log-likelihood of class indices, given log-probabilities.
 
     ``loss_i = -weight[t_i] * input[i, t_i]``; ``'mean'`` divides by the sum of the targets'
-    weights; targets equal to ``ignore_index`` contribute nothing.
+    weights; targets equal to ``ignore_index`` contribute nothing. One ``NllLossBackward``
+    node; ``weight`` gets no gradient, as in PyTorch.
 
     Shape: input ``(N, C)``, ``(C,)`` or ``(N, C, d1, ...)``; target ``(N,)``, ``()`` or
     ``(N, d1, ...)`` int64; output scalar, or the target's shape for ``'none'``.
@@ -259,21 +186,26 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noq
         >>> F.nll_loss(ag.tensor([[-1.0, -2.0], [-3.0, -4.0]]), ag.tensor([1, 0])).item()
         2.5
     """
-    _check_reduction("nll_loss", reduction)
-    input, target = _as_tensor("nll_loss", "input", input), _as_tensor("nll_loss", "target", target)
-    _check_float("nll_loss", "input", input)
-    return _nll("nll_loss", input, target, weight, ignore_index, reduction)
+    op = "nll_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    input, target = _as_tensor(op, "input", input), _as_tensor(op, "target", target)
+    _check_float(op, "input", input)
+    return ops.nll_loss(input, target=target._data, weight=_constant(op, "weight", weight),
+                        ignore_index=ignore_index, reduction=reduction)  # fmt: skip
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
-                  ignore_index: int = -100, reduction: str = "mean",
+                  size_average: bool | None = None, ignore_index: int = -100,
+                  reduce: bool | None = None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:  # fmt: skip
     """Cross-entropy between logits and class indices or class probabilities.
 
     Class-index targets (int64, the input's shape without dim 1) support ``weight``,
-    ``ignore_index`` and ``label_smoothing``; float targets of the input's shape are class
-    probabilities (``'mean'`` then divides by the number of samples). Computed from
-    ``log_softmax``, so logits of magnitude 1e4 give finite values and gradients.
+    ``ignore_index`` and ``label_smoothing``: log-softmax and NLL run fused as one
+    ``NllLossBackward`` node (PyTorch shows that node above a ``LogSoftmaxBackward``), with
+    the gradient ``(softmax - onehot) * grad / N``. Float targets of the input's shape are
+    class probabilities (``'mean'`` then divides by the number of samples). Logits of
+    magnitude 1e4 give finite values and gradients.
 
     Shape: input ``(N, C)``, ``(C,)`` or ``(N, C, d1, ...)``; output scalar, or per sample for
     ``'none'``.
@@ -284,80 +216,56 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
         0.1269
     """
     op = "cross_entropy"
-    _check_reduction(op, reduction)
-    input, target = _as_tensor(op, "input", input), _as_tensor(op, "target", target)
+    reduction = _reduction(op, size_average, reduce, reduction)
+    if type(input) is not Tensor:
+        input = _as_tensor(op, "input", input)
+    if type(target) is not Tensor:
+        target = _as_tensor(op, "target", target)
     _check_float(op, "input", input)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
             f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
         )
-    class_dim = _class_dim(op, input)
-    classes = input.shape[class_dim]
-    log_probs = input.log_softmax(dim=class_dim)
-    weight_shape = (classes,) + (1,) * (input.ndim - class_dim - 1)
     if target.dtype.kind == "f":
-        if tuple(target.shape) != tuple(input.shape):
-            raise RuntimeError(
-                f"{op}: float targets are class probabilities and must have the input's shape "
-                f"{tuple(input.shape)}, got {tuple(target.shape)}; class indices must be int64"
-            )
-        if weight is not None and tuple(weight.shape) != (classes,):
-            raise RuntimeError(
-                f"{op}: weight must have shape ({classes},), got {tuple(weight.shape)}"
-            )
-        if label_smoothing > 0:
-            target = target * (1 - label_smoothing) + label_smoothing / classes
-        terms = log_probs * target
-        if weight is not None:
-            terms = terms * weight.reshape(weight_shape)
-        per_sample = -terms.sum(dim=class_dim)
-        if reduction == "mean":
-            return per_sample.sum() / max(1, input.numel() // max(classes, 1))
-        return _reduce(per_sample, reduction)
-    nll = _nll(op, log_probs, target, weight, ignore_index, reduction)
-    if label_smoothing == 0:
-        return nll
-    # PyTorch mixes in the uniform distribution: (1 - eps) * nll + eps / C * sum_c -w_c log p_c.
-    safe, ignored = _class_targets(op, log_probs, target, weight, ignore_index)
-    scaled = log_probs if weight is None else log_probs * weight.reshape(weight_shape)
-    keep = Tensor._from_array((~ignored).astype(input.dtype))
-    smooth = -scaled.sum(dim=class_dim) * keep
+        return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing)
+    return ops.cross_entropy(input, target=target._data, weight=_constant(op, "weight", weight),
+                             ignore_index=ignore_index, reduction=reduction,
+                             label_smoothing=float(label_smoothing))  # fmt: skip
+
+
+def _cross_entropy_probabilities(input: Tensor, target: Tensor, weight: Tensor | None,  # noqa: A002
+                                 reduction: str, label_smoothing: float) -> Tensor:  # fmt: skip
+    """Cross-entropy against class probabilities (a composite, as in PyTorch)."""
+    op = "cross_entropy"
+    class_dim = ops.class_axis(op, input.ndim)
+    classes = input.shape[class_dim]
+    if target.shape != input.shape:
+        raise RuntimeError(
+            f"{op}: float targets are class probabilities and must have the input's shape "
+            f"{tuple(input.shape)}, got {tuple(target.shape)}; class indices must be int64"
+        )
+    if weight is not None and tuple(weight.shape) != (classes,):
+        raise RuntimeError(f"{op}: weight must have shape ({classes},), got {tuple(weight.shape)}")
+    log_probs = input.log_softmax(dim=class_dim)
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / classes
+    terms = log_probs * target
+    if weight is not None:
+        terms = terms * weight.reshape((classes,) + (1,) * (input.ndim - class_dim - 1))
+    per_sample = -terms.sum(dim=class_dim)
     if reduction == "mean":
-        smooth = _weighted_mean(smooth.sum(), _target_weights(weight, safe, ignored, input.dtype))
-    elif reduction == "sum":
-        smooth = smooth.sum()
-    return (1 - label_smoothing) * nll + smooth * (label_smoothing / classes)
+        return per_sample.sum() / max(1, input.numel() // max(classes, 1))
+    return per_sample.sum() if reduction == "sum" else per_sample
 
 
-@primitive("binary_cross_entropy_terms", method=False,
-           untested="tested through binary_cross_entropy, registered below")  # fmt: skip
-def _bce_terms(x: np.ndarray, target: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        log_x = np.maximum(np.log(x), -100.0)
-        log_1mx = np.maximum(np.log1p(-x), -100.0)
-    return -(target * log_x + (1 - target) * log_1mx)
-
-
-@_bce_terms.vjp
-def _bce_terms_vjp(grad: Operand, x: Operand, target: Operand, needs_input_grad: tuple,
-                   xp: Any) -> tuple:  # fmt: skip
-    grad_x = grad_target = None
-    if needs_input_grad[0]:
-        # PyTorch's formula: the 1e-12 floor keeps the gradient finite at x = 0 or 1.
-        grad_x = grad * (x - target) / xp.clamp(x * (1 - x), min=1e-12)
-    if needs_input_grad[1]:
-        log_1mx = xp.clamp(xp.log1p(-x), min=-100.0)
-        grad_target = grad * (log_1mx - xp.clamp(xp.log(x), min=-100.0))
-    return grad_x, grad_target
-
-
-def _same_shape(op: str, input: Tensor, target: Tensor) -> None:
-    if tuple(input.shape) != tuple(target.shape):
+def _same_shape(op: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+    if input.shape != target.shape:
         raise ValueError(f"{op}: target size {tuple(target.shape)} must be the same as the input "
                          f"size {tuple(input.shape)}")  # fmt: skip
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
+                         size_average: bool | None = None, reduce: bool | None = None,
                          reduction: str = "mean") -> Tensor:  # fmt: skip
     """Binary cross-entropy of probabilities: ``-w (t log x + (1 - t) log(1 - x))``.
 
@@ -372,7 +280,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         0.1643
     """
     op = "binary_cross_entropy"
-    _check_reduction(op, reduction)
+    reduction = _reduction(op, size_average, reduce, reduction)
     input, target = _as_tensor(op, "input", input), _as_tensor(op, "target", target)
     _check_float(op, "input", input)
     _check_float(op, "target", target)
@@ -382,20 +290,12 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise RuntimeError(f"{op}: all elements of input should be between 0 and 1 (input shape "
                            f"{tuple(input.shape)}); apply sigmoid first, or use "
                            "binary_cross_entropy_with_logits")  # fmt: skip
-    loss = _bce_terms(input, target)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
-
-
-def _softplus(x: Tensor) -> Tensor:
-    """``log(1 + exp(x))`` without overflow, with gradient ``sigmoid(x)`` everywhere (also at 0)."""
-    positive = x >= 0
-    magnitude = ag.where(positive, x, -x)
-    return ag.where(positive, x, 0.0) + (-magnitude).exp().log1p()
+    return ops.binary_cross_entropy(input, target, weight=_constant(op, "weight", weight),
+                                    reduction=reduction)  # fmt: skip
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
+                                     size_average: bool | None = None, reduce: bool | None = None,
                                      reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:  # fmt: skip
     """Sigmoid plus binary cross-entropy in one stable expression.
@@ -411,34 +311,26 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         0.0
     """
     op = "binary_cross_entropy_with_logits"
-    _check_reduction(op, reduction)
+    reduction = _reduction(op, size_average, reduce, reduction)
     input, target = _as_tensor(op, "input", input), _as_tensor(op, "target", target)
     _check_float(op, "input", input)
     _check_float(op, "target", target)
     _same_shape(op, input, target)
-    softplus = _softplus(-input)
-    if pos_weight is not None:
-        softplus = (1 + (pos_weight - 1) * target) * softplus
-    loss = (1 - target) * input + softplus
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+    return ops.binary_cross_entropy_with_logits(
+        input, target, weight=_constant(op, "weight", weight), reduction=reduction,
+        pos_weight=_constant(op, "pos_weight", pos_weight),
+    )  # fmt: skip
 
 
-def _xlogx(t: Tensor) -> Tensor:
-    """``t log t`` with ``0 log 0 = 0`` and a finite gradient there."""
-    positive = t > 0
-    return ag.where(positive, t * ag.where(positive, t, 1.0).log(), 0.0)
-
-
-def kl_div(
-    input: Tensor, target: Tensor, reduction: str = "mean", log_target: bool = False
-) -> Tensor:  # noqa: A002
+def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None,  # noqa: A002
+           reduce: bool | None = None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:  # fmt: skip
     """Kullback-Leibler divergence ``target * (log target - input)``; ``input`` is log-probabilities.
 
     ``log_target=True`` takes ``target`` as log-probabilities too. ``'batchmean'`` (the true KL
     divergence per sample) divides the sum by the batch size; ``'mean'`` divides by the number
-    of elements and warns, as PyTorch.
+    of elements and warns, as PyTorch. One ``KlDivBackward`` node (PyTorch 2 records the
+    formula's ops instead).
 
     Shape: input and target ``(*)``; output scalar, or ``(*)`` for ``'none'``.
 
@@ -449,14 +341,8 @@ def kl_div(
         0.0
     """
     op = "kl_div"
-    _check_reduction(op, reduction, _REDUCTIONS + ("batchmean",))
+    reduction = _reduction(op, size_average, reduce, reduction, _REDUCTIONS + ("batchmean",))
     input, target = _pointwise_inputs(op, input, target)
-    if log_target:
-        loss = target.exp() * (target - input)
-    else:
-        loss = _xlogx(target) - target * input
-    if reduction == "batchmean":
-        return loss.sum() / (input.shape[0] if input.ndim else 1)
     if reduction == "mean":
         warnings.warn(
             "kl_div: reduction 'mean' divides the total loss by both the batch size and the "
@@ -465,17 +351,7 @@ def kl_div(
             UserWarning,
             stacklevel=2,
         )
-    return _reduce(loss, reduction)
-
-
-_LOSSES: list[tuple[str, Callable[..., Any]]] = [
-    ("mse_loss", mse_loss), ("l1_loss", l1_loss), ("smooth_l1_loss", smooth_l1_loss),
-    ("huber_loss", huber_loss), ("cross_entropy", cross_entropy), ("nll_loss", nll_loss),
-    ("binary_cross_entropy", binary_cross_entropy),
-    ("binary_cross_entropy_with_logits", binary_cross_entropy_with_logits), ("kl_div", kl_div),
-]  # fmt: skip
-for _name, _function in _LOSSES:
-    composite(_name, method=False, sample=lambda kind=_name: loss_sample(kind))(_function)
+    return ops.kl_div(input, target, reduction=reduction, log_target=bool(log_target))
 
 
 def _legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:

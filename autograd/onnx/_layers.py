@@ -132,10 +132,12 @@ def _projection(ctx: Ctx, gates: int) -> tuple[str, np.ndarray, np.ndarray | Non
     if found is not None and found[0].name == "reshape":
         found = graph.producer_of(found[0], 0)
     if found is not None and found[0].name in ("linear_addmm", "linear_mm"):
+        # Inputs as PyTorch's addmm/mm nodes order them: (bias, x, weight) and (x, weight).
         linear = found[0]
-        weight = graph.const_value(linear, 1)
-        bias = graph.const_value(linear, 2) if linear.name == "linear_addmm" else None
-        x_node = graph.producer_of(linear, 0)
+        first = 1 if linear.name == "linear_addmm" else 0
+        weight = graph.const_value(linear, first + 1)
+        bias = graph.const_value(linear, 0) if first else None
+        x_node = graph.producer_of(linear, first)
         x_name = None
         x_shape = x_node[0].input_shapes[0] if x_node is not None else None
         if x_node is not None and x_node[0].name == "reshape" and x_shape is not None:

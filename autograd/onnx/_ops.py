@@ -198,9 +198,13 @@ def _to_dtype(ctx: Ctx) -> None:
 @translates("linear_addmm", "linear_mm")
 def _linear(ctx: Ctx) -> None:
     """``x @ W^T (+ b)``: Gemm for a 2-D input, else MatMul with the transposed weight."""
-    x, weight = ctx.input(0), ctx.input(1)
-    bias = ctx.input(2) if ctx.has(2) and len(ctx.sources) > 2 else None
-    if len(ctx.shape(0)) == 2:
+    # Inputs as PyTorch's addmm/mm nodes order them: (bias, x, weight) and (x, weight).
+    if ctx.op == "linear_addmm":
+        bias, x, weight = ctx.input(0), ctx.input(1), ctx.input(2)
+    else:
+        bias, x, weight = None, ctx.input(0), ctx.input(1)
+    first = 1 if bias is not None else 0
+    if len(ctx.shape(first)) == 2:
         ctx.emit1("Gemm", [x, weight] + ([bias] if bias else []), ctx.output(), transB=1)
         return
     transposed = ctx.emit1("Transpose", [weight], perm=[1, 0])
@@ -449,4 +453,4 @@ def _embedding(ctx: Ctx) -> None:
     ctx.emit1("Gather", [ctx.input(0), source], ctx.output(), axis=0)
 
 
-from . import _layers  # noqa: E402,F401  (the layer translations register themselves)
+from . import _layers, _losses  # noqa: E402,F401  (these translations register themselves)

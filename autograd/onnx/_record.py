@@ -29,6 +29,7 @@ class Call:
 
     def __init__(self, spec: Any, inputs: Sequence[Tensor], options: dict, out: Tensor) -> None:
         self.name: str = spec.name
+        self._node_name: str | None = spec.node_name
         self.next_edges: tuple = (None,) * len(inputs)
         self.input_shapes = tuple(t._data.shape for t in inputs)
         self.input_dtypes = tuple(t._data.dtype for t in inputs)
@@ -42,7 +43,8 @@ class Call:
         return dict(self._options)
 
     def type_name(self) -> str:
-        return _backward_name(self.name)
+        node_name = self._node_name
+        return _backward_name(self.name) if node_name is None else node_name + "Backward"
 
 
 @dataclass

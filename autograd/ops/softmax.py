@@ -1,29 +1,84 @@
-"""The softmax family: softmax and log_softmax, stable for large logits (composites)."""
+"""The softmax family: softmax and log_softmax, one graph node each, stable for large logits."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import numpy as np
+
+from .._typing import Operand
 from ..dtypes import get_default_dtype, to_dtype
-from ..registry import composite
-from ..tensor import Tensor
+from ..registry import primitive
 from ._samples import one_dim_required_options
 from ._shapes import normalize_dim
-from .elementwise import where
-from .reduce import amax
 
 __all__ = ["softmax", "log_softmax"]
 
 
-def _prepare(x: Tensor, dim: int, dtype: Any, op: str) -> Tensor:
-    normalize_dim(dim, x.shape, op)  # name this op, not amax, in a dim error
+def _prepare(x: np.ndarray, dim: int, dtype: Any, op: str) -> tuple[np.ndarray, int]:
+    """The input in the computing dtype (a 0-d input as shape (1,)), and the axis."""
+    axis = normalize_dim(dim, x.shape, op)
     if dtype is not None:
-        return x.to(to_dtype(dtype))
-    return x if x.dtype.kind == "f" else x.to(get_default_dtype())
+        x = x.astype(to_dtype(dtype), copy=False)
+    elif x.dtype.kind != "f":
+        x = x.astype(get_default_dtype())
+    return (x, axis) if x.ndim else (x.reshape(1), 0)
 
 
-@composite("softmax", kwargs=one_dim_required_options)
-def softmax(x: Tensor, dim: int = -1, dtype: Any = None) -> Tensor:
+# Rows at most this long are reduced as columns: NumPy reduces short contiguous rows one at a time.
+_SHORT_ROWS = 256
+
+
+def _row_max(x: np.ndarray, axis: int) -> np.ndarray:
+    """``max(x)`` along ``axis`` with kept dims; (N, C) rows of a few classes via a column copy."""
+    if x.ndim == 2 and axis == 1 and x.shape[1] <= _SHORT_ROWS:
+        return np.asfortranarray(x).max(axis=1, keepdims=True)
+    return np.max(x, axis=axis, keepdims=True)
+
+
+_ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
+
+
+def row_sum(x: np.ndarray, axis: int) -> np.ndarray:
+    """``sum(x)`` along ``axis`` with kept dims; (N, C) rows of a few classes as one GEMV."""
+    if x.ndim == 2 and axis == 1 and x.shape[1] <= _SHORT_ROWS:
+        key = (x.shape[1], x.dtype)
+        ones = _ONES.get(key)
+        if ones is None:
+            ones = _ONES[key] = np.ones(x.shape[1], dtype=x.dtype)
+            ones.flags.writeable = False
+        return (x @ ones)[:, None]
+    return np.sum(x, axis=axis, keepdims=True)
+
+
+def shifted_logits(x: np.ndarray, axis: int) -> np.ndarray:
+    """``x - max(x)`` along ``axis`` as a new array: every exponent is <= 0.
+
+    A slice whose max is not finite is shifted by 0, so an all ``-inf`` slice gives nan (as
+    PyTorch) instead of ``-inf - -inf`` warnings in the middle of the computation.
+    """
+    shift = _row_max(x, axis)
+    if not math.isfinite(shift.sum()):  # one scalar test; the exact mask only when needed
+        shift = np.where(np.isfinite(shift), shift, 0).astype(x.dtype, copy=False)
+    return x - shift
+
+
+def log_softmax_array(x: np.ndarray, axis: int) -> np.ndarray:
+    """``(x - max) - log(sum(exp(x - max)))`` in five passes (max, shift, exp, sum, subtract).
+
+    Subtracting from the shifted logits keeps float32 exact where ``x - logsumexp(x)`` would
+    round ``1e4 + log(2)`` first.
+    """
+    if x.size == 0:
+        return x.copy()
+    out = shifted_logits(x, axis)
+    out -= np.log(row_sum(np.exp(out), axis))
+    return out
+
+
+@primitive("softmax", kwargs=one_dim_required_options)
+def softmax(x: np.ndarray, *, dim: int, dtype: Any = None) -> np.ndarray:
     """``exp(x) / sum(exp(x))`` along ``dim``, shifted by the max for stability.
 
     Example:
@@ -31,19 +86,36 @@ def softmax(x: Tensor, dim: int = -1, dtype: Any = None) -> Tensor:
         >>> ag.softmax(ag.tensor([0.0, 1e4]), dim=0)
         tensor([0., 1.])
     """
-    x = _prepare(x, dim, dtype, "softmax")
-    shifted = x - amax(x, dim=dim, keepdim=True).detach()  # the shift cancels in the gradient
-    e = shifted.exp()
-    return e / e.sum(dim=dim, keepdim=True)
+    shape = x.shape
+    x, axis = _prepare(x, dim, dtype, "softmax")
+    if x.size == 0:
+        return x.copy()
+    out = shifted_logits(x, axis)
+    np.exp(out, out=out)
+    out /= row_sum(out, axis)
+    return out.reshape(shape)
 
 
-@composite("log_softmax", kwargs=one_dim_required_options)
-def log_softmax(x: Tensor, dim: int = -1, dtype: Any = None) -> Tensor:
-    """``x - logsumexp(x)`` along ``dim``: stable, and exact where softmax underflows."""
-    x = _prepare(x, dim, dtype, "log_softmax")
-    # (x - max) - log(sum(exp(x - max))): subtracting the shifted terms keeps float32 exact
-    # where x - logsumexp(x) would round 1e4 + log(2) first.
-    shift = amax(x, dim=dim, keepdim=True).detach()
-    shift = where(shift.isfinite(), shift, 0.0)  # an all -inf slice stays nan, as PyTorch
-    shifted = x - shift
-    return shifted - shifted.exp().sum(dim=dim, keepdim=True).log()
+@softmax.vjp
+def _softmax_vjp(grad: Operand, out: Operand, dim: int, xp: Any) -> Operand:
+    # The Jacobian diag(s) - s s^T applied to grad.
+    return out * (grad - xp.sum(grad * out, dim=dim, keepdim=True))
+
+
+@primitive("log_softmax", kwargs=one_dim_required_options)
+def log_softmax(x: np.ndarray, *, dim: int, dtype: Any = None) -> np.ndarray:
+    """``x - logsumexp(x)`` along ``dim``: stable, and exact where softmax underflows.
+
+    Example:
+        >>> import autograd as ag
+        >>> ag.log_softmax(ag.tensor([0.0, 0.0]), dim=0)
+        tensor([-0.6931, -0.6931])
+    """
+    shape = x.shape
+    x, axis = _prepare(x, dim, dtype, "log_softmax")
+    return log_softmax_array(x, axis).reshape(shape)
+
+
+@log_softmax.vjp
+def _log_softmax_vjp(grad: Operand, out: Operand, dim: int, xp: Any) -> Operand:
+    return grad - xp.exp(out) * xp.sum(grad, dim=dim, keepdim=True)

@@ -252,7 +252,6 @@ _OP_LABELS = {
     "linear_addmm": "linear",
     "linear_mm": "linear",
     "embedding_lookup": "embedding",
-    "binary_cross_entropy_terms": "binary_cross_entropy",
     "to_dtype": "to",
     "norm2": "norm",
     "rnn_layer": "rnn",

@@ -22,10 +22,8 @@ def test_mlp_byte_counts_match_a_hand_count():
     entries = [(i.op, i.name, i.shape, i.nbytes) for i in report.items]
     # every entry is its array's nbytes: float32 is 4 bytes per element
     assert entries == [
-        ("div", "x", (), 4),  # mse = sum(d * d) / 32: the sum ...
-        ("div", "y", (), 4),  # ... and the 0-d divisor
-        ("mul", "x", (8, 4), 8 * 4 * 4),  # d = prediction - target, saved once for d * d ...
-        ("mul", "y", (8, 4), 8 * 4 * 4),  # ... as both factors
+        ("mse_loss", "input", (8, 4), 8 * 4 * 4),  # one node: the prediction ...
+        ("mse_loss", "target", (8, 4), 8 * 4 * 4),  # ... and the target
         ("linear", "x", (8, 32), 8 * 32 * 4),  # the hidden activations
         ("linear", "weight", (4, 32), 4 * 32 * 4),
         ("relu", "out", (8, 32), 8 * 32 * 4),  # the same hidden activations
@@ -35,13 +33,12 @@ def test_mlp_byte_counts_match_a_hand_count():
     for item in report.items:
         assert item.nbytes == int(np.prod(item.shape, dtype=np.int64)) * item.dtype.itemsize
     assert [(i.op, i.name, i.shared) for i in report.items if i.shared] == [
-        ("mul", "y", "same array as mul.x"),
         ("linear", "weight", "the array of 2.weight"),
         ("relu", "out", "same array as linear.x"),
         ("linear", "weight", "the array of 0.weight"),
     ]
-    hand_total = 4 + 4 + 128 + 1024 + 512 + 512 + 2048  # each array once
-    assert report.total == hand_total == 4232
+    hand_total = 128 + 128 + 1024 + 512 + 512 + 2048  # each array once
+    assert report.total == hand_total == 4352
     assert report.activations == hand_total - 512 - 2048  # not the weights' own arrays
     modules = report.by_module()
     assert modules["0 · Linear"] == 512 + 2048
@@ -49,7 +46,7 @@ def test_mlp_byte_counts_match_a_hand_count():
     assert modules["2 · Linear"] == 1024 + 512  # the shared hidden array counts in both
     assert modules["Sequential"] == 512 + 2048 + 1024 + 512  # and once in their parent
     text = str(report)
-    assert "total kept for backward: 4.13 KiB (4232 bytes" in text
+    assert "total kept for backward: 4.25 KiB (4352 bytes" in text
     assert "freed" not in text.split("total")[0]
 
 
@@ -60,7 +57,7 @@ def test_after_backward_the_same_report_shows_everything_freed():
     assert report.freed == report.total and all(item.freed for item in report.items)
     assert all(list(node.saved_items()) == [] for node in report.nodes)
     text = str(report)
-    assert "backward has freed 4.13 KiB: everything" in text
+    assert "backward has freed 4.25 KiB: everything" in text
     assert text.count("freed") >= len(report.items)
     later = ag.viz.memory(loss)
     assert later.items == [] and "backward() already freed this graph" in str(later)
@@ -122,12 +119,12 @@ def test_custom_functions_are_named_by_saved_tensors():
 def test_draw_graph_show_saved_lists_each_ops_arrays_and_the_total():
     model, loss = mlp_loss()
     src = ag.viz.draw_graph(loss, show_saved=True).source
-    assert "saved for backward: 4.13 KiB (1.63 KiB freed by backward" in src
+    assert "saved for backward: 4.25 KiB (1.75 KiB freed by backward" in src
     assert "out (8, 32) float32 1.00 KiB (same array as linear.x)" in src
     assert "weight (32, 16) float32 2.00 KiB (the array of 0.weight)" in src
     assert "saved 2.50 KiB" in src  # the cluster of the first Linear
-    assert "saves nothing" in src  # sum
+    assert "saves nothing" in ag.viz.draw_graph(loss.sum() * 2, show_saved=True).source  # mul
     loss.backward()
     after = ag.viz.draw_graph(loss, show_saved=True).source
-    assert after.count("saved: freed by backward") == 7 and "saved for backward: freed" in after
+    assert after.count("saved: freed by backward") == 4 and "saved for backward: freed" in after
     assert "saved for backward" not in ag.viz.draw_graph(loss).source

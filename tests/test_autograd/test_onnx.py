@@ -299,3 +299,52 @@ def test_two_dynamic_axes_in_one_reshape():
         x = ag.randn(*shape)
         (got,) = session.run(None, {"x": x.numpy()})
         np.testing.assert_allclose(got, model(x).detach().numpy(), **TOLERANCE)
+
+
+W3 = ag.tensor([0.5, 2.0, 1.0])
+LOSSES = [
+    # name, loss of (output, target), target kind
+    ("mse", lambda y, t: F.mse_loss(y, t), "float"),
+    ("mse_none", lambda y, t: F.mse_loss(y, t, reduction="none"), "float"),
+    ("l1_sum", lambda y, t: F.l1_loss(y, t, reduction="sum"), "float"),
+    ("smooth_l1", lambda y, t: F.smooth_l1_loss(y, t, beta=0.5), "float"),
+    ("huber", lambda y, t: F.huber_loss(y, t, delta=0.7, reduction="none"), "float"),
+    ("bce", lambda y, t: F.binary_cross_entropy(y.sigmoid(), t, weight=W3), "probability"),
+    ("bce_logits", lambda y, t: F.binary_cross_entropy_with_logits(y, t, pos_weight=W3), "probability"),
+    ("kl_div", lambda y, t: F.kl_div(y.log_softmax(dim=1), t, reduction="batchmean"), "probability"),
+    ("kl_div_log_target", lambda y, t: F.kl_div(y, t, reduction="sum", log_target=True), "float"),
+    ("nll", lambda y, t: F.nll_loss(y.log_softmax(dim=1), t, weight=W3), "class"),
+    ("cross_entropy", lambda y, t: F.cross_entropy(y, t), "class"),
+    ("cross_entropy_none", lambda y, t: F.cross_entropy(y, t, reduction="none", ignore_index=1), "class"),
+    ("cross_entropy_smoothed", lambda y, t: F.cross_entropy(y, t, weight=W3, ignore_index=2, label_smoothing=0.2), "class"),
+]  # fmt: skip
+
+
+def _target(kind, batch):
+    if kind == "class":
+        return ag.tensor(np.arange(batch) % 3)
+    if kind == "probability":
+        return ag.rand(batch, 3)
+    return ag.randn(batch, 3)
+
+
+@pytest.mark.parametrize("name, loss_fn, kind", LOSSES, ids=[row[0] for row in LOSSES])
+def test_losses_export_with_the_target_as_an_input(name, loss_fn, kind):
+    class WithLoss(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(4, 3)
+
+        def forward(self, x, target):
+            return loss_fn(self.linear(x), target)
+
+    ag.manual_seed(0)
+    model = WithLoss()
+    f = io.BytesIO()
+    ag.onnx.export(model, (ag.randn(4, 4), _target(kind, 4)), f, input_names=["x", "t"],
+                   dynamic_axes={"x": [0], "t": [0]})  # fmt: skip
+    session = ort.InferenceSession(f.getvalue(), providers=["CPUExecutionProvider"])
+    for batch in (4, 7):
+        x, target = ag.randn(batch, 4), _target(kind, batch)
+        (got,) = session.run(None, {"x": x.numpy(), "t": target.numpy()})
+        np.testing.assert_allclose(got, model(x, target).detach().numpy(), **TOLERANCE)

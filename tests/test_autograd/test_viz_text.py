@@ -24,14 +24,15 @@ def test_a_model_prints_ops_modules_shapes_and_parameter_names():
             "└── sum → () float32",
             "└── sum (dim=1, keepdim=True) → (8, 1) float32",
             "└── pow → (8, 4) float32",
+            # A linear layer's inputs in PyTorch's AddmmBackward order: bias, input, weight.
             "└── linear [2 · Linear] → (8, 4) float32",
+            "    ├── 2.bias (4,) float32",
             "    ├── relu [1 · ReLU] → (8, 32) float32",
             "    │   └── linear [0 · Linear] → (8, 32) float32",
+            "    │       ├── 0.bias (32,) float32",
             "    │       ├── constant (8, 16) float32",
-            "    │       ├── 0.weight (32, 16) float32",
-            "    │       └── 0.bias (32,) float32",
-            "    ├── 2.weight (4, 32) float32",
-            "    └── 2.bias (4,) float32",
+            "    │       └── 0.weight (32, 16) float32",
+            "    └── 2.weight (4, 32) float32",
         ]
     )
     assert "[2 · Linear]" not in ag.viz.text(loss, show_modules=False)

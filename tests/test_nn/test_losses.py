@@ -345,6 +345,25 @@ ERRORS = [
         r"cross_entropy: expected input batch_size \(4\) to match target batch_size \(1\)",
     ),
     (
+        "nll_batch_mismatch",
+        lambda: F.nll_loss(ag.randn(4, 3), ag.tensor([0, 1, 2])),
+        ValueError,
+        r"nll_loss: expected input batch_size \(4\) to match target batch_size \(3\)",
+    ),
+    (
+        "ce_spatial_mismatch",
+        lambda: F.cross_entropy(ag.randn(2, 3, 4), ag.tensor([[0, 1, 2], [0, 0, 0]])),
+        RuntimeError,
+        r"expected target of shape \(2, 4\) for input of shape \(2, 3, 4\)",
+    ),
+    (
+        "ce_weight_requires_grad",
+        lambda: F.cross_entropy(ag.randn(2, 3), ag.tensor([0, 1]),
+                                weight=ag.ones(3, requires_grad=True)),
+        RuntimeError,
+        r"cross_entropy: the loss is not differentiable with respect to weight",
+    ),
+    (
         "ce_out_of_range",
         lambda: F.cross_entropy(ag.randn(2, 3), ag.tensor([0, 3])),
         IndexError,
