@@ -64,13 +64,15 @@ from .explain import explain_grad
 from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck
-from .ops.elementwise import *  # noqa: F403  (each family's __all__ is its public names)
+from .ops.compare import *  # noqa: F403  (each family's __all__ is its public names)
+from .ops.elementwise import *  # noqa: F403
 from .ops.index import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403
 from .ops.matrix import *  # noqa: F403
 from .ops.rearrange import *  # noqa: F403
 from .ops.reduce import *  # noqa: F403
 from .ops.scan import *  # noqa: F403
+from .ops.scatter import *  # noqa: F403
 from .ops.shape import *  # noqa: F403
 from .ops.softmax import *  # noqa: F403
 from .ops.sort import *  # noqa: F403

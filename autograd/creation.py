@@ -326,15 +326,113 @@ def randperm(
     return _factory(default_generator().permutation(n).astype(target), requires_grad)
 
 
-def multinomial(probs: Tensor, num_samples: int, replacement: bool = False) -> Tensor:
-    """Draw category indices from (unnormalised) probabilities, row by row."""
-    p = np.asarray(probs._data if isinstance(probs, Tensor) else probs, dtype=np.float64)
-    squeeze = p.ndim == 1
-    p = np.atleast_2d(p)
-    if (p < 0).any() or not np.isfinite(p).all() or (p.sum(-1) <= 0).any():
-        raise RuntimeError("multinomial: probabilities must be finite, non-negative, with a positive sum")
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  # noqa: A002
+                generator: Any = None) -> Tensor:  # fmt: skip
+    """Draw category indices from each row of (unnormalised) probabilities.
+
+    Without replacement every category is drawn at most once, in the order of an exponential
+    race (successive sampling, as PyTorch's CPU kernel); once the positive-probability ones
+    are used up, zero-probability categories follow. ``generator`` is accepted for PyTorch
+    compatibility; draws come from the generator ``manual_seed`` seeds.
+
+    Example:
+        >>> import autograd as ag
+        >>> ag.multinomial(ag.tensor([0.0, 1.0, 0.0]), 1)
+        tensor([1])
+    """
+    array = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if array.dtype.kind != "f":
+        raise RuntimeError(f"multinomial: only supports floating-point dtypes for input, got: "
+                           f"{_dtypes.torch_name(array.dtype)}")  # fmt: skip
+    if array.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {array.shape}")
+    if num_samples <= 0:
+        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples (got {num_samples})")
+    if not replacement and num_samples > array.shape[-1]:
+        raise RuntimeError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples "
+                           f"without replacement ({num_samples} > {array.shape[-1]})")  # fmt: skip
+    p = np.atleast_2d(array).astype(np.float64)
+    if (p < 0).any() or not np.isfinite(p).all():
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or "
+                           "element < 0")  # fmt: skip
+    if (p.sum(-1) <= 0).any():
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities "
+                           "<= 0)")  # fmt: skip
     p = p / p.sum(-1, keepdims=True)
     rng = default_generator()
-    rows = [rng.choice(p.shape[1], size=num_samples, replace=replacement, p=row) for row in p]
-    out = np.array(rows, dtype=np.int64)
-    return Tensor._from_array(out[0] if squeeze else out)
+    if replacement:
+        rows = [rng.choice(p.shape[1], size=num_samples, replace=True, p=row) for row in p]
+        out = np.array(rows, dtype=np.int64)
+    else:
+        keys = p / rng.exponential(size=p.shape)
+        out = np.argsort(-keys, axis=-1, kind="stable")[:, :num_samples].astype(np.int64)
+    return Tensor._from_array(out[0] if array.ndim == 1 else out)
+
+
+def _new_dtype(self: Tensor, dtype: Any) -> np.dtype:
+    return self.dtype if dtype is None else _dtypes.to_dtype(dtype)
+
+
+def new_zeros(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:  # fmt: skip
+    """Zeros of ``size``, with this tensor's dtype unless ``dtype`` is given.
+
+    Example:
+        >>> import autograd as ag
+        >>> ag.tensor([1, 2]).new_zeros(2, 3).dtype
+        dtype('int64')
+    """
+    check_device(device, "new_zeros")
+    return _factory(np.zeros(_shape(size, "new_zeros"), _new_dtype(self, dtype)), requires_grad)
+
+
+def new_ones(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:  # fmt: skip
+    """Ones of ``size``, with this tensor's dtype unless ``dtype`` is given."""
+    check_device(device, "new_ones")
+    return _factory(np.ones(_shape(size, "new_ones"), _new_dtype(self, dtype)), requires_grad)
+
+
+def new_empty(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:  # fmt: skip
+    """An uninitialised (here: zero) tensor of ``size``, with this tensor's dtype."""
+    check_device(device, "new_empty")
+    return _factory(np.zeros(_shape(size, "new_empty"), _new_dtype(self, dtype)), requires_grad)
+
+
+def new_full(self: Tensor, size: Sequence[int], fill_value: Any, *, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
+    """``size`` filled with ``fill_value``, with this tensor's dtype unless ``dtype`` is given."""
+    check_device(device, "new_full")
+    array = np.full(_shape((size,), "new_full"), fill_value).astype(_new_dtype(self, dtype))
+    return _factory(array, requires_grad)
+
+
+def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:  # fmt: skip
+    """A copy of ``data`` with this tensor's dtype unless ``dtype`` is given (outside the graph)."""
+    check_device(device, "new_tensor")
+    if isinstance(data, Tensor):
+        import warnings
+
+        warnings.warn("new_tensor: to copy construct from a tensor, use "
+                      "sourceTensor.detach().clone() (as PyTorch recommends)", UserWarning,
+                      stacklevel=2)  # fmt: skip
+        data = data._data
+    return _factory(np.array(_as_array(data, _new_dtype(self, dtype)), copy=True), requires_grad)
+
+
+def type_as(self: Tensor, other: Tensor) -> Tensor:
+    """This tensor converted to ``other``'s dtype (itself if it already has it)."""
+    return self.to(other.dtype)
+
+
+def _multinomial_method(self: Tensor, num_samples: int, replacement: bool = False, *,
+                        generator: Any = None) -> Tensor:  # fmt: skip
+    """``ag.multinomial(self, ...)``."""
+    return multinomial(self, num_samples, replacement, generator=generator)
+
+
+for _method in (new_zeros, new_ones, new_empty, new_full, new_tensor, type_as):
+    setattr(Tensor, _method.__name__, _method)
+Tensor.multinomial = _multinomial_method  # type: ignore[attr-defined]

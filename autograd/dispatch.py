@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import anomaly
+from . import _keywords, anomaly
 from .anomaly import _state as _anomaly_state
 from .dtypes import infer_dtype, result_type
 from .grad_mode import _state as _grad_state
@@ -53,6 +53,8 @@ def call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
     """Run ``spec`` on ``args``: the forward on arrays, then a node if a gradient is needed."""
     values: Sequence[Any]
     if kwargs or len(args) != spec.simple_arity:
+        if kwargs and not spec.torch_keywords.isdisjoint(kwargs):  # out=, alpha=, input=, ...
+            return _keywords.call(spec, args, kwargs, call_primitive)
         values, options = _bind(spec, args, kwargs)
     else:
         values, options = args, spec.option_defaults

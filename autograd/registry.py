@@ -68,6 +68,9 @@ class OpSpec:
     vjp_names: tuple[str, ...] = ()
     variadic: bool = field(init=False)
     simple_arity: int = field(init=False)
+    # PyTorch's keywords (out=, alpha=, input=, other=) this op does not take itself: a call
+    # with one of them goes through autograd._keywords, which translates it.
+    torch_keywords: frozenset = field(init=False)
     call: Callable[[OpSpec, tuple, dict], Any] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -75,6 +78,8 @@ class OpSpec:
         # Calls with exactly the tensor inputs and no options skip argument binding.
         complete = len(self.option_defaults) == len(self.option_params)
         self.simple_arity = len(self.tensor_params) if complete and not self.variadic else -1
+        own = set(self.option_params) | {p.lstrip("*") for p in self.tensor_params}
+        self.torch_keywords = frozenset(("out", "alpha", "input", "other")) - own
 
     def __str__(self) -> str:
         return self.name
@@ -209,6 +214,14 @@ def primitive(name: str, **hints: Any) -> Callable[[Callable[..., Any]], OpSpec]
 
 
 def _call_composite(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
+    if kwargs and not spec.torch_keywords.isdisjoint(kwargs):  # out=, input=, ... (PyTorch's)
+        from . import _keywords
+
+        return _keywords.call(spec, args, kwargs, _call_forward)
+    return spec.forward(*args, **kwargs)
+
+
+def _call_forward(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
     return spec.forward(*args, **kwargs)
 
 

@@ -1,6 +1,7 @@
 """Every op family; importing this package registers them all."""
 
 from . import (  # noqa: F401
+    compare,
     elementwise,
     index,
     linalg,
@@ -8,6 +9,7 @@ from . import (  # noqa: F401
     rearrange,
     reduce,
     scan,
+    scatter,
     shape,
     softmax,
     sort,

@@ -1,4 +1,4 @@
-"""Elementwise ops: arithmetic, unary math, activations, clamp, where, casts and comparisons."""
+"""Elementwise ops: arithmetic, unary math, activations, clamp, where, casts and rounding."""
 
 from __future__ import annotations
 
@@ -19,10 +19,8 @@ __all__ = [
     "add", "clone", "sub", "mul", "div", "neg", "pow", "exp", "log", "log1p", "log2", "log10", "sqrt",
     "rsqrt", "square", "reciprocal", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs",
     "sign", "erf", "clamp", "clip", "maximum", "minimum", "where", "masked_fill",
-    "lt", "le", "gt", "ge", "eq", "ne", "logical_and", "logical_or", "logical_xor", "logical_not",
-    "isnan", "isinf", "isfinite", "floor", "ceil", "round", "trunc", "floor_divide", "remainder",
-    "lerp", "expm1", "atan", "asin", "acos", "sinh", "cosh", "divide", "multiply", "subtract",
-    "negative", "greater", "less", "equal",
+    "floor", "ceil", "round", "trunc", "lerp", "expm1", "atan", "asin", "acos", "sinh", "cosh",
+    "divide", "multiply", "subtract", "negative",
 ]  # fmt: skip
 
 
@@ -484,7 +482,7 @@ def _clamp_tensor_vjp(
     return grad_x, grad_min, grad_max
 
 
-def clamp(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+def clamp(x: Any, min: Any = None, max: Any = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """Limit values to ``[min, max]``; tensor bounds broadcast and get gradients too.
 
     Example:
@@ -492,6 +490,10 @@ def clamp(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         >>> ag.tensor([-2.0, 0.5, 3.0]).clamp(-1, 1)
         tensor([-1.0000,  0.5000,  1.0000])
     """
+    if out is not None:
+        from .._keywords import write_out
+
+        return write_out("clamp", clamp(x, min, max), out)
     if not isinstance(min, Tensor) and not isinstance(max, Tensor):
         return _clamp(x, min=min, max=max)
     if min is None and max is None:
@@ -569,7 +571,7 @@ def _where_vjp(grad: Any, condition: Any, needs_input_grad: tuple, xp: Any) -> t
     )
 
 
-def where(condition: Any, x: Any = None, y: Any = None) -> Any:
+def where(condition: Any, x: Any = None, y: Any = None, *, out: Tensor | None = None) -> Any:
     """Choose ``x`` where ``condition`` holds, else ``y`` (broadcasting all three).
 
     ``where(condition)`` alone returns the indices of the True elements, one int64 tensor per
@@ -583,6 +585,10 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     if x is None and y is None:
         array = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
         return tuple(Tensor._from_array(i.astype(np.int64)) for i in np.nonzero(array))
+    if out is not None:
+        from .._keywords import write_out
+
+        return write_out("where", _where(condition, x, y), out)
     return _where(condition, x, y)
 
 
@@ -661,39 +667,6 @@ def lerp(x: Tensor, end: Any, weight: Any) -> Tensor:
     return _where(weight < 0.5, x + weight * diff, end - diff * (1 - weight))
 
 
-def _comparison(name: str, ufunc: np.ufunc) -> Any:
-    @primitive(name, differentiable=False, explain=check_broadcastable, exact=True)
-    def compare(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return ufunc(x, y)
-
-    return compare
-
-
-lt = _comparison("lt", np.less)
-le = _comparison("le", np.less_equal)
-gt = _comparison("gt", np.greater)
-ge = _comparison("ge", np.greater_equal)
-eq = _comparison("eq", np.equal)
-ne = _comparison("ne", np.not_equal)
-logical_and = _comparison("logical_and", np.logical_and)
-logical_or = _comparison("logical_or", np.logical_or)
-logical_xor = _comparison("logical_xor", np.logical_xor)
-
-
-def _unary_flag(name: str, function: Any) -> Any:
-    @primitive(name, differentiable=False, exact=True)
-    def flag(x: np.ndarray) -> np.ndarray:
-        return function(x)
-
-    return flag
-
-
-logical_not = _unary_flag("logical_not", np.logical_not)
-isnan = _unary_flag("isnan", np.isnan)
-isinf = _unary_flag("isinf", np.isinf)
-isfinite = _unary_flag("isfinite", np.isfinite)
-
-
 def _piecewise_constant(name: str, function: Any) -> Any:
     # Kinks at every integer (floor, ceil, trunc) or half-integer (round): stay away from both.
     @primitive(name, domain=Domain(away_from=tuple(np.arange(-3.0, 3.5, 0.5))), twice=False)
@@ -714,24 +687,4 @@ round = _piecewise_constant("round", np.round)  # noqa: A001
 trunc = _piecewise_constant("trunc", np.trunc)
 
 
-def _no_bool(op: str, x: np.ndarray) -> None:
-    # After promotion: both operands were bool (PyTorch has no bool kernel for these).
-    if x.dtype == np.bool_:
-        raise NotImplementedError(f"{op}: not implemented for 'Bool' (as PyTorch); convert the "
-                                  "operands to an integer dtype first (.long())")  # fmt: skip
-
-
-@primitive("floor_divide", differentiable=False, explain=check_broadcastable)
-def floor_divide(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    _no_bool("floor_divide", x)
-    return np.floor_divide(x, y)
-
-
-@primitive("remainder", differentiable=False, explain=check_broadcastable)
-def remainder(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    _no_bool("remainder", x)
-    return np.remainder(x, y)
-
-
 divide, multiply, subtract, negative = div, mul, sub, neg
-greater, less, equal = gt, lt, eq

@@ -371,7 +371,7 @@ def _cat_vjp(grad: Operand, tensors_shape: list, dim: int, xp: Any) -> tuple:
     return tuple(pieces)
 
 
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     """Concatenate along an existing dim.
 
     Example:
@@ -383,14 +383,22 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if builtins.any(t.ndim != 1 for t in items):
         # PyTorch still skips legacy empty 1-D tensors next to tensors of other ranks.
         items = [t for t in items if tuple(t.shape) != (0,)] or items[:1]
+    if out is not None:
+        from .._keywords import write_out
+
+        return write_out("cat", _cat(*items, dim=dim), out)
     return _cat(*items, dim=dim)
 
 
 concat = cat
 
 
-def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     """Stack along a new dim."""
+    if out is not None:
+        from .._keywords import write_out
+
+        return write_out("stack", stack(tensors, dim), out)
     items = _as_tensors(tensors, "stack")
     shape = items[0].shape
     for i, t in enumerate(items):
