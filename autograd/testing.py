@@ -153,7 +153,60 @@ def kink_inputs(draw: Any, op: OpSpec) -> tuple[list, dict]:
     hint = op.kinks
     if hint is None:
         raise ValueError(f"op {op.name} has no kinks= hint")
-    return draw(hint())
+    return draw(hint(op))
+
+
+def _float_inputs(args: list, inputs: tuple[int, ...] | None) -> list[int]:
+    """Positions of the floating tensor arguments (those that get gradients), or ``inputs``."""
+    found = [
+        i for i, a in enumerate(args) if isinstance(a, Tensor) and a.dtype.kind == "f" and a.requires_grad
+    ]
+    return found if inputs is None else [i for i in found if i in inputs]
+
+
+@st.composite
+def _on_kinks_inputs(draw: Any, op: OpSpec, points: Sequence[Any], inputs: tuple[int, ...] | None) -> tuple[list, dict]:
+    """The op's usual inputs, with elements of the chosen tensors placed on ``points``."""
+    args, kwargs = draw(op_inputs(op))
+    values: list[float] = []
+    for point in points:
+        got = point(kwargs) if callable(point) else point
+        for value in got if isinstance(got, (tuple, list)) else [got]:
+            if value is not None:
+                values.append(float(value))
+    args = list(args)
+    if values:
+        for i in _float_inputs(args, inputs):
+            shape = tuple(args[i].shape)
+            array = draw(on_kinks(shape, values)).astype(args[i].dtype)
+            args[i] = Tensor._from_array(array).requires_grad_(True)
+    return args, kwargs
+
+
+@st.composite
+def _tied_inputs(draw: Any, op: OpSpec, inputs: tuple[int, ...] | None) -> tuple[list, dict]:
+    """The op's usual inputs, with values repeated within and across the chosen tensors."""
+    args, kwargs = draw(op_inputs(op))
+    args = list(args)
+    chosen = _float_inputs(args, inputs)
+    sizes = [int(args[i]._data.size) for i in chosen]
+    total = sum(sizes)
+    if not chosen or total == 0:
+        return args, kwargs
+    domain = _domains(op, max(chosen) + 1)[chosen[0]]
+    room = max(1, int((domain.high - domain.low) / 0.2))
+    distinct = draw(st.integers(1, max(1, min(total - 1, room))))
+    step = (domain.high - domain.low) / distinct
+    pool = [domain.low + step * (k + 0.5) for k in range(distinct)]
+    picks = draw(st.lists(st.sampled_from(pool), min_size=total, max_size=total))
+    if total > 1 and len(set(picks)) == total:
+        picks[-1] = picks[0]
+    start = 0
+    for i, size in zip(chosen, sizes):
+        array = np.asarray(picks[start : start + size], dtype=args[i].dtype).reshape(args[i].shape)
+        args[i] = Tensor._from_array(array).requires_grad_(True)
+        start += size
+    return args, kwargs
 
 
 def _push_away(value: float, points: Sequence[float], margin: float) -> float:
