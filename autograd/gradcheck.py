@@ -17,6 +17,7 @@ EPS = 1e-6
 ATOL = 1e-5
 RTOL = 1e-3
 KINK_JUMP = 1e-3  # one-sided slopes further apart than this mark a kink (smooth: ~eps * f'')
+JUMP = 1e-3  # a step of eps that moves f by more than this (and not two steps out) is a jump
 
 
 class GradcheckError(RuntimeError):
@@ -104,7 +105,9 @@ class Kink:
 
     ``left``/``right`` are the one-sided difference slopes; the analytic value passes when it
     lies between them (it is then a valid one-sided derivative or a convex combination, what
-    frameworks pick at kinks: relu'(0) = 0, ties split evenly, ...) and fails otherwise.
+    frameworks pick at kinks: relu'(0) = 0, ties split evenly, ...) and fails otherwise. At a
+    jump (``floor``, ``sign``: ``jump`` is its size) the slopes are those of the two pieces,
+    read one step further out.
     """
 
     input: str
@@ -116,11 +119,14 @@ class Kink:
     output: int
     output_element: int
     ok: bool
+    jump: float | None = None  # how far f jumps there (floor, sign), if it does
 
     def __str__(self) -> str:
+        where = "kink" if self.jump is None else "jump"
+        by = "" if self.jump is None else f" (by {_number(self.jump)})"
         text = (
-            f"kink at {self.element} = {float(self.value)!r}: one-sided slopes {_number(self.left)} "
-            f"and {_number(self.right)}, analytic {_number(self.analytic)}"
+            f"{where} at {self.element} = {float(self.value)!r}{by}: one-sided slopes "
+            f"{_number(self.left)} and {_number(self.right)}, analytic {_number(self.analytic)}"
         )
         return text if self.ok else text + " (outside them: a wrong gradient)"
 
@@ -167,6 +173,48 @@ def _positional(fn: Callable[..., Any]) -> list[str]:
         return []
 
 
+def _jumps(
+    fn: Callable[..., Any], inputs: Sequence[Any], index: int, eps: float, numeric: list
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
+    """Per output, where ``fn`` jumps (``floor`` at an integer, ``sign`` at 0): a mask, and the
+    right and left slopes of the two pieces, read between one and two steps out (None: no jump).
+
+    A jump moves f by more than ``JUMP`` over one step while the next step out is not as steep,
+    so a steep but smooth function is not taken for one.
+    """
+    near = [np.maximum(np.abs(right), np.abs(left)) * eps > JUMP for _, right, left in numeric]
+    columns = sorted({int(c) for mask in near for c in np.nonzero(mask)[1]})
+    if not columns:
+        return [None] * len(numeric)
+    x = inputs[index]
+    flat = x._data.reshape(-1)
+    far_right = [right.copy() for _, right, _ in numeric]
+    far_left = [left.copy() for _, _, left in numeric]
+    with no_grad():
+        for k in columns:
+            original = flat[k]
+            values = []
+            for step in (2, 1, -1, -2):
+                flat[k] = original + step * eps
+                values.append([o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)])
+            flat[k] = original
+            for j, (p2, p1, m1, m2) in enumerate(zip(*values)):
+                far_right[j][:, k] = (p2 - p1) / eps
+                far_left[j][:, k] = (m1 - m2) / eps
+    result: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = []
+    for j, (_, right, left) in enumerate(numeric):
+        steep_right = (np.abs(right) * eps > JUMP) & (np.abs(right - far_right[j]) > 0.5 * np.abs(right))
+        steep_left = (np.abs(left) * eps > JUMP) & (np.abs(left - far_left[j]) > 0.5 * np.abs(left))
+        mask = steep_right | steep_left
+        if not mask.any():
+            result.append(None)
+            continue
+        result.append(
+            (mask, np.where(mask, far_right[j], right), np.where(mask, far_left[j], left))
+        )
+    return result
+
+
 def check_gradients(
     fn: Callable[..., Any],
     inputs: Any,
@@ -200,10 +248,17 @@ def check_gradients(
             continue
         analytic = analytic_jacobian(fn, inputs, i)
         numeric = _differences(fn, inputs, i, eps)
+        jumps = _jumps(fn, inputs, i, eps, numeric) if kinks else [None] * len(numeric)
         for j, (a, (central, right, left)) in enumerate(zip(analytic, numeric)):
             close = np.isclose(a, central, rtol=rtol, atol=atol, equal_nan=False)
+            jumped: np.ndarray | None = None
             if kinks:
+                found = jumps[j]
+                if found is not None:
+                    jumped, right, left = found
                 jump = np.abs(right - left) > KINK_JUMP
+                if jumped is not None:
+                    jump |= jumped
                 low, high = np.minimum(left, right), np.maximum(left, right)
                 slack = atol + rtol * np.maximum(np.abs(low), np.abs(high))
                 inside = (a >= low - slack) & (a <= high + slack)
@@ -219,6 +274,11 @@ def check_gradients(
                         output=j,
                         output_element=int(row),
                         ok=bool(inside[row, col]),
+                        jump=(
+                            float(central[row, col] * 2 * eps)
+                            if jumped is not None and jumped[row, col]
+                            else None
+                        ),
                     )
                     if int(col) not in seen or (seen[int(col)].ok and not kink.ok):
                         seen[int(col)] = kink

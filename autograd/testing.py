@@ -149,18 +149,20 @@ def with_ties(
 
 @st.composite
 def kink_inputs(draw: Any, op: OpSpec) -> tuple[list, dict]:
-    """Arguments for a registered op placed on its kinks and ties (its ``kinks=`` hint)."""
+    """Arguments for a registered op placed on its kinks and ties (its ``kinks=`` hint).
+
+    The hint sits next to the op, usually built with ``autograd.ops._samples.on_kinks``
+    (elements exactly on given points) or ``on_ties`` (repeated values).
+    """
     hint = op.kinks
     if hint is None:
         raise ValueError(f"op {op.name} has no kinks= hint")
-    return draw(hint(op))
+    return draw(hint())
 
 
 def _float_inputs(args: list, inputs: tuple[int, ...] | None) -> list[int]:
-    """Positions of the floating tensor arguments (those that get gradients), or ``inputs``."""
-    found = [
-        i for i, a in enumerate(args) if isinstance(a, Tensor) and a.dtype.kind == "f" and a.requires_grad
-    ]
+    """Positions of the floating tensor arguments (or those of them in ``inputs``)."""
+    found = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.dtype.kind == "f"]
     return found if inputs is None else [i for i in found if i in inputs]
 
 
@@ -179,7 +181,7 @@ def _on_kinks_inputs(draw: Any, op: OpSpec, points: Sequence[Any], inputs: tuple
         for i in _float_inputs(args, inputs):
             shape = tuple(args[i].shape)
             array = draw(on_kinks(shape, values)).astype(args[i].dtype)
-            args[i] = Tensor._from_array(array).requires_grad_(True)
+            args[i] = Tensor._from_array(array).requires_grad_(args[i].requires_grad)
     return args, kwargs
 
 
@@ -204,7 +206,7 @@ def _tied_inputs(draw: Any, op: OpSpec, inputs: tuple[int, ...] | None) -> tuple
     start = 0
     for i, size in zip(chosen, sizes):
         array = np.asarray(picks[start : start + size], dtype=args[i].dtype).reshape(args[i].shape)
-        args[i] = Tensor._from_array(array).requires_grad_(True)
+        args[i] = Tensor._from_array(array).requires_grad_(args[i].requires_grad)
         start += size
     return args, kwargs
 

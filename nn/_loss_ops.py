@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autograd._typing import Operand
+from autograd.ops._samples import on_ties
 from autograd.ops.softmax import log_softmax_array
 from autograd.registry import primitive
 
@@ -61,7 +62,8 @@ def _mse_loss_vjp(grad: Operand, input: Operand, target: Operand, reduction: str
     )
 
 
-@primitive("l1_loss", method=False, sample=lambda: loss_sample("l1_loss"))
+@primitive("l1_loss", method=False, sample=lambda: loss_sample("l1_loss"),
+           kinks=lambda: on_ties("l1_loss"))  # input == target: |d| at 0  # fmt: skip
 def l1_loss(input: np.ndarray, target: np.ndarray, *, reduction: str = "mean") -> np.ndarray:  # noqa: A002
     diff = input - target
     np.abs(diff, out=diff)
@@ -80,7 +82,8 @@ def _l1_loss_vjp(grad: Operand, input: Operand, target: Operand, reduction: str,
     )
 
 
-@primitive("smooth_l1_loss", method=False, sample=lambda: loss_sample("smooth_l1_loss"))
+@primitive("smooth_l1_loss", method=False, sample=lambda: loss_sample("smooth_l1_loss"),
+           kinks=lambda: on_ties("smooth_l1_loss"))  # input == target: |d| at 0  # fmt: skip
 def smooth_l1_loss(input: np.ndarray, target: np.ndarray, *, reduction: str = "mean",  # noqa: A002
                    beta: float = 1.0) -> np.ndarray:  # fmt: skip
     diff = input - target

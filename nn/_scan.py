@@ -162,7 +162,7 @@ def _rnn_check(op: str, xw: np.ndarray, h0: np.ndarray, w_hh: np.ndarray, **_: A
     _check_scan(op, xw, [h0], w_hh, 1)
 
 
-@primitive("rnn_layer", method=False, validate=_rnn_check, sample=lambda: _scan_sample(1, 1))
+@primitive("rnn_layer", method=False, label="rnn", validate=_rnn_check, sample=lambda: _scan_sample(1, 1))
 def rnn_layer(xw: np.ndarray, h0: np.ndarray, w_hh: np.ndarray, *, nonlinearity: str = "tanh",
               reverse: bool = False) -> np.ndarray:  # fmt: skip
     """Run ``h_t = act(xw_t + h_{t-1} W_hh^T)`` over time; ``xw`` holds ``x W_ih^T + b_ih + b_hh``.
@@ -211,7 +211,7 @@ def _lstm_check(op: str, xw: np.ndarray, h0: np.ndarray, c0: np.ndarray, w_hh: n
     _check_scan(op, xw, [h0, c0], w_hh, 4)
 
 
-@primitive("lstm_layer", method=False, validate=_lstm_check, sample=lambda: _scan_sample(4, 2))
+@primitive("lstm_layer", method=False, label="lstm", validate=_lstm_check, sample=lambda: _scan_sample(4, 2))
 def lstm_layer(xw: np.ndarray, h0: np.ndarray, c0: np.ndarray, w_hh: np.ndarray, *,
                reverse: bool = False) -> np.ndarray:  # fmt: skip
     """Run an LSTM over time; ``xw`` holds ``x W_ih^T + b_ih + b_hh`` with gates ``i, f, g, o``.
@@ -334,7 +334,7 @@ def _gru_check(op: str, xw: np.ndarray, h0: np.ndarray, w_hh: np.ndarray, b_hh: 
 
 
 @primitive(
-    "gru_layer", method=False, validate=_gru_check,
+    "gru_layer", method=False, label="gru", validate=_gru_check,
     sample=lambda: _scan_sample(3, 1, extra_bias=True),
 )  # fmt: skip
 def gru_layer(xw: np.ndarray, h0: np.ndarray, w_hh: np.ndarray, b_hh: np.ndarray, *,

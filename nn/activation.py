@@ -17,6 +17,7 @@ import numpy as np
 import autograd as ag
 from autograd._typing import Operand
 from autograd.domains import AWAY_FROM_KINKS
+from autograd.ops._samples import on_kinks
 from autograd.random import default_generator
 from autograd.registry import composite, primitive
 from autograd.tensor import Tensor
@@ -56,7 +57,8 @@ def _slope_kwargs(*shapes: Any) -> Any:
     return st.fixed_dictionaries({"negative_slope": st.sampled_from([0.01, 0.2, -0.5, 2.0])})
 
 
-@primitive("leaky_relu", method=False, domain=AWAY_FROM_KINKS, kwargs=_slope_kwargs)
+@primitive("leaky_relu", method=False, domain=AWAY_FROM_KINKS, kwargs=_slope_kwargs,
+           kinks=lambda: on_kinks("leaky_relu", 0.0))  # fmt: skip
 def _leaky_relu(x: np.ndarray, *, negative_slope: float = 0.01) -> np.ndarray:
     return np.where(x > 0, x, x * np.asarray(negative_slope, dtype=x.dtype))
 
@@ -120,7 +122,8 @@ def _elu(x: Tensor, alpha: float) -> Tensor:
     return ag.where(x > 0, x, alpha * x.clamp(max=0.0).expm1())
 
 
-@composite("elu", method=False, domain=AWAY_FROM_KINKS, kwargs=_alpha_kwargs)
+@composite("elu", method=False, domain=AWAY_FROM_KINKS, kwargs=_alpha_kwargs,
+           kinks=lambda: on_kinks("elu", 0.0))  # fmt: skip
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """Apply ``x if x > 0 else alpha * (exp(x) - 1)`` elementwise."""
     if inplace:
@@ -296,8 +299,9 @@ def _type_name(dtype: Any) -> str:
     return torch_name(dtype)
 
 
-composite("selu", method=False, domain=AWAY_FROM_KINKS)(selu)
-composite("celu", method=False, domain=AWAY_FROM_KINKS, kwargs=_alpha_kwargs)(celu)
+composite("selu", method=False, domain=AWAY_FROM_KINKS, kinks=lambda: on_kinks("selu", 0.0))(selu)
+composite("celu", method=False, domain=AWAY_FROM_KINKS, kwargs=_alpha_kwargs,
+          kinks=lambda: on_kinks("celu", 0.0))(celu)  # fmt: skip
 composite("mish", method=False)(mish)
 composite("logsigmoid", method=False)(logsigmoid)
 composite("softsign", method=False, domain=AWAY_FROM_KINKS)(softsign)

@@ -11,6 +11,7 @@ from typing import Any
 
 import autograd as ag
 from autograd.domains import AWAY_FROM_KINKS, Domain
+from autograd.ops._samples import on_kinks
 from autograd.registry import composite
 from autograd.tensor import Tensor
 
@@ -182,14 +183,19 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     return _threshold(input, threshold, value)
 
 
-composite("hardtanh", method=False, kwargs=_bounds_kwargs,
-          domain=Domain(away_from=(-1.0, 1.0)))(hardtanh)  # fmt: skip
-composite("relu6", method=False, domain=Domain(-1.0, 7.0, away_from=(0.0, 6.0)))(relu6)
-composite("prelu", method=False, sample=_prelu_sample)(prelu)
-composite("hardsigmoid", method=False, domain=Domain(-4.0, 4.0, away_from=(-3.0, 3.0)))(hardsigmoid)
-composite("hardswish", method=False, domain=Domain(-4.0, 4.0, away_from=(-3.0, 3.0)))(hardswish)
+composite("hardtanh", method=False, kwargs=_bounds_kwargs, domain=Domain(away_from=(-1.0, 1.0)),
+          kinks=lambda: on_kinks("hardtanh", lambda kw: (kw["min_val"], kw["max_val"])))(hardtanh)  # fmt: skip
+composite("relu6", method=False, domain=Domain(-1.0, 7.0, away_from=(0.0, 6.0)),
+          kinks=lambda: on_kinks("relu6", 0.0, 6.0))(relu6)  # fmt: skip
+composite("prelu", method=False, sample=_prelu_sample,
+          kinks=lambda: on_kinks("prelu", 0.0, inputs=(0,)))(prelu)  # fmt: skip
+composite("hardsigmoid", method=False, domain=Domain(-4.0, 4.0, away_from=(-3.0, 3.0)),
+          kinks=lambda: on_kinks("hardsigmoid", -3.0, 3.0))(hardsigmoid)  # fmt: skip
+composite("hardswish", method=False, domain=Domain(-4.0, 4.0, away_from=(-3.0, 3.0)),
+          kinks=lambda: on_kinks("hardswish", -3.0, 3.0))(hardswish)  # fmt: skip
 composite("threshold", method=False, tensors=1, kwargs=_threshold_kwargs,
-          domain=Domain(away_from=(0.5,)))(threshold)  # fmt: skip
+          domain=Domain(away_from=(0.5,)),
+          kinks=lambda: on_kinks("threshold", lambda kw: kw["threshold"]))(threshold)  # fmt: skip
 
 
 class Hardtanh(Module):

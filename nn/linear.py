@@ -38,7 +38,7 @@ def _linear_sample() -> Any:
 
 # Named and ordered as PyTorch's nodes of a linear layer: AddmmBackward with inputs (bias, x,
 # weight) and MmBackward with (x, weight), so ``grad_fn.next_functions`` walks read the same.
-@primitive("linear_addmm", method=False, node_name="Addmm", untested="tested through linear, below")
+@primitive("linear_addmm", method=False, node_name="Addmm", label="linear", untested="tested through linear, below")
 def _addmm_t(bias: np.ndarray, x: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """``bias + x @ weight.T`` for 2-D ``x``: one GEMM, the bias added in place."""
     out = np.matmul(x, weight.T)
@@ -57,7 +57,7 @@ def _addmm_t_vjp(grad: Operand, x: Operand, weight: Operand, needs_input_grad: t
     )
 
 
-@primitive("linear_mm", method=False, node_name="Mm", untested="tested through linear, below")
+@primitive("linear_mm", method=False, node_name="Mm", label="linear", untested="tested through linear, below")
 def _mm_t(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """``x @ weight.T`` for 2-D ``x`` (a linear layer without bias)."""
     return np.matmul(x, weight.T)

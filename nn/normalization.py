@@ -40,7 +40,7 @@ def _channel_view(ndim: int, channels: int) -> tuple[int, ...]:
     return (1, channels) + (1,) * (ndim - 2)
 
 
-@primitive("native_batch_norm", method=False, untested="tested through batch_norm, below")
+@primitive("native_batch_norm", method=False, label="batch_norm", untested="tested through batch_norm, below")
 def _native_batch_norm(
     x: np.ndarray, weight: np.ndarray, bias: np.ndarray, *, eps: float, mean: Any = None,
     var: Any = None,
@@ -342,7 +342,7 @@ class BatchNorm2d(_BatchNorm):
     _expected_dims = (4,)
 
 
-@primitive("native_layer_norm", method=False, untested="tested through layer_norm, below")
+@primitive("native_layer_norm", method=False, label="layer_norm", untested="tested through layer_norm, below")
 def _native_layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, *, dims: int,
                        eps: float) -> np.ndarray:  # fmt: skip
     axes = tuple(range(x.ndim - dims, x.ndim))

@@ -17,6 +17,7 @@ import numpy as np
 
 from autograd._typing import Operand
 from autograd.backends import numba as _numba
+from autograd.ops._samples import on_ties
 from autograd.registry import composite, primitive
 from autograd.tensor import Tensor
 
@@ -459,8 +460,11 @@ def _pool_sample(dims: int, kind: str) -> Any:
     return draw_inputs()
 
 
-composite("max_pool1d", method=False, sample=lambda: _pool_sample(1, "max"))(max_pool1d)
-composite("max_pool2d", method=False, sample=lambda: _pool_sample(2, "max"))(max_pool2d)
+# Equal values in a window: the gradient goes to the first, as PyTorch's argmax.
+composite("max_pool1d", method=False, sample=lambda: _pool_sample(1, "max"),
+          kinks=lambda: on_ties("max_pool1d"))(max_pool1d)  # fmt: skip
+composite("max_pool2d", method=False, sample=lambda: _pool_sample(2, "max"),
+          kinks=lambda: on_ties("max_pool2d"))(max_pool2d)  # fmt: skip
 composite("avg_pool1d", method=False, sample=lambda: _pool_sample(1, "avg"))(avg_pool1d)
 composite("avg_pool2d", method=False, sample=lambda: _pool_sample(2, "avg"))(avg_pool2d)
 composite("adaptive_avg_pool1d", method=False, sample=lambda: _pool_sample(1, "adaptive"))(

@@ -14,6 +14,7 @@ import numpy as np
 
 import autograd as ag
 from autograd.domains import DISTINCT
+from autograd.ops._samples import on_ties
 from autograd.registry import composite
 from autograd.tensor import Tensor
 
@@ -138,12 +139,10 @@ def _adaptive_max_sample(dims: int) -> Any:
     return draw_inputs()
 
 
-composite("adaptive_max_pool1d", method=False, sample=lambda: _adaptive_max_sample(1))(
-    adaptive_max_pool1d
-)
-composite("adaptive_max_pool2d", method=False, sample=lambda: _adaptive_max_sample(2))(
-    adaptive_max_pool2d
-)
+composite("adaptive_max_pool1d", method=False, sample=lambda: _adaptive_max_sample(1),
+          kinks=lambda: on_ties("adaptive_max_pool1d"))(adaptive_max_pool1d)  # fmt: skip
+composite("adaptive_max_pool2d", method=False, sample=lambda: _adaptive_max_sample(2),
+          kinks=lambda: on_ties("adaptive_max_pool2d"))(adaptive_max_pool2d)  # fmt: skip
 
 
 class _AdaptiveMaxPoolNd(Module):

@@ -23,7 +23,7 @@ from .module import Module, Parameter
 __all__ = ["embedding", "Embedding"]
 
 
-@primitive("embedding_lookup", method=False, untested="tested through embedding, below")
+@primitive("embedding_lookup", method=False, label="embedding", untested="tested through embedding, below")
 def _embedding_lookup(weight: np.ndarray, *, indices: np.ndarray, padding_idx: int | None) -> np.ndarray:
     return weight[indices]
 

@@ -114,3 +114,25 @@ def nonempty_shapes(n: int) -> Any:
     from ..testing import shapes
 
     return shapes(min_dims=1).map(lambda shape: [shape] * n)
+
+
+def on_kinks(name: str, *points: Any, inputs: tuple[int, ...] | None = None) -> Any:
+    """A ``kinks=`` sampler: the op's usual inputs, with elements exactly on ``points``.
+
+    ``points`` are numbers, or functions of the drawn options returning numbers or None
+    (``lambda kw: (kw["min"], kw["max"])`` for clamp's bounds); ``inputs`` picks the tensor
+    inputs to place (default: every floating input).
+    """
+    from ..registry import REGISTRY
+    from ..testing import _on_kinks_inputs
+
+    return _on_kinks_inputs(REGISTRY[name], points, inputs)
+
+
+def on_ties(name: str, inputs: tuple[int, ...] | None = None) -> Any:
+    """A ``kinks=`` sampler: the op's usual inputs with values repeated on purpose, within and
+    across the chosen inputs (ties for max/min, pooling windows, ``maximum(x, y)``)."""
+    from ..registry import REGISTRY
+    from ..testing import _tied_inputs
+
+    return _tied_inputs(REGISTRY[name], inputs)

@@ -12,7 +12,7 @@ from ..dtypes import get_default_dtype
 from ..registry import composite, primitive
 from ..tensor import Tensor
 from . import _kernels
-from ._samples import same_shapes, tensor
+from ._samples import on_kinks, on_ties, same_shapes, tensor
 from ._shapes import check_broadcastable
 
 __all__ = [
@@ -328,7 +328,7 @@ def _sigmoid_vjp(grad: Tensor, out: Tensor) -> Tensor:
     return grad * out * (1 - out)
 
 
-@primitive("relu", domain=AWAY_FROM_KINKS)
+@primitive("relu", domain=AWAY_FROM_KINKS, kinks=lambda: on_kinks("relu", 0.0))
 def relu(x: np.ndarray) -> np.ndarray:
     if _kernels.usable(x):
         return _kernels.relu(x)
@@ -354,7 +354,7 @@ def _threshold_backward_vjp(grad: Any, relu_out: Any, needs_input_grad: tuple, x
     return xp.threshold_backward(grad, relu_out) if needs_input_grad[0] else None, None
 
 
-@primitive("abs", domain=AWAY_FROM_KINKS)
+@primitive("abs", domain=AWAY_FROM_KINKS, kinks=lambda: on_kinks("abs", 0.0))
 def abs(x: np.ndarray) -> np.ndarray:  # noqa: A001
     return np.abs(x)
 
@@ -365,7 +365,7 @@ def _abs_vjp(grad: Any, x: Any, xp: Any) -> Any:
     return grad * xp.sign(x)
 
 
-@primitive("sign", domain=AWAY_FROM_KINKS, twice=False)
+@primitive("sign", domain=AWAY_FROM_KINKS, twice=False, kinks=lambda: on_kinks("sign", 0.0))
 def sign(x: np.ndarray) -> np.ndarray:
     return x.copy() if x.dtype == np.bool_ else np.sign(x)  # NumPy has no bool sign
 
@@ -437,7 +437,8 @@ def _clamp_options(*shapes: tuple) -> Any:
     return bounds.map(lambda pair: {"min": pair[0], "max": pair[1]})
 
 
-@primitive("clamp", domain=Domain(away_from=(-0.5, 0.5)), kwargs=_clamp_options, method=False)
+@primitive("clamp", domain=Domain(away_from=(-0.5, 0.5)), kwargs=_clamp_options, method=False,
+           kinks=lambda: on_kinks("clamp", lambda kw: (kw["min"], kw["max"])))  # fmt: skip
 def _clamp(x: np.ndarray, *, min: Any = None, max: Any = None) -> np.ndarray:  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
@@ -465,7 +466,23 @@ def _clamp_vjp(grad: Any, x: Any, min: Any, max: Any, xp: Any) -> Any:  # noqa: 
 _CLAMP_TENSOR_DOMAINS = (Domain(away_from=(-1.0, 1.0)), Domain(-1.02, -0.98), Domain(0.98, 1.02))
 
 
-@primitive("clamp_tensor", method=False, explain=check_broadcastable, domain=_CLAMP_TENSOR_DOMAINS)
+def _clamp_tensor_kinks() -> Any:
+    # x exactly on its bounds (min = -1 < max = 1, the shape of x); x == min == max would be a
+    # kink along the diagonal only, which per-input one-sided differences cannot see.
+    from hypothesis import strategies as st
+
+    @st.composite
+    def draw_inputs(draw: Any) -> tuple[list, dict]:
+        (x, _, _), _ = draw(on_kinks("clamp_tensor", -1.0, 1.0, inputs=(0,)))
+        low = Tensor._from_array(np.full(x.shape, -1.0)).requires_grad_(True)
+        high = Tensor._from_array(np.full(x.shape, 1.0)).requires_grad_(True)
+        return [x, low, high], {}
+
+    return draw_inputs()
+
+
+@primitive("clamp_tensor", method=False, explain=check_broadcastable, domain=_CLAMP_TENSOR_DOMAINS,
+           kinks=_clamp_tensor_kinks)  # fmt: skip
 def _clamp_tensor(x: np.ndarray, min: np.ndarray, max: np.ndarray) -> np.ndarray:  # noqa: A002
     return np.minimum(np.maximum(x, min), max)
 
@@ -514,7 +531,7 @@ Tensor.clamp = clamp  # type: ignore[attr-defined]
 Tensor.clip = clip  # type: ignore[attr-defined]
 
 
-@primitive("maximum", explain=check_broadcastable, domain=DISTINCT)
+@primitive("maximum", explain=check_broadcastable, domain=DISTINCT, kinks=lambda: on_ties("maximum"))
 def maximum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.maximum(x, y)
 
@@ -526,7 +543,7 @@ def _maximum_vjp(grad: Any, x: Any, y: Any, xp: Any) -> tuple:
     return grad_x, grad - grad_x
 
 
-@primitive("minimum", explain=check_broadcastable, domain=DISTINCT)
+@primitive("minimum", explain=check_broadcastable, domain=DISTINCT, kinks=lambda: on_ties("minimum"))
 def minimum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.minimum(x, y)
 
@@ -646,7 +663,7 @@ def _masked_fill_(self: Tensor, mask: Any, value: Any) -> Tensor:
 Tensor.masked_fill_ = _masked_fill_  # type: ignore[attr-defined]
 
 
-@primitive("to_dtype", method=False, exact=True,
+@primitive("to_dtype", method=False, exact=True, label="to",
            untested="a cast: float64 finite differences can't see it; test_dtypes covers it")
 def to_dtype(x: np.ndarray, *, dtype: Any) -> np.ndarray:
     return x.astype(dtype)
@@ -668,8 +685,12 @@ def lerp(x: Tensor, end: Any, weight: Any) -> Tensor:
 
 
 def _piecewise_constant(name: str, function: Any) -> Any:
-    # Kinks at every integer (floor, ceil, trunc) or half-integer (round): stay away from both.
-    @primitive(name, domain=Domain(away_from=tuple(np.arange(-3.0, 3.5, 0.5))), twice=False)
+    # Jumps at every integer (floor, ceil, trunc) or half-integer (round): the ordinary test
+    # stays away from both, the kink test goes there.
+    steps = tuple(np.arange(-3.0, 3.5, 0.5))
+
+    @primitive(name, domain=Domain(away_from=steps), twice=False,
+               kinks=lambda: on_kinks(name, *steps))  # fmt: skip
     def rounding(x: np.ndarray) -> np.ndarray:
         return function(x)
 

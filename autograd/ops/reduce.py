@@ -16,6 +16,8 @@ from ..registry import composite, primitive
 from ..tensor import Tensor
 from ._samples import (
     dims,
+    on_kinks,
+    on_ties,
     one_dim_options,
     one_dim_required_options,
     reduce_options,
@@ -236,7 +238,7 @@ def _check_nonempty(op: str, x: np.ndarray, dim: Dim) -> None:
                 )
 
 
-@primitive("amax", kwargs=reduce_options, domain=DISTINCT)
+@primitive("amax", kwargs=reduce_options, domain=DISTINCT, kinks=lambda: on_ties("amax"))
 def amax(x: np.ndarray, *, dim: Dim = (), keepdim: bool = False) -> np.ndarray:
     dim = None if dim == () else dim
     _check_nonempty("amax", x, dim)
@@ -249,7 +251,7 @@ def _amax_vjp(grad: Operand, x: Operand, out: Operand, dim: Dim, keepdim: bool,
     return _tie_split(grad, x, out, None if dim == () else dim, keepdim, xp)
 
 
-@primitive("amin", kwargs=reduce_options, domain=DISTINCT)
+@primitive("amin", kwargs=reduce_options, domain=DISTINCT, kinks=lambda: on_ties("amin"))
 def amin(x: np.ndarray, *, dim: Dim = (), keepdim: bool = False) -> np.ndarray:
     dim = None if dim == () else dim
     _check_nonempty("amin", x, dim)
@@ -311,13 +313,13 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, other: Any, op: str) -> Any:
     return result(values, index)
 
 
-@composite("max", kwargs=one_dim_options, domain=DISTINCT)
+@composite("max", kwargs=one_dim_options, domain=DISTINCT, kinks=lambda: on_ties("max"))
 def max(x: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001
     """The maximum; ``max(dim)`` returns ``(values, indices)`` (the gradient goes to that index)."""
     return _extreme(x, dim, keepdim, other, "max")
 
 
-@composite("min", kwargs=one_dim_options, domain=DISTINCT)
+@composite("min", kwargs=one_dim_options, domain=DISTINCT, kinks=lambda: on_ties("min"))
 def min(x: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001
     """The minimum; ``min(dim)`` returns ``(values, indices)``."""
     return _extreme(x, dim, keepdim, other, "min")
@@ -350,8 +352,10 @@ def _norm_options(shape: tuple) -> Any:
                                   "dim": dims(len(shape)), "keepdim": st.booleans()})  # fmt: skip
 
 
-# Positive and distinct: p = inf/-inf ties in |x| (a and -a too) have no finite-difference slope.
-@composite("norm", kwargs=_norm_options, domain=Domain(0.1, 3.0, distinct=True))
+# Positive and distinct: p = inf/-inf ties in |x| (a and -a too) have no finite-difference slope;
+# the kink test puts zeros in (p = 1 at 0, p = 2 at the zero vector).
+@composite("norm", kwargs=_norm_options, domain=Domain(0.1, 3.0, distinct=True),
+           kinks=lambda: on_kinks("norm", 0.0))  # fmt: skip
 def norm(
     x: Tensor, p: Any = "fro", dim: Dim = None, keepdim: bool = False, dtype: Any = None
 ) -> Tensor:
@@ -381,7 +385,8 @@ def _norm_p_options(shape: tuple) -> Any:
                                   "dim": dims(len(shape)), "keepdim": st.booleans()})  # fmt: skip
 
 
-@primitive("norm_p", method=False, kwargs=_norm_p_options, domain=Domain(0.1, 3.0))
+@primitive("norm_p", method=False, label="norm", kwargs=_norm_p_options, domain=Domain(0.1, 3.0),
+           kinks=lambda: on_kinks("norm_p", 0.0))  # fmt: skip
 def _norm_p(x: np.ndarray, *, p: float, dim: Dim = None, keepdim: bool = False) -> np.ndarray:
     axes = _axes(dim, x.shape, "norm")
     if p == 0:
@@ -409,7 +414,8 @@ def _norm_p_vjp(grad: Operand, x: Operand, out: Operand, p: float, dim: Dim, kee
     return xp.sign(x) * magnitude ** (p - 1) * scale
 
 
-@primitive("norm2", method=False, domain=AWAY_FROM_KINKS, kwargs=reduce_options)
+@primitive("norm2", method=False, label="norm", domain=AWAY_FROM_KINKS, kwargs=reduce_options,
+           kinks=lambda: on_kinks("norm2", 0.0))  # fmt: skip
 def _norm2(x: np.ndarray, *, dim: Dim = None, keepdim: bool = False) -> np.ndarray:
     return np.sqrt(np.sum(x * x, axis=_axes(dim, x.shape, "norm"), keepdims=keepdim))
 

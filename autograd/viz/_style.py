@@ -245,19 +245,6 @@ def module_extra(module: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# Internal primitives drawn under the name of the public op they implement.
-_OP_LABELS = {
-    "native_batch_norm": "batch_norm",
-    "native_layer_norm": "layer_norm",
-    "linear_addmm": "linear",
-    "linear_mm": "linear",
-    "embedding_lookup": "embedding",
-    "to_dtype": "to",
-    "norm2": "norm",
-    "rnn_layer": "rnn",
-    "lstm_layer": "lstm",
-    "gru_layer": "gru",
-}
 # Options that carry precomputed arrays (batch statistics) rather than settings.
 _HIDDEN_OPTION_TYPES = (np.ndarray,)
 
@@ -271,7 +258,7 @@ def op_label(node: Any) -> str:
     """
     spec = getattr(node, "spec", None)
     if spec is not None:
-        return str(spec.label or _OP_LABELS.get(spec.name, spec.name))
+        return str(spec.label or spec.name)
     name = node.name if isinstance(node.name, str) else node.type_name()
     module = getattr(getattr(node, "function", None), "__module__", "") or ""
     if module.split(".")[0] in ("autograd", "nn"):

@@ -178,3 +178,36 @@ def test_hypothesis_at_kinks_finds_a_wrong_convention_and_shrinks_it():
 def test_second_order_checks_pass_at_kinks():
     x = leaf([0.0, 1.5])
     assert_gradients_close(lambda t: t.relu() * t, (x,), order=2)
+
+
+def test_jumps_are_checked_against_the_slopes_of_their_pieces():
+    x = leaf([-1.0, 0.0, 0.5])
+    report = check_gradients(lambda t: t.sign(), (x,))
+    assert report.ok
+    assert [str(k) for k in report.kinks] == [
+        "jump at t[1] = 0.0 (by 2): one-sided slopes 0 and 0, analytic 0"
+    ]
+    steps = check_gradients(lambda t: t.floor(), (leaf([2.0, 0.5]),))
+    assert [str(k) for k in steps.kinks] == [
+        "jump at t[0] = 2.0 (by 1): one-sided slopes 0 and 0, analytic 0"
+    ]
+
+    class SlopedFloor(ag.Function):  # a straight-through estimator is not floor's gradient
+        @staticmethod
+        def forward(ctx, x):
+            return x.floor()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 1.0
+
+    bad = check_gradients(SlopedFloor.apply, (leaf([2.0]),))
+    assert not bad.ok and str(bad.kinks[0]) == (
+        "jump at x[0] = 2.0 (by 1): one-sided slopes 0 and 0, analytic 1 "
+        "(outside them: a wrong gradient)"
+    )
+
+
+def test_a_steep_smooth_function_is_not_taken_for_a_jump():
+    report = check_gradients(lambda t: t * 1e4, (leaf([0.0, 1.0]),))
+    assert report.ok and report.kinks == []

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import autograd as ag
 import nn  # noqa: F401  (registers the nn ops)
-from autograd.function import REGISTRY
+from autograd.registry import REGISTRY
 from autograd.testing import assert_gradients_close, kink_inputs
 
 from parity import import_torch
@@ -25,11 +25,7 @@ from parity import import_torch
 torch = import_torch()
 
 
-def kink_hint(op: Any) -> Any:
-    return getattr(op, "kinks", None) or op.extra.get("kinks")
-
-
-KINKED = [op for op in REGISTRY.values() if kink_hint(op) is not None]
+KINKED = [op for op in REGISTRY.values() if op.kinks is not None]
 
 # Where PyTorch spells a call differently from the registered op (same math, same options).
 TORCH_CALLS = {
@@ -41,6 +37,9 @@ TORCH_CALLS = {
     "min": lambda x, dim=None, keepdim=False: (
         torch.min(x) if dim is None else torch.min(x, dim=dim, keepdim=keepdim)
     ),
+    "amax": lambda x, dim=(), keepdim=False: torch.amax(x, dim=() if dim is None else dim, keepdim=keepdim),
+    "amin": lambda x, dim=(), keepdim=False: torch.amin(x, dim=() if dim is None else dim, keepdim=keepdim),
+    "norm2": lambda x, dim=None, keepdim=False: torch.linalg.vector_norm(x, 2, dim, keepdim),
 }
 
 
@@ -56,7 +55,7 @@ def torch_call(op: Any) -> Any:
 
 def to_torch(value: Any) -> Any:
     if isinstance(value, ag.Tensor):
-        return torch.tensor(value.data.copy(), requires_grad=value.requires_grad)
+        return torch.tensor(value.detach().numpy().copy(), requires_grad=value.requires_grad)
     if isinstance(value, (list, tuple)) and value and isinstance(value[0], ag.Tensor):
         return type(value)(to_torch(v) for v in value)
     return value
@@ -64,8 +63,13 @@ def to_torch(value: Any) -> Any:
 
 def test_the_ops_with_kinks_have_hints() -> None:
     names = {op.name for op in KINKED}
-    expected = {"relu", "abs", "clamp", "amax", "amin", "maximum", "minimum", "max", "min",
-                "max_pool1d", "max_pool2d", "leaky_relu", "hardtanh", "relu6"}  # fmt: skip
+    expected = {
+        "relu", "abs", "sign", "clamp", "clamp_tensor", "maximum", "minimum", "floor", "ceil",
+        "round", "trunc", "amax", "amin", "max", "min", "norm", "norm2", "leaky_relu", "elu",
+        "selu", "celu", "hardtanh", "relu6", "prelu", "hardsigmoid", "hardswish", "threshold",
+        "max_pool1d", "max_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "l1_loss",
+        "smooth_l1_loss",
+    }  # fmt: skip
     assert expected <= names, sorted(expected - names)
 
 
@@ -88,7 +92,9 @@ def test_gradients_at_kinks_follow_pytorch(op, data) -> None:
     theirs = torch_call(op)(*theirs_args, **theirs_kwargs)
     ours = ours[0] if isinstance(ours, tuple) else ours
     theirs = theirs[0] if isinstance(theirs, tuple) else theirs
-    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), atol=1e-12, err_msg=op.name)
+    np.testing.assert_allclose(
+        ours.detach().numpy(), theirs.detach().numpy(), atol=1e-12, err_msg=op.name
+    )
     upstream = data.draw(
         st.lists(st.floats(-2, 2), min_size=ours.numel(), max_size=ours.numel()), label="upstream"
     )
@@ -101,7 +107,7 @@ def test_gradients_at_kinks_follow_pytorch(op, data) -> None:
         if not (isinstance(a, ag.Tensor) and a.requires_grad):
             continue
         expected = np.zeros(a.shape) if t.grad is None else t.grad.numpy()
-        actual = np.zeros(a.shape) if a.grad is None else a.grad.data
+        actual = np.zeros(a.shape) if a.grad is None else a.grad.numpy()
         np.testing.assert_allclose(
-            actual, expected, atol=1e-12, err_msg=f"{op.name}: gradient of input {k} at {a.data!r}"
+            actual, expected, atol=1e-12, err_msg=f"{op.name}: gradient of input {k} at {a.detach().numpy()!r}"
         )

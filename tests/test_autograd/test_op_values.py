@@ -484,6 +484,8 @@ KINKS = [
     ("rpow_0_base", lambda m, e: 0.0**e, [A([0.0, 1.0, 2.0])]),
     ("norm_zero_vector", lambda m, x: x.norm(), [A([0.0, 0.0, 0.0])]),
     ("norm_zero_rows", lambda m, x: x.norm(dim=1), [A([[0.0, 0.0], [3.0, 4.0]])]),
+    ("norm_p3_zero_vector", lambda m, x: x.norm(p=3), [A([0.0, 0.0])]),
+    ("norm_p3_zero_rows", lambda m, x: x.norm(p=3, dim=1), [A([[0.0, 0.0], [1.0, -2.0]])]),
     ("where_grads", lambda m, c, x, y: m.where(c, x * 2, y.exp()), [B([True, False, True]), R(3), R(3)]),
     ("masked_fill_grad", lambda m, c, x: x.masked_fill(c, 0.0) * x, [B([True, False, True]), R(2, 3)]),
     ("masked_fill_tensor_value", lambda m, c, x, v: x.masked_fill(c, v), [B([True, False]), R(2, 2), A(1.5)]),
