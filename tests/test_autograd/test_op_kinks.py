@@ -39,7 +39,12 @@ TORCH_CALLS = {
     ),
     "amax": lambda x, dim=(), keepdim=False: torch.amax(x, dim=() if dim is None else dim, keepdim=keepdim),
     "amin": lambda x, dim=(), keepdim=False: torch.amin(x, dim=() if dim is None else dim, keepdim=keepdim),
+    # torch.norm takes 'fro' over more than two dims as a matrix norm; the vector norm is meant.
+    "norm": lambda x, p="fro", dim=None, keepdim=False, dtype=None: torch.linalg.vector_norm(
+        x, 2 if p in ("fro", None) else p, dim, keepdim
+    ),
     "norm2": lambda x, dim=None, keepdim=False: torch.linalg.vector_norm(x, 2, dim, keepdim),
+    "norm_p": lambda x, p, dim=None, keepdim=False: torch.linalg.vector_norm(x, p, dim, keepdim),
 }
 
 
@@ -65,7 +70,8 @@ def test_the_ops_with_kinks_have_hints() -> None:
     names = {op.name for op in KINKED}
     expected = {
         "relu", "abs", "sign", "clamp", "clamp_tensor", "maximum", "minimum", "floor", "ceil",
-        "round", "trunc", "amax", "amin", "max", "min", "norm", "norm2", "leaky_relu", "elu",
+        "round", "trunc", "amax", "amin", "max", "min", "norm", "norm2", "norm_p", "leaky_relu",
+        "elu",
         "selu", "celu", "hardtanh", "relu6", "prelu", "hardsigmoid", "hardswish", "threshold",
         "max_pool1d", "max_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "l1_loss",
         "smooth_l1_loss",
