@@ -8,7 +8,6 @@ once per region (a module's forward, a backward, an optimizer step) or else per 
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Sequence
 
 import numpy as np
@@ -22,58 +21,116 @@ from .registry import OpSpec
 from .tensor import Tensor
 from .tracing import TRACE, creation_trace
 
-_wrap = Tensor._from_array
+_new = object.__new__
 
 
-class _Quiet(threading.local):
-    depth = 0
+def _wrap(array: np.ndarray, _tensor: type = Tensor) -> Tensor:
+    """A new Tensor around ``array`` (the hot-path twin of ``Tensor._from_array``)."""
+    t = _new(_tensor)
+    t._data = array
+    t._requires_grad = False
+    t._grad = None
+    t._grad_fn = None
+    t._output_nr = 0
+    t._version_counter = [0]
+    t._hooks = None
+    t._retains_grad = False
+    t._view_from = None
+    return t
 
 
-_quiet = _Quiet()
+try:  # NumPy 2 keeps its floating-point error state in a context variable: setting it
+    # directly costs a fifth of an ``np.errstate`` block.
+    from numpy._core._ufunc_config import _extobj_contextvar as _ERRORS
+
+    with np.errstate(all="ignore"):
+        _IGNORE: Any = _ERRORS.get()
+except (ImportError, AttributeError):  # pragma: no cover - NumPy 1.x
+    _ERRORS = None
+    _IGNORE = None
 
 
 class quiet_numpy:
     """Silence NumPy's floating-point warnings for a region: inf and nan are values, as in
-    PyTorch (``detect_anomaly`` reports them). Ops inside skip their own ``errstate``.
+    PyTorch (``detect_anomaly`` reports them). Ops inside skip their own silencing; a
+    module's forward, a backward and an optimizer step each run as one region.
     """
 
-    __slots__ = ("_errstate",)
+    __slots__ = ("_token", "_errstate")
 
     def __enter__(self) -> None:
-        self._errstate = np.errstate(all="ignore")
-        self._errstate.__enter__()
-        _quiet.depth += 1
+        if _ERRORS is not None:
+            self._token = _ERRORS.set(_IGNORE)
+        else:  # pragma: no cover - NumPy 1.x
+            self._errstate = np.errstate(all="ignore")
+            self._errstate.__enter__()
 
     def __exit__(self, *exc_info: Any) -> None:
-        _quiet.depth -= 1
-        self._errstate.__exit__(*exc_info)
+        if _ERRORS is not None:
+            _ERRORS.reset(self._token)
+        else:  # pragma: no cover - NumPy 1.x
+            self._errstate.__exit__(*exc_info)
+
+
+def _quiet_forward(spec: OpSpec, arrays: list, options: dict) -> Any:
+    """The forward with NumPy's floating-point warnings silenced for the call."""
+    if _ERRORS is None:  # pragma: no cover - NumPy 1.x
+        with np.errstate(all="ignore"):
+            return spec.forward(*arrays, **options)
+    token = _ERRORS.set(_IGNORE)
+    try:
+        return spec.forward(*arrays, **options)
+    finally:
+        _ERRORS.reset(token)
 
 
 def call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
     """Run ``spec`` on ``args``: the forward on arrays, then a node if a gradient is needed."""
-    values: Sequence[Any]
-    if kwargs or len(args) != spec.simple_arity:
+    n = len(args)
+    if spec.plain and n == spec.simple_arity and not kwargs:
+        # The common call, ``x * y``, ``x * 0.5`` or ``x.tanh()`` on float tensors of one
+        # dtype: nothing to bind, convert, promote or check before the forward.
+        if n == 2:
+            x, y = args
+            if isinstance(x, Tensor):
+                xa = x._data
+                if isinstance(y, Tensor):
+                    ya = y._data
+                elif (type(y) is float or type(y) is int) and xa.dtype.kind == "f":
+                    ya = _constant(y, xa.dtype)
+                    args = (x, None)
+                else:
+                    ya = None
+                if ya is not None and xa.dtype == ya.dtype:
+                    return _finish(spec, args, [xa, ya], spec.option_defaults)
+            elif isinstance(y, Tensor) and (type(x) is float or type(x) is int):
+                ya = y._data
+                if ya.dtype.kind == "f":
+                    return _finish(spec, (None, y), [_constant(x, ya.dtype), ya],
+                                   spec.option_defaults)  # fmt: skip
+        elif n == 1:
+            x = args[0]
+            if isinstance(x, Tensor):
+                return _finish(spec, args, [x._data], spec.option_defaults)
+    if kwargs or n != spec.simple_arity:
         if kwargs and not spec.torch_keywords.isdisjoint(kwargs):  # out=, alpha=, input=, ...
             return _keywords.call(spec, args, kwargs, call_primitive)
-        values, options = _bind(spec, args, kwargs)
+        args, options = _bind(spec, args, kwargs)
     else:
-        values, options = args, spec.option_defaults
-    inputs: list[Tensor | None] = []
-    arrays: list[Any] = []
+        options = spec.option_defaults
     plain = True
-    for value in values:
+    arrays: list[Any] = []
+    for value in args:
         if isinstance(value, Tensor):
-            inputs.append(value)
             arrays.append(value._data)
         else:
-            inputs.append(None)
             arrays.append(value)
             plain = False
+    inputs: Sequence[Tensor | None] = args
     scalars = None
     if not plain:
-        if len(arrays) == 2 and spec.promote is True and not _scalar_fast_path(arrays):
-            scalars = _to_arrays(spec, arrays)
-        elif len(arrays) != 2 or spec.promote is not True:
+        inputs = [value if isinstance(value, Tensor) else None for value in args]
+        if len(arrays) != 2 or spec.promote is not True or not _scalar_fast_path(arrays):
             scalars = _to_arrays(spec, arrays)
     if spec.validate is not None:
         # Before promotion, so that a check sees the dtypes the caller passed.
@@ -87,17 +144,18 @@ def call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
                 if array.dtype != first:
                     _promote(spec, arrays, None)
                     break
+    return _finish(spec, inputs, arrays, options)
+
+
+def _finish(spec: OpSpec, inputs: Sequence[Tensor | None], arrays: list, options: dict) -> Any:
+    """Run the forward on the (converted, promoted) arrays; wrap, and record a node."""
     failure: Exception | None
+    forward = spec.forward
     try:
-        if spec.exact or _quiet.depth:
-            out_array = spec.forward(*arrays, **options)
+        if spec.exact or (_ERRORS is not None and _ERRORS.get() is _IGNORE):
+            out_array = forward(*arrays, **options) if options else forward(*arrays)
         else:
-            with np.errstate(all="ignore"):
-                out_array = spec.forward(*arrays, **options)
-        if spec.residuals:
-            out_array, residuals = out_array
-        else:
-            residuals = None
+            out_array = _quiet_forward(spec, arrays, options)
     except (RuntimeError, IndexError, TypeError, ValueError) as error:
         failure = error
     else:
@@ -107,6 +165,9 @@ def call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
         if translated is failure:
             raise failure
         raise translated from None
+    residuals = None
+    if spec.residuals:
+        out_array, residuals = out_array
     if type(out_array) is not np.ndarray:
         out_array = np.asarray(out_array)
     out = _wrap(out_array)
@@ -117,26 +178,32 @@ def call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
             out._view_from = (base, spec, options)
     if _anomaly_state.enabled:
         anomaly.check_forward(spec.name, out_array, _observed(inputs, arrays))
-    if spec.differentiable and _grad_state.enabled and out_array.dtype.kind == "f":
-        needs = tuple([t is not None and (t._requires_grad or t._grad_fn is not None) for t in inputs])
-        if True in needs:
-            node = out._grad_fn = PrimitiveNode(spec, inputs, arrays, options, out, needs,
-                                                residuals)  # fmt: skip
-            if _anomaly_state.enabled:
-                node.trace = creation_trace()
-            if TRACE.node_observer is not None:
-                TRACE.node_observer(node, _observed(inputs, arrays))
+    if _grad_state.enabled and spec.differentiable and out_array.dtype.kind == "f" and _needs_grad(
+        inputs
+    ):
+        node = out._grad_fn = PrimitiveNode(spec, inputs, arrays, options, out, residuals)
+        if _anomaly_state.enabled:
+            node.trace = creation_trace()
+        if TRACE.node_observer is not None:
+            TRACE.node_observer(node, _observed(inputs, arrays))
     if TRACE.call_observer is not None:
         TRACE.call_observer(spec, _observed(inputs, arrays), options, out)
     return out
 
 
-def _observed(inputs: list, arrays: list) -> list[Tensor]:
+def _needs_grad(inputs: Sequence[Tensor | None]) -> bool:
+    for t in inputs:
+        if t is not None and (t._grad_fn is not None or t._requires_grad):
+            return True
+    return False
+
+
+def _observed(inputs: Sequence[Tensor | None], arrays: list) -> list[Tensor]:
     """The inputs as Tensors for an observer (Python numbers as 0-d tensors)."""
     return [t if t is not None else _wrap(np.asarray(a)) for t, a in zip(inputs, arrays)]
 
 
-def _bind(spec: OpSpec, args: tuple, kwargs: dict) -> tuple[list, dict]:
+def _bind(spec: OpSpec, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     """Split a call's arguments into tensor inputs and a complete options dict."""
     n_tensors = len(spec.tensor_params)
     if spec.variadic:
@@ -148,7 +215,7 @@ def _bind(spec: OpSpec, args: tuple, kwargs: dict) -> tuple[list, dict]:
                 raise TypeError(f"{spec.name}: missing input {name!r}")
             values.append(kwargs.pop(name))
     if not option_args and not kwargs and len(spec.option_defaults) == len(spec.option_params):
-        return values, spec.option_defaults  # shared, never mutated
+        return tuple(values), spec.option_defaults  # shared, never mutated
     if len(option_args) > len(spec.option_params):
         raise TypeError(
             f"{spec.name}: takes {n_tensors} tensor input(s) and options "
@@ -163,7 +230,7 @@ def _bind(spec: OpSpec, args: tuple, kwargs: dict) -> tuple[list, dict]:
     missing = [p for p in spec.option_params if p not in options]
     if missing:
         raise TypeError(f"{spec.name}: missing option(s) {missing}")
-    return values, options
+    return tuple(values), options
 
 
 _CONSTANTS: dict[tuple[Any, np.dtype], np.ndarray] = {}

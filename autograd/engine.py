@@ -17,7 +17,7 @@ import numpy as np
 from . import anomaly
 from .dispatch import quiet_numpy
 from .grad_mode import set_grad_enabled
-from .graph import FREED_MESSAGE, Node, PrimitiveNode
+from .graph import Node, PrimitiveNode
 from .tensor import Tensor
 from .tracing import TRACE
 
@@ -131,32 +131,44 @@ def run_backward(
         needed = capture.needed_nodes(counts) if capture is not None else None
         ready = [node for node in dict.fromkeys(roots) if counts[node] == 0]
         check_values = anomaly.is_anomaly_enabled()
+        observe = TRACE.grad_observer
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None) or [None] * node.num_outputs
-            if node.tensor_hooks:
-                grads = _run_tensor_hooks(node, grads, create_graph)
-            if node.retain_refs and capture is None:  # ag.grad leaves every .grad untouched
-                _retain(node, grads, create_graph)
+            if node.hooks is not None:  # tensor hooks, retained gradients
+                if node.tensor_hooks:
+                    grads = _run_tensor_hooks(node, grads, create_graph)
+                if node.retain_refs and capture is None:  # ag.grad leaves .grad untouched
+                    _retain(node, grads, create_graph)
             if capture is not None:
                 capture.node(node, grads)
-            if TRACE.grad_observer is not None:
-                TRACE.grad_observer(node, grads)
+            if observe is not None:
+                observe(node, grads)
             input_grads: list[Any] | None = None
-            if (needed is None or node in needed) and any(g is not None for g in grads):
-                input_grads = _apply(node, grads, create_graph, check_values)
-                if not retain_graph:
-                    node.release()
-            for index, edge in enumerate(node.next_edges):
+            for g in grads:
+                if g is not None:
+                    if needed is None or node in needed:
+                        input_grads = _apply(node, grads, create_graph, check_values)
+                        if not retain_graph:
+                            node.release()
+                    break
+            edges = node.next_edges
+            for index in range(len(edges)):
+                edge = edges[index]
                 if edge is None:
                     continue
                 target, slot = edge
                 grad = input_grads[index] if input_grads is not None else None
-                if isinstance(target, Node):
+                if type(target) is not Tensor and isinstance(target, Node):
                     if grad is not None:
-                        _add_to_buffer(buffers, target, slot, grad)
-                    counts[target] -= 1
-                    if counts[target] == 0:
+                        pending = buffers.get(target)
+                        if pending is None:
+                            pending = buffers[target] = [None] * target.num_outputs
+                        current = pending[slot]
+                        pending[slot] = grad if current is None else current + grad
+                    count = counts[target] - 1
+                    counts[target] = count
+                    if count == 0:
                         ready.append(target)
                 elif grad is not None:
                     owned = not create_graph and _is_new(grad, node, grads, input_grads)
@@ -175,9 +187,7 @@ def _add_to_buffer(buffers: dict, node: Node, slot: int, grad: Any) -> None:
 
 def _apply(node: Node, grads: list, create_graph: bool, check_values: bool) -> list[Any]:
     """Run a node's rule and reduce each gradient to its input's shape and dtype."""
-    if node.freed:
-        raise RuntimeError(FREED_MESSAGE)
-    result = node.apply(grads, create_graph)
+    result = node.apply(grads, create_graph)  # raises if backward already freed the node
     edges = node.next_edges
     if len(result) != len(edges):
         raise RuntimeError(
@@ -185,11 +195,23 @@ def _apply(node: Node, grads: list, create_graph: bool, check_values: bool) -> l
             f"{len(edges)} inputs"
         )
     reduced: list[Any] = []
-    for index, grad in enumerate(result):
-        if grad is None or edges[index] is None:
-            reduced.append(None)
-        else:
-            reduced.append(_reduce_to_input(node, index, grad, create_graph))
+    if create_graph:
+        for index, grad in enumerate(result):
+            if grad is None or edges[index] is None:
+                reduced.append(None)
+            else:
+                reduced.append(_reduce_to_input(node, index, grad, True))
+    else:
+        shapes, dtypes = node.input_shapes, node.input_dtypes
+        for index, grad in enumerate(result):
+            if grad is None or edges[index] is None:
+                reduced.append(None)
+                continue
+            if type(grad) is not np.ndarray or grad.shape != shapes[index]:
+                grad = _reduce_to_input(node, index, grad, False)
+            elif grad.dtype != dtypes[index]:
+                grad = grad.astype(dtypes[index])
+            reduced.append(grad)
     if check_values:
         anomaly.check_backward(node, reduced, grads)
     if TRACE.apply_observer is not None:

@@ -109,10 +109,13 @@ class FunctionNode(Node):
             )
         return grad if create_graph else grad._data
 
+    @property
+    def freed(self) -> bool:
+        return self.ctx._released
+
     def release(self) -> None:
         self.ctx._released = True
         self.ctx._saved = ()
-        self.freed = True
 
     def saved_items(self) -> list[tuple[str, np.ndarray]]:
         return [(f"saved_tensors[{i}]", s.array) for i, s in enumerate(self.ctx._saved)

@@ -84,18 +84,27 @@ class SavedTensor:
         return tensor
 
 
+class NodeHooks:
+    """What users attached to a node's outputs: tensor hooks and ``retain_grad`` requests."""
+
+    __slots__ = ("tensor_hooks", "retain_refs")
+
+    def __init__(self) -> None:
+        self.tensor_hooks: dict[int, dict[int, Any]] | None = None
+        self.retain_refs: dict[int, Any] | None = None
+
+
 class Node:
     """A recorded operation: edges to its inputs' nodes (or leaves) and what backward needs.
 
-    Rarely set attributes (hooks, retained gradients, anomaly traces, viz values and gradient
-    statistics) default to None at class level and live in the instance dict only when used.
+    ``hooks`` is None unless a tensor hook or ``retain_grad()`` was registered on an output
+    (backward checks that one slot); rarely set attributes (anomaly traces, viz values and
+    gradient statistics) default to None at class level and live in the instance dict.
     """
 
-    __slots__ = ("next_edges", "input_shapes", "input_dtypes", "module_path", "freed",
+    __slots__ = ("next_edges", "input_shapes", "input_dtypes", "module_path", "hooks",
                  "__dict__", "__weakref__")  # fmt: skip
     num_outputs = 1
-    tensor_hooks: dict[int, dict[int, Any]] | None = None
-    retain_refs: dict[int, Any] | None = None
     trace: str | None = None
     values: tuple[np.ndarray, ...] | None = None
     grad_stats: Any = None
@@ -123,7 +132,35 @@ class Node:
         self.input_shapes = tuple(shapes)
         self.input_dtypes = tuple(dtypes)
         self.module_path = _scope.path or None
-        self.freed = False
+        self.hooks = None
+
+    @property
+    def tensor_hooks(self) -> dict[int, dict[int, Any]] | None:
+        """Hooks registered on this node's outputs: ``{output: {handle id: hook}}``."""
+        return self.hooks.tensor_hooks if self.hooks is not None else None
+
+    @tensor_hooks.setter
+    def tensor_hooks(self, value: dict[int, dict[int, Any]] | None) -> None:
+        self._node_hooks().tensor_hooks = value
+
+    @property
+    def retain_refs(self) -> dict[int, Any] | None:
+        """Outputs that called ``retain_grad()``: ``{output: weakref to the tensor}``."""
+        return self.hooks.retain_refs if self.hooks is not None else None
+
+    @retain_refs.setter
+    def retain_refs(self, value: dict[int, Any] | None) -> None:
+        self._node_hooks().retain_refs = value
+
+    def _node_hooks(self) -> NodeHooks:
+        if self.hooks is None:
+            self.hooks = NodeHooks()
+        return self.hooks
+
+    @property
+    def freed(self) -> bool:
+        """Whether backward already dropped what this node saved."""
+        raise NotImplementedError
 
     @property
     def name(self) -> str:
@@ -157,7 +194,6 @@ class Node:
 
     def release(self) -> None:
         """Drop what was saved for backward (the graph's structure stays)."""
-        self.freed = True
 
     def saved_items(self) -> list[tuple[str, np.ndarray]]:
         """What this node keeps for backward, by the names its rule asks for."""
@@ -173,7 +209,12 @@ class Node:
 
 
 class PrimitiveNode(Node):
-    """Node of a registered primitive: runs its rule on the saved values."""
+    """Node of a registered primitive: runs its rule on the saved values.
+
+    A saved input or output is a tuple ``(tensor, array, version_counter, version)``:
+    ``array`` is what the forward computed with, ``tensor`` the input for ``create_graph``
+    (None for the node's own output and for Python numbers).
+    """
 
     __slots__ = ("spec", "saved", "_options", "_out_meta")
 
@@ -184,7 +225,6 @@ class PrimitiveNode(Node):
         arrays: Sequence[np.ndarray],
         options: dict,
         out: Tensor,
-        needs: tuple[bool, ...],
         residuals: Any = None,
     ) -> None:
         edges: list[tuple[Any, int] | None] = []
@@ -199,8 +239,10 @@ class PrimitiveNode(Node):
             node = t._grad_fn
             if node is not None:
                 edges.append((node, t._output_nr))
+            elif t._requires_grad:
+                edges.append((t, 0))
             else:
-                edges.append((t, 0) if t._requires_grad else None)
+                edges.append(None)
             data = t._data
             shapes.append(data.shape)
             dtypes.append(data.dtype)
@@ -208,7 +250,7 @@ class PrimitiveNode(Node):
         self.input_shapes = tuple(shapes)
         self.input_dtypes = tuple(dtypes)
         self.module_path = _scope.path or None
-        self.freed = False
+        self.hooks = None
         self.spec = spec
         self._options = options
         out_array = out._data
@@ -218,12 +260,18 @@ class PrimitiveNode(Node):
         saved: list[Any] = []
         for kind, key in spec.vjp_plan:
             if kind == SAVED:
-                saved.append(SavedTensor(inputs[key], arrays[key]))
+                t = inputs[key]
+                if t is None:
+                    saved.append((None, arrays[key], None, 0))
+                else:
+                    counter = t._version_counter
+                    saved.append((t, arrays[key], counter, counter[0]))
             elif kind == OUT:
-                saved.append(SavedTensor(out, out_array, output_nr=0))
+                counter = out._version_counter
+                saved.append((None, out_array, counter, counter[0]))
             elif kind == VALUE:
                 if key == "needs_input_grad":
-                    saved.append(needs)
+                    saved.append(None)  # read from the edges when the rule runs
                 elif key[0] == "option":
                     saved.append(options[key[1]])
                 elif spec.variadic:
@@ -231,7 +279,8 @@ class PrimitiveNode(Node):
                 else:
                     saved.append(arrays[key[1]].shape)
             elif kind == SAVED_LIST:
-                saved.append([SavedTensor(t, a) for t, a in zip(inputs, arrays)])
+                saved.append([SavedTensor(t, a) if t is not None else SavedTensor(None, a)
+                              for t, a in zip(inputs, arrays)])  # fmt: skip
             elif kind == RESIDUALS:
                 saved.append(residuals)
             else:
@@ -242,6 +291,10 @@ class PrimitiveNode(Node):
     def needs_input_grad(self) -> tuple[bool, ...]:
         """Which inputs the gradient flows to (as ``ctx.needs_input_grad``)."""
         return tuple(edge is not None for edge in self.next_edges)
+
+    @property
+    def freed(self) -> bool:
+        return self.saved is None
 
     @property
     def name(self) -> str:
@@ -262,31 +315,44 @@ class PrimitiveNode(Node):
         saved = self.saved
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
-        xp = TENSOR if create_graph else ARRAY
         args: list[Any] = []
         for (kind, key), value in zip(self.spec.vjp_plan, saved):
             if kind == GRAD:
                 args.append(grads[0])
+            elif kind == SAVED or kind == OUT:
+                counter = value[2]
+                if counter is not None and counter[0] != value[3]:
+                    raise _modified_error(self, key if kind == SAVED else 0, value, kind == OUT)
+                args.append(self._as_tensor(value, kind == OUT) if create_graph else value[1])
             elif kind == VALUE or kind == RESIDUALS:
+                if key == "needs_input_grad":
+                    value = tuple([edge is not None for edge in self.next_edges])
                 args.append(value)
-            elif kind == SAVED:
-                if create_graph:
-                    args.append(value.as_tensor(self, key))
-                else:
-                    value.check(self, key)
-                    args.append(value.array)
-            elif kind == OUT:
-                if create_graph:
-                    args.append(value.as_tensor(self, 0))
-                else:
-                    value.check(self, 0)
-                    args.append(value.array)
             elif kind == XP:
-                args.append(xp)
+                args.append(TENSOR if create_graph else ARRAY)
             else:
                 args.append(self._unpack_list(value, create_graph))
         result = self.spec.vjp_fn(*args)  # type: ignore[misc]
         return result if type(result) is tuple or type(result) is list else (result,)
+
+    def _as_tensor(self, value: tuple, is_output: bool) -> Tensor:
+        """A saved value as a Tensor connected to the graph (for ``create_graph``)."""
+        from .tensor import Tensor
+
+        tensor, array, counter, _ = value
+        if is_output:
+            restored = Tensor._from_array(array)
+            restored._version_counter = counter
+            restored._grad_fn = self
+            return restored
+        if tensor is None:
+            return Tensor._from_array(array)
+        if array is not tensor._data:
+            if tensor._grad_fn is None and not tensor._requires_grad:
+                # Not in any graph: the promoted array is the value (exact for a Python float).
+                return Tensor._from_array(array)
+            return tensor.to(array.dtype)
+        return tensor
 
     def _unpack_list(self, values: list[SavedTensor], create_graph: bool) -> list:
         unpacked: list[Any] = []
@@ -300,19 +366,26 @@ class PrimitiveNode(Node):
 
     def release(self) -> None:
         self.saved = None
-        self.freed = True
 
     def saved_items(self) -> list[tuple[str, np.ndarray]]:
         items: list[tuple[str, np.ndarray]] = []
         names = self.spec.vjp_names
         for name, (kind, _), value in zip(names, self.spec.vjp_plan, self.saved or ()):
             if kind in (SAVED, OUT):
-                items.append((name, value.array))
+                items.append((name, value[1]))
             elif kind == SAVED_LIST:
                 items.extend((f"{name}[{i}]", v.array) for i, v in enumerate(value))
             elif kind == RESIDUALS:
                 items.extend(_residual_arrays(name, value))
         return items
+
+
+def _modified_error(node: Node, index: int, value: tuple, is_output: bool) -> RuntimeError:
+    return RuntimeError(
+        f"{node.type_name()} needs input {index}{' (its output)' if is_output else ''} of shape "
+        f"{tuple(value[1].shape)}, which was modified in place after it was saved (version "
+        f"{value[3]} -> {value[2][0]}); call .clone() before modifying it"
+    )
 
 
 def _residual_arrays(name: str, value: Any) -> list[tuple[str, np.ndarray]]:

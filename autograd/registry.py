@@ -68,6 +68,7 @@ class OpSpec:
     vjp_names: tuple[str, ...] = ()
     variadic: bool = field(init=False)
     simple_arity: int = field(init=False)
+    plain: bool = field(init=False)
     # PyTorch's keywords (out=, alpha=, input=, other=) this op does not take itself: a call
     # with one of them goes through autograd._keywords, which translates it.
     torch_keywords: frozenset = field(init=False)
@@ -78,6 +79,10 @@ class OpSpec:
         # Calls with exactly the tensor inputs and no options skip argument binding.
         complete = len(self.option_defaults) == len(self.option_params)
         self.simple_arity = len(self.tensor_params) if complete and not self.variadic else -1
+        # Ops whose common call needs nothing but the arrays (dispatch's fast path).
+        self.plain = (
+            self.simple_arity in (1, 2) and self.promote is True and self.validate is None
+        )
         own = set(self.option_params) | {p.lstrip("*") for p in self.tensor_params}
         self.torch_keywords = frozenset(("out", "alpha", "input", "other")) - own
 
@@ -187,7 +192,7 @@ def _register(spec: OpSpec) -> OpSpec:
 
 def _make_method(spec: OpSpec) -> Callable[..., Any]:
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return spec(self, *args, **kwargs)
+        return spec.call(spec, (self, *args), kwargs)
 
     method.__name__ = spec.name
     method.__doc__ = spec.forward.__doc__

@@ -544,11 +544,16 @@ class Tensor:
 
 
 
+_NO_OPTIONS: dict = {}
+
+
 def _binary(op_name: str, reflected: bool = False) -> Callable[[Tensor, Any], Tensor]:
     def method(self: Tensor, other: Any) -> Tensor:
         op = REGISTRY[op_name]
         try:
-            return op(other, self) if reflected else op(self, other)
+            if reflected:
+                return op.call(op, (other, self), _NO_OPTIONS)
+            return op.call(op, (self, other), _NO_OPTIONS)
         except TypeError:
             if not isinstance(other, (Tensor, np.ndarray, int, float, bool, list, tuple, np.generic)):
                 return NotImplemented
@@ -569,7 +574,8 @@ def _inplace_binary(op_name: str, public: str) -> Callable[[Tensor, Any], Tensor
 
 def _unary(op_name: str) -> Callable[[Tensor], Tensor]:
     def method(self: Tensor) -> Tensor:
-        return REGISTRY[op_name](self)
+        op = REGISTRY[op_name]
+        return op.call(op, (self,), _NO_OPTIONS)
 
     return method
 
