@@ -26,7 +26,7 @@ _new = object.__new__
 
 def _wrap(array: np.ndarray, _tensor: type = Tensor) -> Tensor:
     """A new Tensor around ``array`` (the hot-path twin of ``Tensor._from_array``)."""
-    t = _new(_tensor)
+    t: Tensor = _new(_tensor)
     t._data = array
     t._requires_grad = False
     t._grad = None
@@ -41,7 +41,7 @@ def _wrap(array: np.ndarray, _tensor: type = Tensor) -> Tensor:
 
 try:  # NumPy 2 keeps its floating-point error state in a context variable: setting it
     # directly costs a fifth of an ``np.errstate`` block.
-    from numpy._core._ufunc_config import _extobj_contextvar as _ERRORS
+    from numpy._core._ufunc_config import _extobj_contextvar as _ERRORS  # type: ignore[attr-defined]
 
     with np.errstate(all="ignore"):
         _IGNORE: Any = _ERRORS.get()

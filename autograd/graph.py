@@ -132,7 +132,7 @@ class Node:
         self.input_shapes = tuple(shapes)
         self.input_dtypes = tuple(dtypes)
         self.module_path = _scope.path or None
-        self.hooks = None
+        self.hooks: NodeHooks | None = None
 
     @property
     def tensor_hooks(self) -> dict[int, dict[int, Any]] | None:
@@ -153,9 +153,10 @@ class Node:
         self._node_hooks().retain_refs = value
 
     def _node_hooks(self) -> NodeHooks:
-        if self.hooks is None:
-            self.hooks = NodeHooks()
-        return self.hooks
+        hooks = self.hooks
+        if hooks is None:
+            hooks = self.hooks = NodeHooks()
+        return hooks
 
     @property
     def freed(self) -> bool:
