@@ -319,3 +319,22 @@ def test_a_primitive_with_residuals_gives_them_to_its_rule_only() -> None:
     assert h.tolist() == [6.0, 12.0]
     with ag.no_grad():
         assert cube(x).tolist() == [1.0, 8.0]
+
+
+def test_the_library_imports_and_trains_without_hypothesis_or_torch() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.modules['hypothesis'] = None\n"  # importing it now raises ImportError
+        "sys.modules['torch'] = None\n"
+        "import autograd as ag, nn, optim, graphgrad\n"
+        "model = nn.Linear(3, 1)\n"
+        "opt = optim.SGD(model.parameters(), lr=0.1)\n"
+        "loss = model(ag.ones(4, 3)).pow(2).mean()\n"
+        "loss.backward(); opt.step(); print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=str(__import__("pathlib").Path(ag.__file__).parents[1]))  # fmt: skip
+    assert result.stdout.strip() == "ok", result.stderr
