@@ -26,14 +26,23 @@ def _prepare(x: np.ndarray, dim: int, dtype: Any, op: str) -> tuple[np.ndarray, 
     return (x, axis) if x.ndim else (x.reshape(1), 0)
 
 
-# Rows at most this long are reduced as columns: NumPy reduces short contiguous rows one at a time.
-_SHORT_ROWS = 256
+# Rows at most this long get their max as columns of a transposed copy: NumPy reduces short
+# contiguous rows one at a time (measured: 1.7x faster at 10 classes, slower beyond ~64).
+_SHORT_ROWS = 32
+
+
+def _rows(x: np.ndarray, axis: int) -> np.ndarray | None:
+    """``x`` as a 2-D (rows, C) view when ``axis`` is its last, contiguous dim, else None."""
+    if axis == x.ndim - 1 and x.ndim >= 2 and x.flags.c_contiguous:
+        return x.reshape(-1, x.shape[-1])
+    return None
 
 
 def _row_max(x: np.ndarray, axis: int) -> np.ndarray:
-    """``max(x)`` along ``axis`` with kept dims; (N, C) rows of a few classes via a column copy."""
-    if x.ndim == 2 and axis == 1 and x.shape[1] <= _SHORT_ROWS:
-        return np.asfortranarray(x).max(axis=1, keepdims=True)
+    """``max(x)`` along ``axis`` with kept dims; rows of a few classes via a column copy."""
+    rows = _rows(x, axis) if x.shape[axis] <= _SHORT_ROWS else None
+    if rows is not None:
+        return np.asfortranarray(rows).max(axis=1).reshape(x.shape[:-1] + (1,))
     return np.max(x, axis=axis, keepdims=True)
 
 
@@ -41,15 +50,19 @@ _ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
 
 
 def row_sum(x: np.ndarray, axis: int) -> np.ndarray:
-    """``sum(x)`` along ``axis`` with kept dims; (N, C) rows of a few classes as one GEMV."""
-    if x.ndim == 2 and axis == 1 and x.shape[1] <= _SHORT_ROWS:
-        key = (x.shape[1], x.dtype)
-        ones = _ONES.get(key)
-        if ones is None:
-            ones = _ONES[key] = np.ones(x.shape[1], dtype=x.dtype)
-            ones.flags.writeable = False
-        return (x @ ones)[:, None]
-    return np.sum(x, axis=axis, keepdims=True)
+    """``sum(x)`` along ``axis`` with kept dims; the rows of a contiguous last dim as one GEMV
+    (2-4x faster than NumPy's row sums, at any C)."""
+    rows = _rows(x, axis)
+    if rows is None:
+        return np.sum(x, axis=axis, keepdims=True)
+    key = (rows.shape[1], rows.dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        ones = _ONES[key] = np.ones(rows.shape[1], dtype=rows.dtype)
+        ones.flags.writeable = False
+    return (rows @ ones).reshape(x.shape[:-1] + (1,))
 
 
 def shifted_logits(x: np.ndarray, axis: int) -> np.ndarray:
@@ -99,6 +112,10 @@ def softmax(x: np.ndarray, *, dim: int, dtype: Any = None) -> np.ndarray:
 @softmax.vjp
 def _softmax_vjp(grad: Operand, out: Operand, dim: int, xp: Any) -> Operand:
     # The Jacobian diag(s) - s s^T applied to grad.
+    if not xp.is_tensor and out.ndim:
+        result = grad - row_sum(grad * out, dim % out.ndim)  # type: ignore[arg-type]
+        result *= out
+        return result
     return out * (grad - xp.sum(grad * out, dim=dim, keepdim=True))
 
 
@@ -118,4 +135,9 @@ def log_softmax(x: np.ndarray, *, dim: int, dtype: Any = None) -> np.ndarray:
 
 @log_softmax.vjp
 def _log_softmax_vjp(grad: Operand, out: Operand, dim: int, xp: Any) -> Operand:
+    if not xp.is_tensor and out.ndim:
+        result = np.exp(out)
+        result *= -row_sum(grad, dim % out.ndim)  # type: ignore[arg-type]
+        result += grad
+        return result
     return grad - xp.exp(out) * xp.sum(grad, dim=dim, keepdim=True)
