@@ -1,56 +1,62 @@
 """LSTM benchmark: graphgrad vs PyTorch CPU, forward + backward of one LSTM layer.
 
-Batch 32, sequence 64, input 64, hidden 128, float32, the same weights in both; each iteration
-runs the LSTM, sums its output and back-propagates into the input and all weights. Timings are
-medians over interleaved rounds, so background load affects both alike; both wall-clock and
-process CPU time are reported.
+Batch 32, sequence 64, input 64, hidden 128, float32, the same weights in both; each call runs
+the LSTM, sums its output and back-propagates into the input and all weights.
 
-Both libraries run on ``--threads`` BLAS/intra-op threads (default 1). A single thread is the
-fair and the fast setting here: the per-step GEMMs are small, and OpenBLAS's thread pool makes
-them many times slower on a loaded machine. ``OPENBLAS_NUM_THREADS`` must be set before NumPy
-is imported, which is why this script sets it first.
+Each framework runs in its own worker process, pinned to ``--threads`` (default 1) BLAS and
+intra-op threads; the driver alternates rounds between them (see ``_harness.py``) and prints
+medians of wall and process CPU time, and the ratios. One thread is the fair and the fast
+setting here: the per-step GEMMs are small, and a thread pool makes them many times slower on
+a loaded machine.
 
-Run: ``python benchmarks/bench_lstm.py [--rounds 20] [--threads 1] [--profile]``.
+Run: ``python benchmarks/bench_lstm.py [--rounds 15] [--threads 1] [--profile]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 
-def _parse() -> argparse.Namespace:
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _harness  # noqa: E402
+
+FRAMEWORKS = ("graphgrad", "torch")
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--threads", default="1", help="per framework: N or 'default'")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--seq", type=int, default=64)
     parser.add_argument("--input", type=int, default=64)
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--profile", action="store_true", help="cProfile graphgrad's step")
-    return parser.parse_args()
+    parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
+    return parser
 
 
-ARGS = _parse()
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = str(ARGS.threads)
-
-import numpy as np  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import autograd as ag  # noqa: E402
-import nn  # noqa: E402
+def _weights(args: argparse.Namespace) -> dict[str, np.ndarray]:
+    """PyTorch's LSTM initialisation, U(-1/sqrt(H), 1/sqrt(H)), from a fixed seed."""
+    rng = np.random.default_rng(0)
+    bound = 1 / np.sqrt(args.hidden)
+    shapes = {"weight_ih_l0": (4 * args.hidden, args.input),
+              "weight_hh_l0": (4 * args.hidden, args.hidden),
+              "bias_ih_l0": (4 * args.hidden,), "bias_hh_l0": (4 * args.hidden,)}  # fmt: skip
+    return {k: rng.uniform(-bound, bound, s).astype(np.float32) for k, s in shapes.items()}
 
 
-def graphgrad_step(x: np.ndarray, state: dict) -> Callable[[], None]:
-    model = nn.LSTM(ARGS.input, ARGS.hidden)
-    model.load_state_dict(state)
+def graphgrad_step(x: np.ndarray, args: argparse.Namespace) -> Callable[[], None]:
+    import autograd as ag
+    import nn
+
+    model = nn.LSTM(args.input, args.hidden)
+    model.load_state_dict({k: ag.tensor(v) for k, v in _weights(args).items()})
     inputs = ag.tensor(x, requires_grad=True)
 
     def step() -> None:
@@ -62,12 +68,11 @@ def graphgrad_step(x: np.ndarray, state: dict) -> Callable[[], None]:
     return step
 
 
-def torch_step(x: np.ndarray) -> tuple[Callable[[], None], dict]:
+def torch_step(x: np.ndarray, args: argparse.Namespace) -> Callable[[], None]:
     import torch
 
-    torch.set_num_threads(ARGS.threads)
-    torch.manual_seed(0)
-    model = torch.nn.LSTM(ARGS.input, ARGS.hidden)
+    model = torch.nn.LSTM(args.input, args.hidden)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in _weights(args).items()})
     inputs = torch.tensor(x, requires_grad=True)
 
     def step() -> None:
@@ -76,57 +81,71 @@ def torch_step(x: np.ndarray) -> tuple[Callable[[], None], dict]:
         output, _ = model(inputs)
         output.sum().backward()
 
-    state = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
-    return step, state
+    return step
 
 
-def timed(step: Callable[[], None]) -> tuple[float, float]:
-    wall, cpu = time.perf_counter(), time.process_time()
-    step()
-    return time.perf_counter() - wall, time.process_time() - cpu
+def worker(framework: str, args: argparse.Namespace) -> None:
+    _harness.setup_worker(framework)
+    x = np.random.default_rng(1).standard_normal((args.seq, args.batch, args.input))
+    x = x.astype(np.float32)
+    step = graphgrad_step(x, args) if framework == "graphgrad" else torch_step(x, args)
+    for _ in range(3):
+        step()
+
+    def steps(count: int) -> dict:
+        answer = _harness.timed(lambda: [step() for _ in range(count)])
+        return {"wall": answer["wall"] / count, "cpu": answer["cpu"] / count}
+
+    def info() -> dict:
+        return {"threads": _harness.thread_report(framework), "peak_rss_mb": _harness.peak_rss_mb()}
+
+    def run_profile() -> dict:
+        import cProfile
+        import io
+        import pstats
+        import time
+
+        profiler = cProfile.Profile(time.process_time)
+        profiler.enable()
+        for _ in range(10):
+            step()
+        profiler.disable()
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(15)
+        return {"text": text.getvalue()}
+
+    _harness.serve({"steps": steps, "info": info, "profile": run_profile})
 
 
 def main() -> None:
-    x = (
-        np.random.default_rng(0)
-        .standard_normal((ARGS.seq, ARGS.batch, ARGS.input))
-        .astype(np.float32)
-    )
+    args = _parser().parse_args()
+    if args.worker:
+        worker(args.worker, args)
+        return
+    print(_harness.machine_line(args.threads))
+    passed = [f"--{k}={getattr(args, k)}" for k in ("batch", "seq", "input", "hidden")]
+    workers = _harness.start_workers(__file__, list(FRAMEWORKS), passed, args.threads)
     try:
-        run_torch, state = torch_step(x)
-    except ImportError:
-        sys.exit("bench_lstm.py compares against PyTorch: pip install torch")
-    run_ours = graphgrad_step(x, state)
-    for _ in range(3):  # warm up caches and BLAS buffers
-        run_ours()
-        run_torch()
-    times: dict[str, list[tuple[float, float]]] = {"graphgrad": [], "pytorch": []}
-    for _ in range(ARGS.rounds):
-        times["graphgrad"].append(timed(run_ours))
-        times["pytorch"].append(timed(run_torch))
-    print(f"LSTM forward + backward: batch {ARGS.batch}, sequence {ARGS.seq}, input {ARGS.input}, "
-          f"hidden {ARGS.hidden}, float32, {ARGS.threads} thread(s), median of {ARGS.rounds}")  # fmt: skip
-    medians = {}
-    for name, values in times.items():
-        wall = statistics.median(v[0] for v in values) * 1e3
-        cpu = statistics.median(v[1] for v in values) * 1e3
-        medians[name] = (wall, cpu)
-        print(f"  {name:10s} {wall:8.1f} ms wall  {cpu:8.1f} ms CPU")
-    ratio_wall = medians["graphgrad"][0] / medians["pytorch"][0]
-    ratio_cpu = medians["graphgrad"][1] / medians["pytorch"][1]
-    print(
-        f"  ratio graphgrad / pytorch: {ratio_wall:.2f}x wall, {ratio_cpu:.2f}x CPU (target <= 2x)"
-    )
-    if ARGS.profile:
-        import cProfile
-        import pstats
-
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(5):
-            run_ours()
-        profiler.disable()
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(12)
+        count = _harness.calibrate(workers["graphgrad"], 0.3)
+        results = _harness.interleave(workers, args.rounds, "steps", count=count)
+        infos = {name: w.ask("info") for name, w in workers.items()}
+        profile = workers["graphgrad"].ask("profile")["text"] if args.profile else ""
+    finally:
+        for w in workers.values():
+            w.close()
+    s = _harness.summarize(results, "graphgrad", "torch", scale=1000)
+    print(f"LSTM forward + backward: batch {args.batch}, sequence {args.seq}, input {args.input}, "
+          f"hidden {args.hidden}, float32; medians of {args.rounds} interleaved rounds of {count} "
+          "calls, each framework in its own process")  # fmt: skip
+    for name in FRAMEWORKS:
+        print(f"  {name:10s} {s[f'{name}_wall']:8.2f} ms wall {s[f'{name}_cpu']:8.2f} ms CPU   "
+              f"({infos[name]['threads']})")  # fmt: skip
+    print(f"  graphgrad / torch: {s['ratio_wall']:.2f}x wall, {s['ratio_cpu']:.2f}x CPU (median "
+          f"of per-round ratios: {s['paired_ratio_wall']:.2f}x wall, "
+          f"{s['paired_ratio_cpu']:.2f}x CPU; target <= 1.5x)")  # fmt: skip
+    print(_harness.machine_line(args.threads) + " (at the end)")
+    if profile:
+        print(profile)
 
 
 if __name__ == "__main__":

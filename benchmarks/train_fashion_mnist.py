@@ -1,19 +1,20 @@
-"""The graphgrad-train recipe in graphgrad and in PyTorch CPU, side by side in one process.
+"""The graphgrad-train recipe in graphgrad and in PyTorch CPU, each in its own process.
 
-Run: ``python benchmarks/train_fashion_mnist.py --model cnn`` (needs torch; ``--framework
-graphgrad`` runs ours alone). Both frameworks start from the same initial weights (graphgrad's
-init copied into the torch model), see the same normalised images in the same order every epoch
-and use the same optimizer, lr schedule, batch size and loss; only dropout masks and floating-
-point summation order differ. Each framework first runs ``--warmup-steps`` untimed steps on a
-throwaway copy of its model (one-time costs stay out of epoch 1). The epochs are interleaved
-(ours, then torch, then the next epoch) so that other load on the machine hits both alike. Prints per-epoch test accuracy and
-train time (wall and CPU) for both, then the final accuracy difference (target: within 0.5
-points) and the wall-time ratio per epoch (target: graphgrad <= 1.3x PyTorch). The CPU-time
-ratio is printed too: on a shared machine it is the steadier measure (the wall time of an epoch
-depends on what else runs meanwhile).
+Run: ``python benchmarks/train_fashion_mnist.py --model cnn`` (needs torch). Both frameworks
+start from the same initial weights (graphgrad's init, written once by this driver and loaded
+by both), see the same normalised images in the same order every epoch and use the same
+optimizer, lr schedule, batch size and loss; only dropout masks and floating-point summation
+order differ. Each framework trains in its own worker process (never two frameworks timed in
+one process: spinning BLAS/OpenMP threads and allocator state distort the second), pinned to
+``--threads`` (default 1) BLAS and intra-op threads. Each worker first runs ``--warmup-steps``
+untimed steps on a throwaway copy of its model (one-time costs stay out of epoch 1). The epochs
+are interleaved (one framework's epoch, then the other's, the order alternating) so that other
+load on the machine hits both alike.
 
-PyTorch gets ``torch.set_num_threads(T)`` with T the number of threads NumPy's BLAS uses
-(``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS`` if set, else the CPU count, OpenBLAS's default).
+Prints per-epoch test accuracy, train time (wall and process CPU) and the ratios, then the final
+accuracy difference, the total-time ratios and each worker's peak RSS (the training loop's
+process, data included; both hold the same arrays). ``--threads default`` leaves every library
+its default thread count (meaningful on an idle machine only).
 """
 
 from __future__ import annotations
@@ -25,28 +26,22 @@ import math
 import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import autograd as ag  # noqa: E402
-import nn  # noqa: E402
-import optim  # noqa: E402
+import _harness  # noqa: E402
+
 from graphgrad.datasets import load_split  # noqa: E402
-from graphgrad.models import build_model  # noqa: E402
 from graphgrad.train import NORMALIZE, RECIPES  # noqa: E402
 
-
-def blas_threads() -> int:
-    """The thread count NumPy's OpenBLAS runs with (its environment variables, else all CPUs)."""
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        if os.environ.get(name, "").isdigit():
-            return int(os.environ[name])
-    return os.cpu_count() or 1
+FRAMEWORKS = ("graphgrad", "torch")
 
 
 def load_data(subset: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -60,12 +55,12 @@ def load_data(subset: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     return splits[0], splits[1], splits[2], splits[3]
 
 
-def torch_model(ours: Any) -> Any:
+def torch_model(name: str, state: dict[str, np.ndarray]) -> Any:
     """The same architecture in torch.nn, with the same parameter names and initial values."""
     import torch
     from torch import nn as tnn
 
-    if type(ours).__name__ == "CNN":
+    if name == "cnn":
         model = tnn.Module()
         model.features = tnn.Sequential(
             tnn.Conv2d(1, 32, 3, padding=1, bias=False), tnn.BatchNorm2d(32), tnn.ReLU(),
@@ -80,27 +75,37 @@ def torch_model(ours: Any) -> Any:
             tnn.Flatten(), tnn.Linear(784, 256), tnn.ReLU(), tnn.Dropout(0.2),
             tnn.Linear(256, 128), tnn.ReLU(), tnn.Dropout(0.2), tnn.Linear(128, 10),
         )  # fmt: skip
-    state = {k: torch.from_numpy(np.array(v.numpy())) for k, v in ours.state_dict().items()}
-    model.load_state_dict(state)
+    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
+    return model
+
+
+def graphgrad_model(name: str, state: dict[str, np.ndarray]) -> Any:
+    import autograd as ag
+    from graphgrad.models import build_model
+
+    model = build_model(name)
+    model.load_state_dict({k: ag.tensor(np.array(v)) for k, v in state.items()})
     return model
 
 
 class Runner:
     """One framework's model, optimizer, scheduler and its train/eval loops on NumPy batches."""
 
-    def __init__(self, framework: str, recipe: dict, steps: int, seed: int, initial: Any) -> None:
+    def __init__(self, framework: str, model_name: str, recipe: dict, steps: int, seed: int,
+                 state: dict[str, np.ndarray]) -> None:  # fmt: skip
         self.framework = framework
         self.model: Any
         self.optimizer: Any
         self.scheduler: Any
         self.loss_fn: Any
-        self.times: list[float] = []
-        self.cpu_times: list[float] = []
-        self.accuracies: list[float] = []
         lr, wd = recipe["lr"], recipe["weight_decay"]
         if framework == "graphgrad":
+            import autograd as ag
+            import nn
+            import optim
+
             ag.manual_seed(seed)
-            self.model = copy.deepcopy(initial)
+            self.model = graphgrad_model(model_name, state)
             self.optimizer = optim.AdamW(self.model.parameters(), lr=lr, weight_decay=wd)
             self.scheduler = optim.lr_scheduler.OneCycleLR(
                 self.optimizer, max_lr=lr, total_steps=steps, cycle_momentum=False
@@ -110,7 +115,7 @@ class Runner:
             import torch
 
             torch.manual_seed(seed)
-            self.model = torch_model(initial)
+            self.model = torch_model(model_name, state)
             self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr, weight_decay=wd)
             self.scheduler = torch.optim.lr_scheduler.OneCycleLR(
                 self.optimizer, max_lr=lr, total_steps=steps, cycle_momentum=False
@@ -119,14 +124,17 @@ class Runner:
 
     def _tensor(self, array: np.ndarray) -> Any:
         if self.framework == "graphgrad":
+            import autograd as ag
+
             return ag.Tensor._from_array(array)
         import torch
 
         return torch.from_numpy(array)
 
     def train_epoch(self, x: np.ndarray, y: np.ndarray, order: np.ndarray, batch: int) -> float:
+        """One epoch of training; returns the mean training loss."""
         self.model.train()
-        start, cpu_start = time.perf_counter(), time.process_time()
+        total, batches = 0.0, 0
         for i in range(0, len(order), batch):
             index = order[i : i + batch]
             xb, yb = self._tensor(x[index]), self._tensor(y[index])
@@ -135,10 +143,9 @@ class Runner:
             loss.backward()
             self.optimizer.step()
             self.scheduler.step()
-        elapsed = time.perf_counter() - start
-        self.times.append(elapsed)
-        self.cpu_times.append(time.process_time() - cpu_start)
-        return elapsed
+            total += loss.item()
+            batches += 1
+        return total / max(batches, 1)
 
     def warm_up(self, x: np.ndarray, y: np.ndarray, batch: int, steps: int) -> None:
         """Run ``steps`` untimed training steps on throwaway copies of the model and optimizer.
@@ -152,6 +159,9 @@ class Runner:
         model = copy.deepcopy(self.model)
         model.train()
         if self.framework == "graphgrad":
+            import autograd as ag
+            import optim
+
             rng_state = ag.get_rng_state()
             optimizer: Any = optim.AdamW(model.parameters(), lr=1e-4)
         else:
@@ -174,6 +184,8 @@ class Runner:
         self.model.eval()
         correct = 0
         if self.framework == "graphgrad":
+            import autograd as ag
+
             context: Any = ag.no_grad()
         else:
             import torch
@@ -183,98 +195,145 @@ class Runner:
             for i in range(0, len(x), batch):
                 logits = self.model(self._tensor(x[i : i + batch]))
                 correct += int((np.asarray(logits.numpy()).argmax(1) == y[i : i + batch]).sum())
-        self.accuracies.append(correct / len(x))
-        return self.accuracies[-1]
+        return correct / len(x)
+
+
+def worker(framework: str, args: argparse.Namespace) -> None:
+    """One framework's process: load the shared initial weights, warm up, then train epochs."""
+    _harness.setup_worker(framework)
+    recipe = _recipe(args)
+    x_train, y_train, x_test, y_test = load_data(args.subset)
+    batch = recipe["batch_size"]
+    steps = recipe["epochs"] * math.ceil(len(x_train) / batch)
+    with np.load(args.initial) as saved:
+        state = {k: saved[k] for k in saved.files}
+    runner = Runner(framework, args.model, recipe, steps, args.seed, state)
+    runner.warm_up(x_train, y_train, batch, args.warmup_steps)
+    order_rng = np.random.default_rng(args.seed)
+    baseline_rss = _harness.current_rss_mb()
+
+    def epoch() -> dict:
+        order = order_rng.permutation(len(x_train))
+        answer = _harness.timed(lambda: runner.train_epoch(x_train, y_train, order, batch))
+        answer["loss"] = answer.pop("value")
+        start = time.perf_counter()
+        answer["accuracy"] = runner.evaluate(x_test, y_test)
+        answer["eval_wall"] = time.perf_counter() - start
+        return answer
+
+    def info() -> dict:
+        versions = {"numpy": np.__version__}
+        if framework == "torch":
+            import torch
+
+            versions["torch"] = torch.__version__
+        else:
+            from autograd.backends import numba as numba_backend
+
+            versions["numba kernels"] = str(numba_backend.active())
+        return {"threads": _harness.thread_report(framework), "peak_rss_mb": _harness.peak_rss_mb(),
+                "rss_before_training_mb": baseline_rss, "versions": versions}  # fmt: skip
+
+    _harness.serve({"epoch": epoch, "info": info})
+
+
+def _recipe(args: argparse.Namespace) -> dict:
+    recipe = dict(RECIPES[args.model])
+    if args.epochs is not None:
+        recipe["epochs"] = args.epochs
+    return recipe
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", choices=sorted(RECIPES), default="cnn")
-    parser.add_argument("--framework", choices=["both", "graphgrad", "torch"], default="both")
     parser.add_argument("--epochs", type=int, default=None, help="default: the recipe's")
     parser.add_argument("--subset", type=int, default=None, help="first N train/test images")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", default="1", help="per framework: N or 'default'")
     parser.add_argument("--warmup-steps", type=int, default=20,
                         help="untimed steps on a throwaway copy first, for each framework")  # fmt: skip
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
+    parser.add_argument("--initial", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        worker(args.worker, args)
+        return 0
 
-    recipe = dict(RECIPES[args.model])
-    if args.epochs is not None:
-        recipe["epochs"] = args.epochs
-    threads = blas_threads()
-    frameworks = ["graphgrad", "torch"] if args.framework == "both" else [args.framework]
-    if "torch" in frameworks:
-        import torch
+    import autograd as ag
+    from graphgrad.models import build_model
 
-        torch.set_num_threads(threads)
-        torch_version = torch.__version__
-    else:
-        torch_version = None
-    x_train, y_train, x_test, y_test = load_data(args.subset)
-    batch = recipe["batch_size"]
-    steps = recipe["epochs"] * math.ceil(len(x_train) / batch)
-    print(
-        f"{args.model} recipe: {recipe} | {len(x_train):,} train / {len(x_test):,} test images\n"
-        f"threads: NumPy/OpenBLAS {threads}, torch.set_num_threads({threads}) | numpy "
-        f"{np.__version__}, torch {torch_version}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs; timings include any other load on the machine",
-        flush=True,
-    )
+    recipe = _recipe(args)
     ag.manual_seed(args.seed)
     initial = build_model(args.model)  # both frameworks start from these weights
-    runners = {name: Runner(name, recipe, steps, args.seed, initial) for name in frameworks}
-    for runner in runners.values():
-        runner.warm_up(x_train, y_train, batch, args.warmup_steps)
-    order_rng = np.random.default_rng(args.seed)
-    header = f"{'epoch':>5s}" + "".join(
-        f" {n + ' acc':>14s} {n + ' s':>12s} {n + ' cpu s':>16s}" for n in runners
-    )
-    print(
-        header + (f" {'wall ratio':>10s} {'cpu ratio':>9s}" if len(runners) == 2 else ""),
-        flush=True,
-    )
-    for epoch in range(1, recipe["epochs"] + 1):
-        order = order_rng.permutation(len(x_train))
-        line = f"{epoch:5d}"
-        for runner in runners.values():
-            seconds = runner.train_epoch(x_train, y_train, order, batch)
-            accuracy = runner.evaluate(x_test, y_test)
-            line += f" {100 * accuracy:13.2f}% {seconds:12.1f} {runner.cpu_times[-1]:16.1f}"
-        if len(runners) == 2:
-            ours, theirs = runners["graphgrad"], runners["torch"]
-            line += f" {ours.times[-1] / theirs.times[-1]:10.2f}x"
-            line += f" {ours.cpu_times[-1] / theirs.cpu_times[-1]:8.2f}x"
-        print(line, flush=True)
-
-    results: dict[str, Any] = {"model": args.model, "recipe": recipe, "threads": threads,
-                               "train_samples": len(x_train)}  # fmt: skip
-    for name, runner in runners.items():
-        results[name] = {"test_acc": runner.accuracies, "epoch_times": runner.times,
-                         "epoch_cpu_times": runner.cpu_times,
-                         "mean_epoch_time": float(np.mean(runner.times))}  # fmt: skip
-    summary = []
-    for name, runner in runners.items():
-        summary.append(
-            f"{name}: final test accuracy {100 * runner.accuracies[-1]:.2f}%, "
-            f"{np.mean(runner.times):.1f} s per epoch"
-        )
-    if len(runners) == 2:
-        ours, theirs = runners["graphgrad"], runners["torch"]
-        gap = 100 * (ours.accuracies[-1] - theirs.accuracies[-1])
-        ratio = float(np.sum(ours.times) / np.sum(theirs.times))
-        cpu_ratio = float(np.sum(ours.cpu_times) / np.sum(theirs.cpu_times))
-        results.update(accuracy_gap_points=gap, time_ratio=ratio, cpu_time_ratio=cpu_ratio)
-        summary.append(
-            f"accuracy difference (graphgrad - torch): {gap:+.2f} points "
-            f"({'within' if abs(gap) <= 0.5 else 'OUTSIDE'} 0.5); wall time per epoch "
-            f"graphgrad / torch: {ratio:.2f}x (target <= 1.3x); CPU time per epoch: "
-            f"{cpu_ratio:.2f}x (steadier than wall time when other jobs share the CPU)"
-        )
-    print("\n".join(summary))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "initial.npz"
+        np.savez(path, **{k: v.numpy() for k, v in initial.state_dict().items()})
+        passed = [f"--model={args.model}", f"--seed={args.seed}", f"--initial={path}",
+                  f"--warmup-steps={args.warmup_steps}"]  # fmt: skip
+        passed += [f"--epochs={args.epochs}"] if args.epochs is not None else []
+        passed += [f"--subset={args.subset}"] if args.subset is not None else []
+        workers = _harness.start_workers(__file__, list(FRAMEWORKS), passed, args.threads)
+        try:
+            results = _run(args, recipe, workers)
+        finally:
+            for w in workers.values():
+                w.close()
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0
+
+
+def _run(args: argparse.Namespace, recipe: dict, workers: dict) -> dict:
+    images = args.subset if args.subset is not None else "all"
+    print(f"{args.model} recipe: {recipe} | train/test images: {images} | Python "
+          f"{platform.python_version()}\n{_harness.machine_line(args.threads)}; each framework "
+          "in its own process, epochs interleaved", flush=True)  # fmt: skip
+    header = f"{'epoch':>5s}" + "".join(
+        f" {n + ' acc':>14s} {n + ' s':>12s} {n + ' cpu s':>16s}" for n in FRAMEWORKS
+    )
+    print(header + f" {'wall ratio':>10s} {'cpu ratio':>9s}", flush=True)
+
+    def on_epoch(index: int, answers: dict) -> None:
+        line = f"{index + 1:5d}"
+        for name in FRAMEWORKS:
+            a = answers[name]
+            line += f" {100 * a['accuracy']:13.2f}% {a['wall']:12.1f} {a['cpu']:16.1f}"
+        ours, theirs = answers["graphgrad"], answers["torch"]
+        line += f" {ours['wall'] / theirs['wall']:10.2f}x {ours['cpu'] / theirs['cpu']:8.2f}x"
+        print(line, flush=True)
+
+    epochs = _harness.interleave(workers, recipe["epochs"], "epoch", on_round=on_epoch)
+    infos = {name: w.ask("info") for name, w in workers.items()}
+    results: dict[str, Any] = {"model": args.model, "recipe": recipe, "threads": args.threads,
+                               "subset": args.subset, "load_average_end": os.getloadavg()}  # fmt: skip
+    for name in FRAMEWORKS:
+        runs = epochs[name]
+        results[name] = {
+            "test_acc": [r["accuracy"] for r in runs], "train_loss": [r["loss"] for r in runs],
+            "epoch_times": [r["wall"] for r in runs], "epoch_cpu_times": [r["cpu"] for r in runs],
+            "eval_times": [r["eval_wall"] for r in runs], **infos[name],
+        }  # fmt: skip
+    ours, theirs = results["graphgrad"], results["torch"]
+    gap = 100 * (ours["test_acc"][-1] - theirs["test_acc"][-1])
+    ratio = float(np.sum(ours["epoch_times"]) / np.sum(theirs["epoch_times"]))
+    cpu_ratio = float(np.sum(ours["epoch_cpu_times"]) / np.sum(theirs["epoch_cpu_times"]))
+    per_epoch = [a / b for a, b in zip(ours["epoch_times"], theirs["epoch_times"])]
+    results.update(accuracy_gap_points=gap, time_ratio=ratio, cpu_time_ratio=cpu_ratio,
+                   median_epoch_ratio=float(np.median(per_epoch)))  # fmt: skip
+    for name in FRAMEWORKS:
+        r = results[name]
+        print(f"{name}: final test accuracy {100 * r['test_acc'][-1]:.2f}%, "
+              f"{np.mean(r['epoch_times']):.1f} s wall / {np.mean(r['epoch_cpu_times']):.1f} s CPU "
+              f"per epoch, peak RSS {r['peak_rss_mb']:.0f} MiB ({r['rss_before_training_mb']:.0f} "
+              f"MiB before training); threads {r['threads']}; {r['versions']}")  # fmt: skip
+    print(f"accuracy difference (graphgrad - torch): {gap:+.2f} points; time per epoch graphgrad "
+          f"/ torch: {ratio:.2f}x wall, {cpu_ratio:.2f}x CPU (totals), median epoch "
+          f"{results['median_epoch_ratio']:.2f}x wall (target <= 1.0x); peak RSS graphgrad / "
+          f"torch: {ours['peak_rss_mb'] / theirs['peak_rss_mb']:.2f}x")  # fmt: skip
+    print(_harness.machine_line(args.threads) + " (at the end)")
+    return results
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ from autograd.backends.numba import kernel
 
 from ._window import Window
 
-__all__ = ["max_pool_forward", "max_pool_backward", "col2im_into", "supports"]
+__all__ = ["max_pool_forward", "max_pool_backward", "col2im_into", "supports",
+           "batch_norm_supports", "channel_moments", "channel_affine", "batch_norm_backward"]
 
 
 def supports(window: Window, dtype: np.dtype) -> bool:
@@ -242,19 +243,131 @@ def _col2im_channels_first_loop(cols, dx, sh, sw, dh, dw, ph, pw):  # type: igno
                             dx[n, c, iy, x * sw + offset_x] += cols[c, ky, kx, n, y, x]
 
 
-def col2im_into(cols: np.ndarray, window: Window, shape: tuple,
-                batch_first: bool) -> np.ndarray:  # fmt: skip
-    """The adjoint of im2col, straight into the unpadded ``(N, C, *in)`` input gradient.
+def col2im_into(cols: np.ndarray, window: Window, dx: np.ndarray, batch_first: bool) -> None:
+    """The adjoint of im2col, added straight into ``dx``, the ``(N, C, *in)`` input gradient.
 
     ``cols`` holds ``W^T grad`` as the GEMM wrote it: ``(N, G, C/G * prod(kernel), L)``
-    (batch first) or ``(G, C/G * prod(kernel), N * L)`` (channels first).
+    (batch first) or ``(G, C/G * prod(kernel), N * L)`` (channels first); ``dx`` is
+    C-contiguous (zeros, or a partial sum).
     """
     kh, kw, sh, sw, dh, dw, ph, pw, h, w, oh, ow = _geometry(window)
-    n, c = shape[:2]
-    dx = np.zeros((n, c, h, w), dtype=cols.dtype)
+    n, c = dx.shape[:2]
+    planes = dx.reshape(n, c, h, w)
     if batch_first:
-        _col2im_loop(cols.reshape(n, c, kh, kw, oh, ow), dx, sh, sw, dh, dw, ph, pw)
+        _col2im_loop(cols.reshape(n, c, kh, kw, oh, ow), planes, sh, sw, dh, dw, ph, pw)
     else:
-        _col2im_channels_first_loop(cols.reshape(c, kh, kw, n, oh, ow), dx, sh, sw, dh, dw, ph,
-                                    pw)  # fmt: skip
-    return dx.reshape(shape)
+        _col2im_channels_first_loop(cols.reshape(c, kh, kw, n, oh, ow), planes, sh, sw, dh, dw,
+                                    ph, pw)  # fmt: skip
+
+
+# Batch norm over (N, C, L) arrays: per-channel sums in float64, two passes forward (moments,
+# then the affine map) and two backward (sums, then the gradient), where NumPy needs five and
+# seven with two full-size temporaries.
+
+
+def batch_norm_supports(x: np.ndarray) -> bool:
+    """Whether the batch-norm kernels apply: float32/64, C-contiguous, at least 2-D."""
+    return x.ndim >= 2 and x.dtype in _FLOATS and x.flags.c_contiguous and x.size >= 4096
+
+
+def _as_ncl(x: np.ndarray) -> np.ndarray:
+    return x.reshape(x.shape[0], x.shape[1], -1)
+
+
+@kernel(reassociate=True)
+def _channel_moments_loop(x, mean, var):  # type: ignore[no-untyped-def]
+    n, channels, length = x.shape
+    count = n * length
+    for c in range(channels):
+        total = 0.0
+        for a in range(n):
+            for i in range(length):
+                total += x[a, c, i]
+        m = total / count
+        squares = 0.0
+        for a in range(n):
+            for i in range(length):
+                d = x[a, c, i] - m
+                squares += d * d
+        mean[c] = m
+        var[c] = squares / count
+
+
+def channel_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel (dim 1) mean and biased variance, accumulated in float64."""
+    mean = np.empty(x.shape[1], dtype=np.float64)
+    var = np.empty(x.shape[1], dtype=np.float64)
+    _channel_moments_loop(_as_ncl(x), mean, var)
+    return mean.astype(x.dtype), var.astype(x.dtype)
+
+
+@kernel
+def _channel_affine_loop(x, scale, shift, out):  # type: ignore[no-untyped-def]
+    n, channels, length = x.shape
+    for a in range(n):
+        for c in range(channels):
+            s = scale[c]
+            t = shift[c]
+            for i in range(length):
+                out[a, c, i] = x[a, c, i] * s + t
+
+
+def channel_affine(x: np.ndarray, scale: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """``x * scale + shift`` with per-channel (dim 1) ``scale`` and ``shift``, in one pass."""
+    out = np.empty_like(x)
+    _channel_affine_loop(_as_ncl(x), scale.astype(x.dtype), shift.astype(x.dtype), _as_ncl(out))
+    return out
+
+
+@kernel(reassociate=True)
+def _bn_sums_loop(grad, x, mean, grad_sum, grad_dot):  # type: ignore[no-untyped-def]
+    n, channels, length = x.shape
+    for c in range(channels):
+        m = mean[c]
+        total = 0.0
+        dot = 0.0
+        for a in range(n):
+            for i in range(length):
+                g = grad[a, c, i]
+                total += g
+                dot += g * (x[a, c, i] - m)
+        grad_sum[c] = total
+        grad_dot[c] = dot
+
+
+@kernel
+def _bn_grad_loop(grad, x, mean, a_scale, b_scale, offset, out):  # type: ignore[no-untyped-def]
+    n, channels, length = x.shape
+    for a in range(n):
+        for c in range(channels):
+            p = a_scale[c]
+            q = b_scale[c]
+            m = mean[c]
+            r = offset[c]
+            for i in range(length):
+                out[a, c, i] = p * grad[a, c, i] - q * (x[a, c, i] - m) - r
+
+
+def batch_norm_backward(grad: np.ndarray, x: np.ndarray, weight: np.ndarray, mean: np.ndarray,
+                        var: np.ndarray, eps: float, needs_input_grad: tuple) -> tuple:  # fmt: skip
+    """Batch norm's VJP (batch statistics) in two passes: per-channel sums, then the input
+    gradient ``weight * invstd * (grad - mean(grad) - normalized * mean(grad * normalized))``."""
+    dtype = x.dtype
+    grad = np.ascontiguousarray(grad)
+    channels = x.shape[1]
+    count = x.size // channels
+    mean64 = np.asarray(mean, dtype=np.float64)
+    invstd = 1.0 / np.sqrt(np.asarray(var, dtype=np.float64) + eps)
+    grad_sum = np.empty(channels, dtype=np.float64)
+    grad_dot = np.empty(channels, dtype=np.float64)  # sum(grad * (x - mean))
+    _bn_sums_loop(_as_ncl(grad), _as_ncl(x), mean64, grad_sum, grad_dot)
+    grad_x = None
+    if needs_input_grad[0]:
+        scale = np.asarray(weight, dtype=np.float64) * invstd
+        grad_x = np.empty_like(x)
+        _bn_grad_loop(_as_ncl(grad), _as_ncl(x), mean64.astype(dtype), scale.astype(dtype),
+                      (scale * invstd * invstd * grad_dot / count).astype(dtype),
+                      (scale * grad_sum / count).astype(dtype), _as_ncl(grad_x))  # fmt: skip
+    grad_weight = (grad_dot * invstd).astype(dtype) if needs_input_grad[1] else None
+    grad_bias = grad_sum.astype(dtype) if needs_input_grad[2] else None
+    return grad_x, grad_weight, grad_bias

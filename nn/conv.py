@@ -68,23 +68,55 @@ def _padded_input(x: np.ndarray, window: Window, batch_first: bool) -> np.ndarra
     return pad_array(x.swapaxes(0, 1), window).swapaxes(0, 1)
 
 
+# Columns larger than this are not kept for the weight gradient (it rebuilds them), and are
+# built a chunk of samples at a time (about _CHUNK_BYTES each): memory stays bounded for large
+# batches (evaluation at batch 1000 would need hundreds of MiB), and each chunk is still in
+# cache when its GEMM reads it.
+_KEEP_COLUMNS_BYTES = 64 << 20
+_CHUNK_BYTES = 8 << 20
+
+
+def _sample_chunks(n: int, bytes_per_sample: int) -> list[slice]:
+    """One slice of all samples if their columns fit ``_KEEP_COLUMNS_BYTES``, else chunks."""
+    if n * bytes_per_sample <= _KEEP_COLUMNS_BYTES:
+        return [slice(0, n)]
+    step = max(1, _CHUNK_BYTES // max(bytes_per_sample, 1))
+    return [slice(start, min(start + step, n)) for start in range(0, n, step)]
+
+
+def _column_bytes(x_shape: tuple, window: Window, itemsize: int) -> int:
+    """Bytes of im2col columns per sample."""
+    return x_shape[1] * math.prod(window.kernel) * math.prod(window.out_size) * itemsize
+
+
+def _columns(x: np.ndarray, window: Window, groups: int, batch_first: bool) -> np.ndarray:
+    """The im2col columns of ``x`` (``im2col``'s layouts)."""
+    return im2col(_padded_input(x, window, batch_first), window, groups, batch_first)
+
+
 def _forward(x: np.ndarray, weight: np.ndarray, stride: tuple, padding: tuple, dilation: tuple,
-             groups: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """The convolution and its im2col columns (reused for the weight grad)."""
+             groups: int) -> tuple[np.ndarray, np.ndarray | None]:  # fmt: skip
+    """The convolution and its im2col columns (reused for the weight grad; None if too big)."""
     window = _window_for(x.shape, weight.shape, stride, padding, dilation)
     batch_first = _batch_first(weight.shape)
-    cols = im2col(_padded_input(x, window, batch_first), window, groups, batch_first)
     n, out_channels = x.shape[0], weight.shape[0]
     kernels = weight.reshape(groups, out_channels // groups, -1)
-    # One GEMM per sample and group, written straight into the (N, G, O/G, L) output: the
-    # channels-first columns are read as (N, G, rows, L) matrices with a long row stride, which
-    # BLAS takes as they are (no transposing copy of the output, ~20% faster than one GEMM).
-    if batch_first:
-        per_sample = cols
-    else:
-        per_sample = cols.reshape(groups, cols.shape[1], n, -1).transpose(2, 0, 1, 3)
-    out = np.matmul(kernels, per_sample)
-    return out.reshape((n, out_channels) + window.out_size), cols
+    out = np.empty((n, groups, out_channels // groups, math.prod(window.out_size)), x.dtype)
+    chunks = _sample_chunks(n, _column_bytes(x.shape, window, x.itemsize))
+    cols = None
+    for part in chunks:
+        cols = _columns(x[part], window, groups, batch_first)
+        # One GEMM per sample and group, written straight into the (N, G, O/G, L) output: the
+        # channels-first columns are read as (N, G, rows, L) matrices with a long row stride,
+        # which BLAS takes as they are (no transposing copy of the output).
+        if batch_first:
+            per_sample = cols
+        else:
+            count = part.stop - part.start
+            per_sample = cols.reshape(groups, cols.shape[1], count, -1).transpose(2, 0, 1, 3)
+        np.matmul(kernels, per_sample, out=out[part])
+    kept = cols if len(chunks) == 1 else None
+    return out.reshape((n, out_channels) + window.out_size), kept
 
 
 def _grouped_grad(grad_out: np.ndarray, groups: int, batch_first: bool) -> np.ndarray:
@@ -93,6 +125,13 @@ def _grouped_grad(grad_out: np.ndarray, groups: int, batch_first: bool) -> np.nd
     if batch_first:
         return grad_out.reshape(n, groups, out_channels // groups, -1)
     return np.moveaxis(grad_out, 1, 0).reshape(groups, out_channels // groups, -1)
+
+
+def _grad_part(grads: np.ndarray, part: slice, positions: int, batch_first: bool) -> np.ndarray:
+    """The grouped gradient of the samples in ``part`` (a view)."""
+    if batch_first:
+        return grads[part]
+    return grads[:, :, part.start * positions : part.stop * positions]
 
 
 def _bias_grad(grads: np.ndarray, batch_first: bool) -> np.ndarray:
@@ -110,25 +149,44 @@ def _input_grad(grads: np.ndarray, weight: np.ndarray, input_shape: tuple, windo
     """
     n, channels = input_shape[:2]
     out_channels = weight.shape[0]
-    kernels = weight.reshape(groups, out_channels // groups, -1)
-    cols = np.matmul(kernels.transpose(0, 2, 1), grads)
-    if _numba.active() and _kernels.supports(window, cols.dtype):
-        # One pass straight into the (N, C, *in) gradient: no padded buffer, crop or copy.
-        return _kernels.col2im_into(cols, window, tuple(input_shape), batch_first)
-    if batch_first:  # (N, G, C/G*K, L) -> (N, C, K, *out)
-        padded = col2im(cols.reshape((n, channels, -1) + window.out_size), window)
-        return np.ascontiguousarray(crop_array(padded, window))
-    padded = col2im(cols.reshape((channels, -1, n) + window.out_size).swapaxes(1, 2), window)
-    return np.ascontiguousarray(np.moveaxis(crop_array(padded, window), 0, 1))
+    kernels_t = weight.reshape(groups, out_channels // groups, -1).transpose(0, 2, 1)
+    positions = math.prod(window.out_size)
+    compiled = _numba.active() and _kernels.supports(window, grads.dtype)
+    dx = (np.zeros if compiled else np.empty)(tuple(input_shape), dtype=grads.dtype)
+    for part in _sample_chunks(n, _column_bytes(input_shape, window, grads.itemsize)):
+        count = part.stop - part.start
+        cols = np.matmul(kernels_t, _grad_part(grads, part, positions, batch_first))
+        if compiled:
+            # One pass straight into the (N, C, *in) gradient: no padded buffer, crop or copy.
+            _kernels.col2im_into(cols, window, dx[part], batch_first)
+        elif batch_first:  # (N, G, C/G*K, L) -> (N, C, K, *out)
+            padded = col2im(cols.reshape((count, channels, -1) + window.out_size), window)
+            dx[part] = crop_array(padded, window)
+        else:
+            cols = cols.reshape((channels, -1, count) + window.out_size).swapaxes(1, 2)
+            dx[part] = np.moveaxis(crop_array(col2im(cols, window), window), 0, 1)
+    return dx
 
 
-def _weight_grad(grads: np.ndarray, cols: np.ndarray, weight_shape: tuple,
-                 batch_first: bool) -> np.ndarray:  # fmt: skip
-    """``grad @ cols^T`` per group (and per sample, summed, for batch-first columns)."""
-    product = np.matmul(grads, np.swapaxes(cols, -1, -2))
-    if batch_first:  # one (G, O/G, C/G*K) product per sample: sum them
-        product = product.sum(axis=0)
-    return product.reshape(weight_shape)
+def _weight_grad(grads: np.ndarray, cols: np.ndarray | None, x: np.ndarray, window: Window,
+                 groups: int, weight_shape: tuple, batch_first: bool) -> np.ndarray:  # fmt: skip
+    """``grad @ cols^T`` per group (and per sample, summed, for batch-first columns).
+
+    ``cols`` are the forward's columns of ``x``, or None: then they are rebuilt in chunks.
+    """
+    positions = math.prod(window.out_size)
+    total = None
+    parts = [slice(0, x.shape[0])] if cols is not None else \
+        _sample_chunks(x.shape[0], _column_bytes(x.shape, window, x.itemsize))  # fmt: skip
+    for part in parts:
+        part_cols = cols if cols is not None else _columns(x[part], window, groups, batch_first)
+        product = np.matmul(_grad_part(grads, part, positions, batch_first),
+                            np.swapaxes(part_cols, -1, -2))  # fmt: skip
+        if batch_first:  # one (G, O/G, C/G*K) product per sample: sum them
+            product = product.sum(axis=0)
+        total = product if total is None else np.add(total, product, out=total)
+    assert total is not None, "a batch has at least one sample"
+    return total.reshape(weight_shape)
 
 
 def _zero_bias(weight: Operand, xp: Any) -> Operand:
@@ -163,7 +221,8 @@ def _convolution_vjp(grad: Any, x: Any, weight: Any, x_shape: tuple,
         if needs_input_grad[0]:
             grad_x = _input_grad(grads, weight, x_shape, window, groups, batch_first)
         if needs_input_grad[1]:
-            grad_weight = _weight_grad(grads, residuals, weight_shape, batch_first)
+            grad_weight = _weight_grad(grads, residuals, x, window, groups, weight_shape,
+                                       batch_first)  # fmt: skip
         if needs_input_grad[2]:
             grad_bias = _bias_grad(grads, batch_first)
         return grad_x, grad_weight, grad_bias
@@ -213,9 +272,8 @@ def _convolution_weight_grad(x: np.ndarray, grad_out: np.ndarray, *, weight_shap
     """Correlate the input with the output gradient: ``grad @ cols^T`` per group."""
     batch_first = _batch_first(weight_shape)
     window = _window_for(x.shape, weight_shape, stride, padding, dilation)
-    cols = im2col(_padded_input(x, window, batch_first), window, groups, batch_first)
     grads = _grouped_grad(grad_out, groups, batch_first)
-    return _weight_grad(grads, cols, tuple(weight_shape), batch_first)
+    return _weight_grad(grads, None, x, window, groups, tuple(weight_shape), batch_first)
 
 
 @_convolution_weight_grad.vjp

@@ -17,12 +17,13 @@ import numpy as np
 
 import autograd as ag
 from autograd._typing import Operand
+from autograd.backends import numba as _numba
 from autograd.domains import POSITIVE, Domain
 from autograd.grad_mode import no_grad
 from autograd.registry import composite, primitive
 from autograd.tensor import Tensor
 
-from . import init
+from . import _kernels, init
 from ._samples import side, tensor
 from .module import Module, Parameter
 
@@ -53,6 +54,8 @@ def _native_batch_norm(
     invstd = 1.0 / np.sqrt(np.asarray(var, dtype=x.dtype) + x.dtype.type(eps))
     scale = (weight * invstd).astype(x.dtype, copy=False)
     shift = (bias - np.asarray(mean, dtype=x.dtype) * scale).astype(x.dtype, copy=False)
+    if _numba.active() and _kernels.batch_norm_supports(x):
+        return _kernels.channel_affine(x, scale, shift)  # one pass
     out = x * scale.reshape(view)
     out += shift.reshape(view)  # in place: one array for the output, not two
     return out
@@ -71,6 +74,8 @@ def _per_channel_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _batch_statistics(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and biased variance, in three passes (mean, centre, sum of squares)."""
+    if _numba.active() and _kernels.batch_norm_supports(x):
+        return _kernels.channel_moments(x)  # two passes, no temporary, float64 sums
     axes = _channel_axes(x.ndim)
     mean = x.mean(axis=axes)
     centered = x - mean.reshape(_channel_view(x.ndim, x.shape[1]))
@@ -122,6 +127,8 @@ def _batch_norm_backward_arrays(
     dtype = x.dtype
     if mean is None or var is None:
         mean, var = _batch_statistics(x)
+    if _numba.active() and _kernels.batch_norm_supports(x):
+        return _kernels.batch_norm_backward(grad, x, weight, mean, var, eps, needs_input_grad)
     centered = x - np.asarray(mean, dtype=dtype).reshape(view)
     invstd = 1.0 / np.sqrt(np.asarray(var, dtype=dtype) + dtype.type(eps))
     grad_sum = grad.sum(axis=axes, dtype=_accumulator(dtype))

@@ -58,9 +58,11 @@ def active() -> bool:
 class _Kernel:
     """A Python loop compiled by ``numba.njit(cache=True)`` on its first call."""
 
-    def __init__(self, function: Callable[..., Any]) -> None:
+    def __init__(self, function: Callable[..., Any], reassociate: bool = False) -> None:
         self.function = function
         self.compiled: Callable[..., Any] | None = None
+        # Sums may be reordered (vectorised); NaN and inf keep their meaning.
+        self.fastmath: Any = {"reassoc", "contract"} if reassociate else False
         self.__doc__ = function.__doc__
         self.__name__ = function.__name__
 
@@ -69,7 +71,8 @@ class _Kernel:
         if compiled is None:
             import numba
 
-            compiled = self.compiled = numba.njit(cache=True, nogil=True)(self.function)
+            compiled = self.compiled = numba.njit(cache=True, nogil=True,
+                                                  fastmath=self.fastmath)(self.function)  # fmt: skip
         return compiled(*args)
 
     def py_func(self, *args: Any) -> Any:
@@ -77,9 +80,12 @@ class _Kernel:
         return self.function(*args)
 
 
-def kernel(function: Callable[..., Any]) -> _Kernel:
+def kernel(function: Callable[..., Any] | None = None, *, reassociate: bool = False) -> Any:
     """Mark a loop written in Numba's Python subset as a kernel (compiled lazily, cached).
 
+    ``@kernel(reassociate=True)`` lets the compiler reorder sums (so that they vectorise).
     Call it only when ``active()``; the caller keeps a NumPy path for when it is not.
     """
-    return _Kernel(function)
+    if function is None:
+        return lambda f: _Kernel(f, reassociate)
+    return _Kernel(function, reassociate)

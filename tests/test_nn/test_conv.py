@@ -414,3 +414,21 @@ def test_mixed_float32_float64_inputs_raise_as_torch():
     with pytest.raises(RuntimeError, match="conv2d: expected input and weight to have the same "
                                            "dtype, but got Float and Double"):  # fmt: skip
         F.conv2d(ag.randn(1, 2, 4, 4), ag.randn(3, 2, 3, 3, dtype=ag.float64))
+
+
+def test_large_batches_build_their_columns_in_chunks(layout, monkeypatch):
+    # Above the budget the forward keeps no columns and every pass works a chunk of samples
+    # at a time (memory bounded at evaluation's batch 1000); the results must not change.
+    monkeypatch.setattr(conv_module, "_KEEP_COLUMNS_BYTES", 1024)
+    monkeypatch.setattr(conv_module, "_CHUNK_BYTES", 3000)
+    x, w = RNG.standard_normal((7, 4, 9, 8)), RNG.standard_normal((6, 2, 3, 3))
+    xo, wo = ag.tensor(x, requires_grad=True), ag.tensor(w, requires_grad=True)
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    out = F.conv2d(xo, wo, stride=(2, 1), padding=1, groups=2)
+    assert "residuals" not in [name for name, _ in out.grad_fn.saved_items()]  # no columns
+    out.pow(2).sum().backward()
+    TF.conv2d(xt, wt, stride=(2, 1), padding=1, groups=2).pow(2).sum().backward()
+    np.testing.assert_allclose(out.detach().numpy(), TF.conv2d(xt, wt, stride=(2, 1), padding=1,
+                               groups=2).detach().numpy(), rtol=1e-12, atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(wo.grad.numpy(), wt.grad.numpy(), rtol=1e-12, atol=1e-12)

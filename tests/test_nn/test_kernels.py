@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+import nn
 import nn.functional as F
 from autograd.backends import numba as numba_backend
 
@@ -156,3 +157,28 @@ def test_everything_works_without_numba(tmp_path):
                             cwd=root, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(8, 3, 40, 20), (64, 5, 70), (200, 30)])
+def test_batch_norm_kernels_equal_numpy(monkeypatch, dtype, shape):
+    x = (RNG.standard_normal(shape) * 3 + 1).astype(dtype)
+    g = RNG.standard_normal(shape).astype(dtype)
+    w0, b0 = RNG.standard_normal(shape[1]).astype(dtype), RNG.standard_normal(shape[1]).astype(dtype)
+
+    def run():
+        bn = nn.BatchNorm2d(shape[1]) if len(shape) == 4 else nn.BatchNorm1d(shape[1])
+        bn = bn.to(ag.float32 if dtype == np.float32 else ag.float64)
+        with ag.no_grad():
+            bn.weight.copy_(ag.tensor(w0))
+            bn.bias.copy_(ag.tensor(b0))
+        t = ag.tensor(x, requires_grad=True)
+        out = bn(t)
+        (out * ag.tensor(g)).sum().backward()
+        return (out.detach().numpy(), t.grad.numpy(), bn.weight.grad.numpy(), bn.bias.grad.numpy(),
+                bn.running_mean.numpy(), bn.running_var.numpy())  # fmt: skip
+
+    fast, reference = both(monkeypatch, run)
+    tight = 2e-5 if dtype == np.float32 else 1e-11  # float64 sums vs NumPy's own order
+    for a, b in zip(fast, reference):
+        np.testing.assert_allclose(a, b, rtol=tight, atol=tight)
