@@ -79,6 +79,7 @@ from .ops.sort import *  # noqa: F403
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .registry import REGISTRY
 from .tensor import RemovableHandle, Tensor
+from .threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 

@@ -18,7 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-# One GEMM per time step of a small batch: one BLAS thread is fastest (see examples/mnist1d.py).
+# One GEMM per time step of a small batch: one BLAS thread is fastest (see examples/mnist1d.py);
+# --threads N overrides it.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
@@ -128,7 +129,11 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "runs")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS threads (default: OPENBLAS_NUM_THREADS, set to 1 above)")  # fmt: skip
     args = parser.parse_args()
+    threads, source = ag.threads.configure_threads(args.threads)
+    print(f"BLAS threads: {threads} ({source})")
 
     ag.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)

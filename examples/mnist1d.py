@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 # Small GEMMs (one per time step) run fastest on one BLAS thread; OpenBLAS's thread pool can make
-# them tens of times slower on a busy machine. Override by setting the variable yourself.
+# them tens of times slower on a busy machine. Override with --threads N or the variable.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
@@ -129,7 +129,11 @@ def main() -> None:
     parser.add_argument("--model", choices=["gru", "cnn", "all"], default="all")
     parser.add_argument("--epochs", type=int, default=None, help="default: gru 30, cnn 40")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS threads (default: OPENBLAS_NUM_THREADS, set to 1 above)")  # fmt: skip
     args = parser.parse_args()
+    threads, source = ag.threads.configure_threads(args.threads)
+    print(f"BLAS threads: {threads} ({source})")
     data = load_mnist1d()
     print(f"MNIST-1D: {len(data[0])} train / {len(data[2])} test sequences of length "
           f"{data[0].shape[1]}")  # fmt: skip

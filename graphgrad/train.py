@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from autograd.data import TensorDataset
+from autograd.threads import configure_threads
 
 from .checkpoint import CHECKPOINT, ONNX_FILE, RunFolder, TrainError, read_for_resume
 from .reports import draw_graphs, jsonable, plot_curves, plural, write_atomic, write_metrics
@@ -151,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only check that the dataset is available locally (exit status 0) "
                         "or say where it was looked for (exit status 1)")  # fmt: skip
     parser.add_argument("--eval-batch-size", type=_positive_int, default=1000)
+    parser.add_argument("--threads", type=_positive_int, default=None,
+                        help="BLAS threads (default: OPENBLAS_NUM_THREADS if set, else one, or "
+                        "the idle cores for the CNN; several threads are much slower on a busy "
+                        "machine)")  # fmt: skip
     parser.add_argument("--no-progress", dest="progress", action="store_false",
                         help="no progress bars (one line per epoch)")  # fmt: skip
     parser.add_argument("--no-viz", dest="viz", action="store_false",
@@ -233,7 +238,8 @@ def _banner(config: dict[str, Any], trainer: Any, folder: Path, resumed: bool) -
     )
     if resumed:
         text += f" (resumed at epoch {trainer.epoch + 1}, step {trainer.step_in_epoch})"
-    return text
+    threads, source = config["_threads"]
+    return text + f"; {plural(threads, 'BLAS thread')} ({source})"
 
 
 def _warn(problems: list[str]) -> None:
@@ -249,6 +255,7 @@ def _train(config: dict[str, Any]) -> int:
 
     run = RunFolder(Path(config["out"]))
     state = read_for_resume(config) if config["resume"] else None
+    config["_threads"] = configure_threads(config["threads"], large_gemms=config["model"] == "cnn")
     run.check_writable()
     train_set, test_set, data_folder = _load_data(config)
     trainer = Trainer(config, train_set, test_set, run.path)
