@@ -14,8 +14,11 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 import autograd as ag
+from autograd.backends import numba as _numba
 from autograd.registry import primitive
 from autograd.tensor import Tensor
+
+from . import _scan_kernels
 
 __all__ = ["rnn_layer", "lstm_layer", "gru_layer"]
 
@@ -223,6 +226,8 @@ def lstm_layer(xw: np.ndarray, h0: np.ndarray, c0: np.ndarray, w_hh: np.ndarray,
     Shape: xw ``(T, N, 4H)``, h0 and c0 ``(N, H)``, w_hh ``(4H, H)``; output ``(T, N, 6H)``
     holding ``[h_t | c_t | i_t | f_t | g_t | o_t]`` for every step.
     """
+    if _numba.active() and _scan_kernels.usable(xw, h0, c0, w_hh):
+        return _scan_kernels.lstm_forward(xw, h0, c0, w_hh, reverse)  # one pass per step
     steps, batch, gates = xw.shape
     hidden = gates // 4
     out = np.empty((steps, batch, 6 * hidden), dtype=xw.dtype)
@@ -252,6 +257,8 @@ def lstm_layer(xw: np.ndarray, h0: np.ndarray, c0: np.ndarray, w_hh: np.ndarray,
 def _lstm_layer_vjp(grad: Any, h0: Tensor, c0: Tensor, w_hh: Tensor, out: Tensor,
                     reverse: bool, needs_input_grad: tuple) -> tuple:  # fmt: skip
     xp, (grad, h0, c0, w_hh, out) = _vjp_namespace(grad, h0, c0, w_hh, out)
+    if xp is _NumPyOps and _numba.active() and _scan_kernels.usable(grad, h0, c0, w_hh, out):
+        return _wrap(_scan_kernels.lstm_bptt(grad, h0, c0, w_hh, out, reverse), needs_input_grad)
     if reverse:
         grad, out = xp.flip0(grad), xp.flip0(out)
     steps, batch, width = out.shape

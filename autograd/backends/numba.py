@@ -69,11 +69,28 @@ class _Kernel:
     def __call__(self, *args: Any) -> Any:
         compiled = self.compiled
         if compiled is None:
+            compiled = self.compile()
+        return compiled(*args)
+
+    def compile(self) -> Any:
+        """The Numba dispatcher (compiling happens per signature, on its first call).
+
+        Kernels that call other kernels get those as dispatchers in their module's globals
+        (Numba resolves them when it compiles the caller).
+        """
+        if self.compiled is None:
             import numba
 
-            compiled = self.compiled = numba.njit(cache=True, nogil=True,
-                                                  fastmath=self.fastmath)(self.function)  # fmt: skip
-        return compiled(*args)
+            namespace = self.function.__globals__
+            for name in self.function.__code__.co_names:
+                helper = namespace.get(name)
+                if isinstance(helper, _Kernel):
+                    namespace[name] = helper.compile()
+            # error_model="numpy": x / 0 gives inf or nan as in NumPy, with no Python-style
+            # zero check (which would keep the loops from being vectorised).
+            self.compiled = numba.njit(cache=True, nogil=True, error_model="numpy",
+                                       fastmath=self.fastmath)(self.function)  # fmt: skip
+        return self.compiled
 
     def py_func(self, *args: Any) -> Any:
         """Run the loop as plain Python (slow; for tests on tiny inputs)."""
