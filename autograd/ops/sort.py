@@ -148,6 +148,13 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     )
 
 
+def _msort_shapes(n: int) -> Any:
+    from ..testing import shapes
+
+    return shapes(min_dims=1).map(lambda shape: [shape] * n)
+
+
+@composite("msort", shapes=_msort_shapes, domain=DISTINCT)
 def msort(input: Tensor) -> Tensor:  # noqa: A002
     """Sort along dim 0 (the values only)."""
     return sort(input, dim=0).values
@@ -394,6 +401,5 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A
     return _selected(return_types.mode, input, axis, _mode_index(rows), keepdim)
 
 
-for _function in (argsort, msort):
-    setattr(Tensor, _function.__name__, _function)
+Tensor.argsort = argsort  # type: ignore[attr-defined]
 
