@@ -76,6 +76,7 @@ from .ops.scatter import *  # noqa: F403
 from .ops.shape import *  # noqa: F403
 from .ops.softmax import *  # noqa: F403
 from .ops.sort import *  # noqa: F403
+from .ops.special import *  # noqa: F403
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .registry import REGISTRY
 from .tensor import RemovableHandle, Tensor
