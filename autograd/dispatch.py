@@ -86,6 +86,9 @@ def _quiet_forward(spec: OpSpec, arrays: list, options: dict) -> Any:
 
 def call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
     """Run ``spec`` on ``args``: the forward on arrays, then a node if a gradient is needed."""
+    arrays: list[Any] | None = None
+    inputs: Sequence[Tensor | None] = args
+    options = spec.option_defaults
     n = len(args)
     if spec.plain and n == spec.simple_arity and not kwargs:
         # The common call, ``x * y``, ``x * 0.5`` or ``x.tanh()`` on float tensors of one
@@ -95,29 +98,69 @@ def call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
             if isinstance(x, Tensor):
                 xa = x._data
                 if isinstance(y, Tensor):
-                    ya = y._data
+                    if xa.dtype == y._data.dtype:
+                        arrays = [xa, y._data]
                 elif (type(y) is float or type(y) is int) and xa.dtype.kind == "f":
-                    ya = _constant(y, xa.dtype)
-                    args = (x, None)
-                else:
-                    ya = None
-                if ya is not None and xa.dtype == ya.dtype:
-                    return _finish(spec, args, [xa, ya], spec.option_defaults)
+                    arrays = [xa, _constant(y, xa.dtype)]
+                    inputs = (x, None)
             elif isinstance(y, Tensor) and (type(x) is float or type(x) is int):
                 ya = y._data
                 if ya.dtype.kind == "f":
-                    return _finish(spec, (None, y), [_constant(x, ya.dtype), ya],
-                                   spec.option_defaults)  # fmt: skip
-        elif n == 1:
-            x = args[0]
-            if isinstance(x, Tensor):
-                return _finish(spec, args, [x._data], spec.option_defaults)
-    if kwargs or n != spec.simple_arity:
+                    arrays = [_constant(x, ya.dtype), ya]
+                    inputs = (None, y)
+        elif isinstance(args[0], Tensor):
+            arrays = [args[0]._data]
+    if arrays is None:
         if kwargs and not spec.torch_keywords.isdisjoint(kwargs):  # out=, alpha=, input=, ...
             return _keywords.call(spec, args, kwargs, call_primitive)
+        inputs, arrays, options = _prepare(spec, args, kwargs)
+    failure: Exception | None = None
+    try:
+        if spec.exact or (_ERRORS is not None and _ERRORS.get() is _IGNORE):
+            out_array = spec.forward(*arrays, **options) if options else spec.forward(*arrays)
+        else:
+            out_array = _quiet_forward(spec, arrays, options)
+    except (RuntimeError, IndexError, TypeError, ValueError) as error:
+        failure = error
+    if failure is not None:
+        translated = _translate(spec, failure, arrays, options)
+        if translated is failure:
+            raise failure
+        raise translated from None
+    residuals = None
+    if spec.residuals:
+        out_array, residuals = out_array
+    if type(out_array) is not np.ndarray:
+        out_array = np.asarray(out_array)
+    out = _wrap(out_array)
+    if spec.view:
+        base = inputs[0]
+        if base is not None and arrays[0] is base._data and np.may_share_memory(out_array, arrays[0]):
+            out._version_counter = base._version_counter  # a view sees its base's changes
+            out._view_from = (base, spec, options)
+    if _anomaly_state.enabled:
+        anomaly.check_forward(spec.name, out_array, _observed(inputs, arrays))
+    if _grad_state.enabled and spec.differentiable and out_array.dtype.kind == "f":
+        for t in inputs:
+            if t is not None and (t._grad_fn is not None or t._requires_grad):
+                node = out._grad_fn = PrimitiveNode(spec, inputs, arrays, options, out,
+                                                    residuals)  # fmt: skip
+                if _anomaly_state.enabled:
+                    node.trace = creation_trace()
+                if TRACE.node_observer is not None:
+                    TRACE.node_observer(node, _observed(inputs, arrays))
+                break
+    if TRACE.call_observer is not None:
+        TRACE.call_observer(spec, _observed(inputs, arrays), options, out)
+    return out
+
+
+def _prepare(spec: OpSpec, args: tuple, kwargs: dict) -> tuple[Sequence[Tensor | None], list,
+                                                                 dict]:  # fmt: skip
+    """The general call: bind arguments, turn inputs into arrays, check, promote."""
+    options = spec.option_defaults
+    if kwargs or len(args) != spec.simple_arity:
         args, options = _bind(spec, args, kwargs)
-    else:
-        options = spec.option_defaults
     plain = True
     arrays: list[Any] = []
     for value in args:
@@ -144,58 +187,7 @@ def call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
                 if array.dtype != first:
                     _promote(spec, arrays, None)
                     break
-    return _finish(spec, inputs, arrays, options)
-
-
-def _finish(spec: OpSpec, inputs: Sequence[Tensor | None], arrays: list, options: dict) -> Any:
-    """Run the forward on the (converted, promoted) arrays; wrap, and record a node."""
-    failure: Exception | None
-    forward = spec.forward
-    try:
-        if spec.exact or (_ERRORS is not None and _ERRORS.get() is _IGNORE):
-            out_array = forward(*arrays, **options) if options else forward(*arrays)
-        else:
-            out_array = _quiet_forward(spec, arrays, options)
-    except (RuntimeError, IndexError, TypeError, ValueError) as error:
-        failure = error
-    else:
-        failure = None
-    if failure is not None:
-        translated = _translate(spec, failure, arrays, options)
-        if translated is failure:
-            raise failure
-        raise translated from None
-    residuals = None
-    if spec.residuals:
-        out_array, residuals = out_array
-    if type(out_array) is not np.ndarray:
-        out_array = np.asarray(out_array)
-    out = _wrap(out_array)
-    if spec.view:
-        base = inputs[0]
-        if base is not None and arrays[0] is base._data and np.may_share_memory(out_array, arrays[0]):
-            out._version_counter = base._version_counter  # a view sees its base's changes
-            out._view_from = (base, spec, options)
-    if _anomaly_state.enabled:
-        anomaly.check_forward(spec.name, out_array, _observed(inputs, arrays))
-    if _grad_state.enabled and spec.differentiable and out_array.dtype.kind == "f" and _needs_grad(
-        inputs
-    ):
-        node = out._grad_fn = PrimitiveNode(spec, inputs, arrays, options, out, residuals)
-        if _anomaly_state.enabled:
-            node.trace = creation_trace()
-        if TRACE.node_observer is not None:
-            TRACE.node_observer(node, _observed(inputs, arrays))
-    if TRACE.call_observer is not None:
-        TRACE.call_observer(spec, _observed(inputs, arrays), options, out)
-    return out
-
-
-def _needs_grad(inputs: Sequence[Tensor | None]) -> bool:
-    for t in inputs:
-        if t is not None and (t._grad_fn is not None or t._requires_grad):
-            return True
-    return False
+    return inputs, arrays, options
 
 
 def _observed(inputs: Sequence[Tensor | None], arrays: list) -> list[Tensor]:

@@ -65,20 +65,19 @@ class _Capture:
         while ready:
             node = ready.pop()
             order.append(node)
-            for edge in node.next_edges:
-                if edge is not None and isinstance(edge[0], Node):
-                    remaining[edge[0]] -= 1
-                    if remaining[edge[0]] == 0:
-                        ready.append(edge[0])
+            for target in node._edges[::2]:
+                if target is not None and isinstance(target, Node):
+                    remaining[target] -= 1
+                    if remaining[target] == 0:
+                        ready.append(target)
         needed: set[Node] = set()
         for node in reversed(order):
             if node in wanted:
                 needed.add(node)
                 continue
-            for edge in node.next_edges:
-                if edge is None:
+            for target in node._edges[::2]:
+                if target is None:
                     continue
-                target = edge[0]
                 if target in needed if isinstance(target, Node) else id(target) in self.at_leaves:
                     needed.add(node)
                     break
@@ -91,9 +90,8 @@ def _dependency_counts(roots: Sequence[Node]) -> dict[Node, int]:
     stack = list(counts)
     while stack:
         node = stack.pop()
-        for edge in node.next_edges:
-            if edge is not None and isinstance(edge[0], Node):
-                target = edge[0]
+        for target in node._edges[::2]:
+            if target is not None and type(target) is not Tensor and isinstance(target, Node):
                 if target in counts:
                     counts[target] += 1
                 else:
@@ -152,13 +150,13 @@ def run_backward(
                         if not retain_graph:
                             node.release()
                     break
-            edges = node.next_edges
-            for index in range(len(edges)):
-                edge = edges[index]
-                if edge is None:
+            edges = node._edges
+            for at in range(0, len(edges), 2):
+                target = edges[at]
+                if target is None:
                     continue
-                target, slot = edge
-                grad = input_grads[index] if input_grads is not None else None
+                slot = edges[at + 1]
+                grad = input_grads[at >> 1] if input_grads is not None else None
                 if type(target) is not Tensor and isinstance(target, Node):
                     if grad is not None:
                         pending = buffers.get(target)
@@ -188,29 +186,29 @@ def _add_to_buffer(buffers: dict, node: Node, slot: int, grad: Any) -> None:
 def _apply(node: Node, grads: list, create_graph: bool, check_values: bool) -> list[Any]:
     """Run a node's rule and reduce each gradient to its input's shape and dtype."""
     result = node.apply(grads, create_graph)  # raises if backward already freed the node
-    edges = node.next_edges
-    if len(result) != len(edges):
+    edges = node._edges
+    if 2 * len(result) != len(edges):
         raise RuntimeError(
             f"{node.type_name()} returned {len(result)} gradients but the op has "
-            f"{len(edges)} inputs"
+            f"{len(edges) // 2} inputs"
         )
     reduced: list[Any] = []
     if create_graph:
         for index, grad in enumerate(result):
-            if grad is None or edges[index] is None:
+            if grad is None or edges[2 * index] is None:
                 reduced.append(None)
             else:
                 reduced.append(_reduce_to_input(node, index, grad, True))
     else:
-        shapes, dtypes = node.input_shapes, node.input_dtypes
+        meta = node._meta
         for index, grad in enumerate(result):
-            if grad is None or edges[index] is None:
+            if grad is None or edges[2 * index] is None:
                 reduced.append(None)
                 continue
-            if type(grad) is not np.ndarray or grad.shape != shapes[index]:
+            if type(grad) is not np.ndarray or grad.shape != meta[2 * index]:
                 grad = _reduce_to_input(node, index, grad, False)
-            elif grad.dtype != dtypes[index]:
-                grad = grad.astype(dtypes[index])
+            elif grad.dtype != meta[2 * index + 1]:
+                grad = grad.astype(meta[2 * index + 1])
             reduced.append(grad)
     if check_values:
         anomaly.check_backward(node, reduced, grads)
@@ -221,8 +219,8 @@ def _apply(node: Node, grads: list, create_graph: bool, check_values: bool) -> l
 
 def _reduce_to_input(node: Node, index: int, grad: Any, create_graph: bool) -> Any:
     """Sum a broadcast gradient back to its input's shape and cast it to the input's dtype."""
-    shape = node.input_shapes[index]
-    dtype = node.input_dtypes[index]
+    shape = node._meta[2 * index]
+    dtype = node._meta[2 * index + 1]
     assert shape is not None, "an input with an edge has a recorded shape"
     if create_graph:
         if not isinstance(grad, Tensor):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
-from .registry import GRAD, OUT, RESIDUALS, SAVED, SAVED_LIST, VALUE, XP, OpSpec
+from .registry import GRAD, NEEDS, OUT, RESIDUALS, SAVED, SAVED_LIST, VALUE, XP, OpSpec
 from .tracing import TRACE, _scope
 from .xp import ARRAY, TENSOR
 
@@ -97,13 +97,15 @@ class NodeHooks:
 class Node:
     """A recorded operation: edges to its inputs' nodes (or leaves) and what backward needs.
 
-    ``hooks`` is None unless a tensor hook or ``retain_grad()`` was registered on an output
-    (backward checks that one slot); rarely set attributes (anomaly traces, viz values and
-    gradient statistics) default to None at class level and live in the instance dict.
+    Kept compact, because every op makes one and the garbage collector counts every container
+    a node holds: ``_edges`` is flat (``target, slot`` per input, target None where no
+    gradient flows), ``_meta`` too (``shape, dtype`` per input). ``hooks`` is None unless a
+    tensor hook or ``retain_grad()`` was registered on an output; rarely set attributes
+    (anomaly traces, viz values and gradient statistics) default to None at class level and
+    live in the instance dict.
     """
 
-    __slots__ = ("next_edges", "input_shapes", "input_dtypes", "module_path", "hooks",
-                 "__dict__", "__weakref__")  # fmt: skip
+    __slots__ = ("_edges", "_meta", "module_path", "hooks", "__dict__", "__weakref__")
     num_outputs = 1
     trace: str | None = None
     values: tuple[np.ndarray, ...] | None = None
@@ -111,28 +113,42 @@ class Node:
 
     def _connect(self, inputs: Sequence[Tensor | None]) -> None:
         """Record an edge, shape and dtype for every input (None for non-tensor inputs)."""
-        edges: list[tuple[Any, int] | None] = []
-        shapes: list[tuple | None] = []
-        dtypes: list[np.dtype | None] = []
+        edges: list[Any] = []
+        meta: list[Any] = []
         for t in inputs:
             if t is None:
-                edges.append(None)
-                shapes.append(None)
-                dtypes.append(None)
+                edges += (None, 0)
+                meta += (None, None)
                 continue
             if t._grad_fn is not None:
-                edges.append((t._grad_fn, t._output_nr))
+                edges += (t._grad_fn, t._output_nr)
             elif t._requires_grad:
-                edges.append((t, 0))
+                edges += (t, 0)
             else:
-                edges.append(None)
-            shapes.append(t._data.shape)
-            dtypes.append(t._data.dtype)
-        self.next_edges = tuple(edges)
-        self.input_shapes = tuple(shapes)
-        self.input_dtypes = tuple(dtypes)
+                edges += (None, 0)
+            meta += (t._data.shape, t._data.dtype)
+        self._edges = tuple(edges)
+        self._meta = tuple(meta)
         self.module_path = _scope.path or None
         self.hooks: NodeHooks | None = None
+
+    @property
+    def next_edges(self) -> tuple[tuple[Any, int] | None, ...]:
+        """One ``(node or leaf tensor, output index)`` per input, None where no gradient flows."""
+        edges = self._edges
+        return tuple(
+            None if edges[i] is None else (edges[i], edges[i + 1]) for i in range(0, len(edges), 2)
+        )
+
+    @property
+    def input_shapes(self) -> tuple[tuple | None, ...]:
+        """Each input's shape (None for a Python number)."""
+        return self._meta[0 : 2 * (len(self._edges) // 2) : 2]
+
+    @property
+    def input_dtypes(self) -> tuple[Any, ...]:
+        """Each input's dtype (None for a Python number)."""
+        return self._meta[1 : 2 * (len(self._edges) // 2) : 2]
 
     @property
     def tensor_hooks(self) -> dict[int, dict[int, Any]] | None:
@@ -212,12 +228,13 @@ class Node:
 class PrimitiveNode(Node):
     """Node of a registered primitive: runs its rule on the saved values.
 
-    A saved input or output is a tuple ``(tensor, array, version_counter, version)``:
-    ``array`` is what the forward computed with, ``tensor`` the input for ``create_graph``
-    (None for the node's own output and for Python numbers).
+    ``_meta`` ends with the output's shape and dtype. ``saved`` is flat, laid out by the op's
+    ``save_plan``: a saved input or output takes four slots, ``tensor, array, version counter,
+    version`` (``array`` is what the forward computed with; ``tensor`` the input, for
+    ``create_graph``; None for the node's own output and for Python numbers).
     """
 
-    __slots__ = ("spec", "saved", "_options", "_out_meta")
+    __slots__ = ("spec", "saved", "_options")
 
     def __init__(
         self,
@@ -228,70 +245,75 @@ class PrimitiveNode(Node):
         out: Tensor,
         residuals: Any = None,
     ) -> None:
-        edges: list[tuple[Any, int] | None] = []
-        shapes: list[tuple | None] = []
-        dtypes: list[np.dtype | None] = []
-        for t in inputs:
-            if t is None:
-                edges.append(None)
-                shapes.append(None)
-                dtypes.append(None)
-                continue
-            node = t._grad_fn
-            if node is not None:
-                edges.append((node, t._output_nr))
-            elif t._requires_grad:
-                edges.append((t, 0))
-            else:
-                edges.append(None)
+        out_array = out._data
+        out_shape = out_array.shape
+        out_dtype = out_array.dtype
+        if len(inputs) == 1:
+            t = inputs[0]
             data = t._data
-            shapes.append(data.shape)
-            dtypes.append(data.dtype)
-        self.next_edges = tuple(edges)
-        self.input_shapes = tuple(shapes)
-        self.input_dtypes = tuple(dtypes)
+            node = t._grad_fn
+            self._edges = (node, t._output_nr) if node is not None else (t, 0)
+            shape = data.shape
+            self._meta = (out_shape if shape == out_shape else shape, data.dtype, out_shape,
+                          out_dtype)  # fmt: skip
+        else:
+            edges: list[Any] = []
+            meta: list[Any] = []
+            for t in inputs:
+                if t is None:
+                    edges += (None, 0)
+                    meta += (None, None)
+                    continue
+                node = t._grad_fn
+                if node is not None:
+                    edges += (node, t._output_nr)
+                elif t._requires_grad:
+                    edges += (t, 0)
+                else:
+                    edges += (None, 0)
+                data = t._data
+                shape = data.shape
+                # The output's own shape tuple where they are equal: one object fewer per node.
+                meta += (out_shape if shape == out_shape else shape, data.dtype)
+            meta += (out_shape, out_dtype)
+            self._edges = tuple(edges)
+            self._meta = tuple(meta)
         self.module_path = _scope.path or None
         self.hooks = None
         self.spec = spec
         self._options = options
-        out_array = out._data
-        self._out_meta = (out_array.shape, out_array.dtype)
         if TRACE.keep_values:
             self.values = (out_array,)
         saved: list[Any] = []
-        for kind, key in spec.vjp_plan:
+        for kind, key in spec.save_plan:
             if kind == SAVED:
                 t = inputs[key]
                 if t is None:
-                    saved.append((None, arrays[key], None, 0))
+                    saved += (None, arrays[key], None, 0)
                 else:
                     counter = t._version_counter
-                    saved.append((t, arrays[key], counter, counter[0]))
+                    saved += (t, arrays[key], counter, counter[0])
             elif kind == OUT:
                 counter = out._version_counter
-                saved.append((None, out_array, counter, counter[0]))
+                saved += (None, out_array, counter, counter[0])
             elif kind == VALUE:
-                if key == "needs_input_grad":
-                    saved.append(None)  # read from the edges when the rule runs
-                elif key[0] == "option":
+                if key[0] == "option":
                     saved.append(options[key[1]])
                 elif spec.variadic:
                     saved.append([a.shape for a in arrays])
                 else:
                     saved.append(arrays[key[1]].shape)
             elif kind == SAVED_LIST:
-                saved.append([SavedTensor(t, a) if t is not None else SavedTensor(None, a)
-                              for t, a in zip(inputs, arrays)])  # fmt: skip
-            elif kind == RESIDUALS:
+                saved.append([SavedTensor(t, a) for t, a in zip(inputs, arrays)])
+            else:  # RESIDUALS
                 saved.append(residuals)
-            else:
-                saved.append(None)
         self.saved: list[Any] | None = saved
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         """Which inputs the gradient flows to (as ``ctx.needs_input_grad``)."""
-        return tuple(edge is not None for edge in self.next_edges)
+        edges = self._edges
+        return tuple([edges[i] is not None for i in range(0, len(edges), 2)])
 
     @property
     def freed(self) -> bool:
@@ -307,7 +329,7 @@ class PrimitiveNode(Node):
 
     @property
     def output_meta(self) -> tuple[tuple[tuple, Any], ...]:
-        return (self._out_meta,)
+        return (self._meta[-2:],)
 
     def options(self) -> dict[str, Any]:
         return dict(self._options)
@@ -317,30 +339,33 @@ class PrimitiveNode(Node):
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
         args: list[Any] = []
-        for (kind, key), value in zip(self.spec.vjp_plan, saved):
+        for kind, at, index in self.spec.arg_plan:
             if kind == GRAD:
                 args.append(grads[0])
             elif kind == SAVED or kind == OUT:
-                counter = value[2]
-                if counter is not None and counter[0] != value[3]:
-                    raise _modified_error(self, key if kind == SAVED else 0, value, kind == OUT)
-                args.append(self._as_tensor(value, kind == OUT) if create_graph else value[1])
+                counter = saved[at + 2]
+                if counter is not None and counter[0] != saved[at + 3]:
+                    raise _modified_error(self, index, saved, at, kind == OUT)
+                if create_graph:
+                    args.append(self._as_tensor(saved, at, kind == OUT))
+                else:
+                    args.append(saved[at + 1])
             elif kind == VALUE or kind == RESIDUALS:
-                if key == "needs_input_grad":
-                    value = tuple([edge is not None for edge in self.next_edges])
-                args.append(value)
+                args.append(saved[at])
+            elif kind == NEEDS:
+                args.append(self.needs_input_grad)
             elif kind == XP:
                 args.append(TENSOR if create_graph else ARRAY)
             else:
-                args.append(self._unpack_list(value, create_graph))
+                args.append(self._unpack_list(saved[at], create_graph))
         result = self.spec.vjp_fn(*args)  # type: ignore[misc]
         return result if type(result) is tuple or type(result) is list else (result,)
 
-    def _as_tensor(self, value: tuple, is_output: bool) -> Tensor:
+    def _as_tensor(self, saved: list, at: int, is_output: bool) -> Tensor:
         """A saved value as a Tensor connected to the graph (for ``create_graph``)."""
         from .tensor import Tensor
 
-        tensor, array, counter, _ = value
+        tensor, array, counter = saved[at], saved[at + 1], saved[at + 2]
         if is_output:
             restored = Tensor._from_array(array)
             restored._version_counter = counter
@@ -370,22 +395,24 @@ class PrimitiveNode(Node):
 
     def saved_items(self) -> list[tuple[str, np.ndarray]]:
         items: list[tuple[str, np.ndarray]] = []
-        names = self.spec.vjp_names
-        for name, (kind, _), value in zip(names, self.spec.vjp_plan, self.saved or ()):
+        saved = self.saved
+        if saved is None:
+            return items
+        for name, (kind, at, _) in zip(self.spec.vjp_names, self.spec.arg_plan):
             if kind in (SAVED, OUT):
-                items.append((name, value[1]))
+                items.append((name, saved[at + 1]))
             elif kind == SAVED_LIST:
-                items.extend((f"{name}[{i}]", v.array) for i, v in enumerate(value))
+                items.extend((f"{name}[{i}]", v.array) for i, v in enumerate(saved[at]))
             elif kind == RESIDUALS:
-                items.extend(_residual_arrays(name, value))
+                items.extend(_residual_arrays(name, saved[at]))
         return items
 
 
-def _modified_error(node: Node, index: int, value: tuple, is_output: bool) -> RuntimeError:
+def _modified_error(node: Node, index: int, saved: list, at: int, is_output: bool) -> RuntimeError:
     return RuntimeError(
         f"{node.type_name()} needs input {index}{' (its output)' if is_output else ''} of shape "
-        f"{tuple(value[1].shape)}, which was modified in place after it was saved (version "
-        f"{value[3]} -> {value[2][0]}); call .clone() before modifying it"
+        f"{tuple(saved[at + 1].shape)}, which was modified in place after it was saved "
+        f"(version {saved[at + 3]} -> {saved[at + 2][0]}); call .clone() before modifying it"
     )
 
 

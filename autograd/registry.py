@@ -22,6 +22,7 @@ OUT = 3  # the op's output
 VALUE = 4  # a value fixed at forward time: an option, an input's shape, needs_input_grad
 XP = 5  # the namespace of array or Tensor functions the rule computes with
 RESIDUALS = 6  # what the forward computed for backward besides its output (arrays)
+NEEDS = 7  # which inputs need a gradient (``needs_input_grad``)
 
 # A rule's ``grad`` is always the incoming gradient (a backward primitive may name its own
 # input ``grad``, but its rule can't ask for that input); these must not be ambiguous.
@@ -66,6 +67,11 @@ class OpSpec:
     vjp_fn: Callable[..., Any] | None = None
     vjp_plan: tuple[tuple[int, Any], ...] = ()
     vjp_names: tuple[str, ...] = ()
+    # The same plan compiled for the node: what the forward stores, flat (a saved input or
+    # output takes four slots: tensor, array, version counter, version), and for each rule
+    # argument ``(kind, offset into the stored values, input index)``.
+    save_plan: tuple[tuple[int, Any], ...] = ()
+    arg_plan: tuple[tuple[int, int, int], ...] = ()
     variadic: bool = field(init=False)
     simple_arity: int = field(init=False)
     plain: bool = field(init=False)
@@ -146,6 +152,20 @@ class OpSpec:
         self.vjp_fn = rule
         self.vjp_plan = tuple(plan)
         self.vjp_names = tuple(inspect.signature(rule).parameters)
+        save_plan: list[tuple[int, Any]] = []
+        arg_plan: list[tuple[int, int, int]] = []
+        offset = 0
+        for kind, key in plan:
+            if kind in (GRAD, XP):
+                arg_plan.append((kind, 0, 0))
+            elif kind == VALUE and key == "needs_input_grad":
+                arg_plan.append((NEEDS, 0, 0))
+            else:
+                save_plan.append((kind, key))
+                arg_plan.append((kind, offset, key if kind == SAVED else 0))
+                offset += 4 if kind in (SAVED, OUT) else 1
+        self.save_plan = tuple(save_plan)
+        self.arg_plan = tuple(arg_plan)
         return rule
 
 
