@@ -3,7 +3,8 @@
 The common call (tensor inputs of one dtype, default options) does the minimum: no argument
 binding, no promotion, no pre-checks. NumPy's own errors are caught and translated into
 messages that name the op, the shapes and the dtypes; floating-point warnings are silenced
-once per region (a module's forward, a backward, an optimizer step) or else per call.
+once per region (a module's forward, a backward, an optimizer step: ``_fperrors``) or else
+per call.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import _keywords, anomaly
+from . import _fperrors, _keywords, anomaly
 from .anomaly import _state as _anomaly_state
 from .dtypes import infer_dtype, result_type
 from .grad_mode import _state as _grad_state
@@ -39,37 +40,9 @@ def _wrap(array: np.ndarray, _tensor: type = Tensor) -> Tensor:
     return t
 
 
-try:  # NumPy 2 keeps its floating-point error state in a context variable: setting it
-    # directly costs a fifth of an ``np.errstate`` block.
-    from numpy._core._ufunc_config import _extobj_contextvar as _ERRORS  # type: ignore[attr-defined]
-
-    with np.errstate(all="ignore"):
-        _IGNORE: Any = _ERRORS.get()
-except (ImportError, AttributeError):  # pragma: no cover - NumPy 1.x
-    _ERRORS = None
-    _IGNORE = None
-
-
-class quiet_numpy:
-    """Silence NumPy's floating-point warnings for a region: inf and nan are values, as in
-    PyTorch (``detect_anomaly`` reports them). Ops inside skip their own silencing; a
-    module's forward, a backward and an optimizer step each run as one region.
-    """
-
-    __slots__ = ("_token", "_errstate")
-
-    def __enter__(self) -> None:
-        if _ERRORS is not None:
-            self._token = _ERRORS.set(_IGNORE)
-        else:  # pragma: no cover - NumPy 1.x
-            self._errstate = np.errstate(all="ignore")
-            self._errstate.__enter__()
-
-    def __exit__(self, *exc_info: Any) -> None:
-        if _ERRORS is not None:
-            _ERRORS.reset(self._token)
-        else:  # pragma: no cover - NumPy 1.x
-            self._errstate.__exit__(*exc_info)
+_ERRORS = _fperrors.ERRORS
+_IGNORE = _fperrors.IGNORE
+quiet_numpy = _fperrors.quiet_numpy
 
 
 def _quiet_forward(spec: OpSpec, arrays: list, options: dict) -> Any:
@@ -108,8 +81,22 @@ def call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
                 if ya.dtype.kind == "f":
                     arrays = [_constant(x, ya.dtype), ya]
                     inputs = (None, y)
-        elif isinstance(args[0], Tensor):
-            arrays = [args[0]._data]
+        elif n == 1:
+            if isinstance(args[0], Tensor):
+                arrays = [args[0]._data]
+        else:
+            arrays = []
+            for value in args:
+                if not isinstance(value, Tensor):
+                    arrays = None
+                    break
+                arrays.append(value._data)
+            if arrays is not None:
+                first = arrays[0].dtype
+                for array in arrays:
+                    if array.dtype != first:
+                        arrays = None
+                        break
     if arrays is None:
         if kwargs and not spec.torch_keywords.isdisjoint(kwargs):  # out=, alpha=, input=, ...
             return _keywords.call(spec, args, kwargs, call_primitive)

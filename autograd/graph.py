@@ -250,6 +250,7 @@ class PrimitiveNode(Node):
         out_dtype = out_array.dtype
         if len(inputs) == 1:
             t = inputs[0]
+            assert t is not None  # a one-input op always has its tensor
             data = t._data
             node = t._grad_fn
             self._edges = (node, t._output_nr) if node is not None else (t, 0)

@@ -86,9 +86,7 @@ class OpSpec:
         complete = len(self.option_defaults) == len(self.option_params)
         self.simple_arity = len(self.tensor_params) if complete and not self.variadic else -1
         # Ops whose common call needs nothing but the arrays (dispatch's fast path).
-        self.plain = (
-            self.simple_arity in (1, 2) and self.promote is True and self.validate is None
-        )
+        self.plain = self.simple_arity >= 1 and self.promote is True and self.validate is None
         own = set(self.option_params) | {p.lstrip("*") for p in self.tensor_params}
         self.torch_keywords = frozenset(("out", "alpha", "input", "other")) - own
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import traceback
 from typing import Any, Callable, Sequence
 
+from ._fperrors import ERRORS, IGNORE
+
 
 class _Trace:
     """Switches for tools that watch the graph.
@@ -57,10 +59,11 @@ class module_scope:
     """Mark the ops run inside as created by ``module`` (``nn.Module.__call__`` uses this).
 
     Every node created inside records the stack of modules it ran in (outermost first), so
-    ``autograd.viz`` can group nodes by module and name parameters by their module path.
+    ``autograd.viz`` can group nodes by module and name parameters by their module path. The
+    block is also one quiet region for NumPy's floating-point warnings (``_fperrors``).
     """
 
-    __slots__ = ("module", "_previous")
+    __slots__ = ("module", "_previous", "_token")
 
     def __init__(self, module: Any) -> None:
         self.module = module
@@ -68,9 +71,12 @@ class module_scope:
     def __enter__(self) -> None:
         self._previous = _scope.path
         _scope.path = self._previous + (self.module,)
+        self._token = ERRORS.set(IGNORE) if ERRORS is not None else None
 
     def __exit__(self, *exc_info: Any) -> None:
         _scope.path = self._previous
+        if self._token is not None:
+            ERRORS.reset(self._token)
 
 
 def creation_trace() -> str:

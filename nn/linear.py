@@ -99,6 +99,22 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         >>> F.linear(ag.ones(2, 3), ag.ones(4, 3), ag.zeros(4)).shape
         (2, 4)
     """
+    if isinstance(input, Tensor) and isinstance(weight, Tensor) and (
+        bias is None or isinstance(bias, Tensor)
+    ):
+        # The common call (2-D input, 2-D weight, matching 1-D bias, one dtype): one GEMM node.
+        x_array, w_array = input._data, weight._data
+        if (
+            x_array.ndim == 2
+            and w_array.ndim == 2
+            and x_array.shape[1] == w_array.shape[1]
+            and x_array.dtype == w_array.dtype
+            and (
+                bias is None
+                or (bias._data.shape == w_array.shape[:1] and bias._data.dtype == w_array.dtype)
+            )
+        ):
+            return _mm_t(input, weight) if bias is None else _addmm_t(bias, input, weight)
     if weight.ndim not in (1, 2):
         raise RuntimeError(
             f"linear: weight must be 1-D or 2-D (out_features, in_features), got shape "

@@ -144,6 +144,18 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        state = self.__dict__
+        if (
+            state.get("_forward_pre_hooks")
+            or state.get("_forward_hooks")
+            or state.get("_backward_hooks")
+            or state.get("_backward_pre_hooks")
+        ):
+            return self._call_with_hooks(args, kwargs)
+        with module_scope(self):
+            return self.forward(*args, **kwargs)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
         backward_hook = None
         if self.__dict__.get("_backward_hooks") or self.__dict__.get("_backward_pre_hooks"):
             from .hooks import BackwardHook

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd._fperrors import quiet_numpy
 from autograd.grad_mode import enable_grad, no_grad
 from autograd.tensor import RemovableHandle, Tensor
 
@@ -175,11 +176,11 @@ class Optimizer:
         """Reset the gradients of all optimized tensors (to None by default, else to zeros)."""
         for group in self.param_groups:
             for p in group["params"]:
-                grad = p.grad
+                grad = p._grad
                 if grad is None:
                     continue
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None
                     continue
                 if grad.grad_fn is not None:
                     grad.detach_()
@@ -208,36 +209,42 @@ class Optimizer:
         The closure (re-evaluate the model, call ``backward``, return the loss) runs with
         gradients enabled; the update itself records no graph.
         """
-        self._call_step_pre_hooks()
+        if self._optimizer_step_pre_hooks:
+            self._call_step_pre_hooks()
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
         self._opt_called = True
+        states = self.state
+        update = self.update
         # nan/inf propagate silently, as in PyTorch (NumPy would warn)
-        with no_grad(), np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        with no_grad(), quiet_numpy():
             for group in self.param_groups:
                 for p in group["params"]:
-                    grad = p.grad
+                    grad = p._grad
                     if grad is None:
                         continue
-                    if grad.shape != p.shape:
+                    data = p._data
+                    g = grad._data
+                    if g.shape != data.shape:
                         raise RuntimeError(
-                            f"{type(self).__name__}.step: gradient of shape {tuple(grad.shape)} "
-                            f"for a parameter of shape {tuple(p.shape)}"
+                            f"{type(self).__name__}.step: gradient of shape {tuple(g.shape)} "
+                            f"for a parameter of shape {tuple(data.shape)}"
                         )
-                    state = self.state.get(p)
+                    state = states.get(p)
                     if state is None:
                         state = {}
                     if not state:
                         self.init_state(p, state, group)
-                    if not p._data.flags.writeable:
-                        p._data = np.array(p._data)
-                    self.update(p, grad._data, state, group)
+                    if not data.flags.writeable:
+                        p._data = np.array(data)
+                    update(p, g, state, group)
                     p._version_counter[0] += 1
-                    if state and p not in self.state:
-                        self.state[p] = state
-        self._call_step_post_hooks()
+                    if state and p not in states:
+                        states[p] = state
+        if self._optimizer_step_post_hooks:
+            self._call_step_post_hooks()
         return loss
 
     def _call_step_pre_hooks(self) -> None:
