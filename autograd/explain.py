@@ -10,22 +10,30 @@ gradient into zeros, which ones shrink it) and, when the forward ran inside
 from __future__ import annotations
 
 import math
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import _cuts
+from ._explain_paths import _path, _reachable, _watched_gradient, _zero_culprits
+from ._explain_text import (
+    _MODULE_NAMES,
+    _describe_tensor,
+    _module_names,
+    _names,
+    _num,
+    _op,
+    _shape,
+    _where,
+)
 from .graph import Node
 from .tensor import Tensor
-from .tracing import TRACE
 
 if TYPE_CHECKING:
     from .viz._render import VizGraph
 
 VANISHING = 1e-6
-_MODULE_NAMES: ContextVar[dict[int, str] | None] = ContextVar("module_names", default=None)
 
 
 @dataclass
@@ -364,303 +372,6 @@ class _Explainer:
                 "connections keep it alive)"
             )
         return text
-
-
-def _reachable(output: Tensor) -> tuple[list[Node], set[int]]:
-    """Nodes reachable from ``output`` (iteratively) and the ids of its leaves."""
-    nodes: list[Node] = []
-    seen: set[Node] = set()
-    leaves: set[int] = set()
-    stack = [output.grad_fn] if output.grad_fn is not None else []
-    seen.update(stack)
-    while stack:
-        node = stack.pop()
-        nodes.append(node)
-        for edge in node.next_edges:
-            if edge is None:
-                continue
-            target = edge[0]
-            if isinstance(target, Node):
-                if target not in seen:
-                    seen.add(target)
-                    stack.append(target)
-            else:
-                leaves.add(id(target))
-    return nodes, leaves
-
-
-def _path(nodes: list[Node], tensor: Tensor) -> tuple[list[Node], Node | None]:
-    """The nodes through which gradient flows from the output to ``tensor``, in backward order."""
-    target = tensor.grad_fn
-    consumers_left = {n: 0 for n in nodes}
-    for node in nodes:
-        for edge in node.next_edges:
-            if edge is not None and isinstance(edge[0], Node) and edge[0] in consumers_left:
-                consumers_left[edge[0]] += 1
-    order = []
-    ready = [n for n, c in consumers_left.items() if c == 0]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for edge in node.next_edges:
-            if edge is not None and isinstance(edge[0], Node) and edge[0] in consumers_left:
-                consumers_left[edge[0]] -= 1
-                if consumers_left[edge[0]] == 0:
-                    ready.append(edge[0])
-    reaches: dict[Node, bool] = {}
-    for node in reversed(order):
-        if node is target:
-            reaches[node] = True
-            continue
-        reaches[node] = any(
-            edge is not None
-            and (edge[0] is tensor or (isinstance(edge[0], Node) and reaches.get(edge[0], False)))
-            for edge in node.next_edges
-        )
-    return [n for n in order if reaches.get(n) and n is not target], target
-
-
-def _toward(node: Node, tensor: Tensor, path: set[Node], target: Node | None) -> list[int]:
-    """The input slots of ``node`` through which gradient goes on to ``tensor``."""
-    slots = []
-    for a, edge in enumerate(node.next_edges):
-        if edge is None:
-            continue
-        source, k = edge
-        if source is tensor or (isinstance(source, Node) and source in path):
-            slots.append(a)
-        elif target is not None and source is target and k == tensor._output_nr:
-            slots.append(a)
-    return slots
-
-
-def _watched_gradient(output: Tensor, tensor: Tensor, path: set[Node]) -> tuple[dict, Any]:
-    """``ag.grad(output, tensor)`` (graph kept), watching what each path node gets and sends."""
-    from .engine import grad
-
-    observed: dict[Node, tuple[list, list, list[int]]] = {}
-    previous = TRACE.apply_observer
-    target = tensor.grad_fn
-
-    def watch(node: Any, output_grads: list, input_grads: list) -> None:
-        if node in path:
-            slots = _toward(node, tensor, path, target)
-            observed[node] = (
-                [None if g is None else np.array(np.asarray(g), copy=True) for g in output_grads],
-                [None if g is None else np.array(np.asarray(g), copy=True) for g in input_grads],
-                slots,
-            )
-        if previous is not None:
-            previous(node, output_grads, input_grads)
-
-    seed = Tensor._from_array(np.ones_like(output._data))
-    TRACE.apply_observer = watch
-    try:
-        (result,) = grad(output, tensor, seed, retain_graph=True, allow_unused=True)
-    finally:
-        TRACE.apply_observer = previous
-    gradient = (
-        None if result is None else np.asarray(result._data if hasattr(result, "_data") else result)
-    )
-    return observed, gradient
-
-
-def _zero_culprits(
-    path: list[Node], observed: dict, tensor: Tensor, target: Node | None
-) -> list[tuple[Node, int, float, str]]:
-    """Ops that turn a nonzero incoming gradient into zeros on the way to ``tensor``."""
-    found = []
-    for node in path:
-        seen = observed.get(node)
-        if seen is None:
-            continue
-        outs, ins, slots = seen
-        out = next((g for g in outs if g is not None), None)
-        for slot in slots:
-            g_in = ins[slot]
-            if g_in is None or out is None or g_in.size == 0:
-                continue
-            if g_in.shape == out.shape:
-                killed = float(np.mean((out != 0) & (g_in == 0)))
-            else:
-                killed = max(0.0, float(np.mean(g_in == 0)) - float(np.mean(out == 0)))
-            if killed > 0:
-                found.append((node, slot, killed, _why_zero(node, slot, killed, g_in)))
-    found.sort(key=lambda item: -item[2])
-    return found
-
-
-def _saved(node: Node, *names: str) -> np.ndarray | None:
-    items = dict(node.saved_items())
-    for name in names:
-        if name in items:
-            return np.asarray(items[name])
-    return None
-
-
-def _why_zero(node: Node, slot: int, killed: float, g_in: np.ndarray) -> str:
-    op = _op(node)
-    where = _where(node)
-    share = f"{killed:.0%}"
-    options = _options(node)
-    if op in ("relu", "threshold_backward"):
-        out = _saved(node, "out", "relu_out", "result")
-        dead = f"{float(np.mean(out <= 0)):.0%}" if out is not None else share
-        return (
-            f"dead ReLUs: relu{where} outputs 0 for {dead} of its inputs (they are ≤ 0), where "
-            f"relu'(x) = 0, so {share} of the gradient elements it passes back are 0"
-        )
-    if op in ("sigmoid", "tanh"):
-        out = _saved(node, "out", "result")
-        limit = "0 or 1" if op == "sigmoid" else "-1 or 1"
-        if out is not None:
-            slope = out * (1 - out) if op == "sigmoid" else 1 - out * out
-            flat = f"{float(np.mean(slope < (0.0025 if op == 'sigmoid' else 0.01))):.0%}"
-            exact = f"{float(np.mean(slope == 0)):.0%}"
-            return (
-                f"a saturated {op}{where}: {flat} of its outputs are within a hair of {limit}, "
-                f"where its derivative is (nearly) 0 ({exact} exactly 0 in {out.dtype}), so "
-                f"{share} of the gradient elements it passes back are 0"
-            )
-        return f"a saturated {op}{where}: {share} of the gradient elements it passes back are 0"
-    if op == "clamp":
-        x = _saved(node, "x")
-        low, high = options.get("min"), options.get("max")
-        rng = f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"
-        if x is not None:
-            outside = np.zeros(x.shape, dtype=bool)
-            if low is not None:
-                outside |= x < low
-            if high is not None:
-                outside |= x > high
-            share = f"{float(np.mean(outside)):.0%}"
-        return f"clamp{where} to {rng}: {share} of its inputs are outside the range, where clamp's gradient is 0"
-    if op in ("amax", "amin", "max", "min", "max_pool", "maximum", "minimum", "norm"):
-        picks = "maximum" if "max" in op else "minimum"
-        text = (
-            f"{op}{where} passes the gradient only to the {picks} it picked, so {share} of its "
-            "input elements get 0"
-        )
-        x, out = _saved(node, "x"), _saved(node, "out")
-        if x is not None and out is not None and op in ("amax", "amin", "max", "min"):
-            try:
-                ties = _tie_count(x, out, options)
-            except ValueError:
-                ties = 0
-            if ties:
-                text += (
-                    f"; {ties} of its slices have a tie (several equal {picks}s): the gradient "
-                    "is split between them, or goes to one of them, never to the rest"
-                )
-        return text
-    if op == "mul":
-        other = _saved(node, "y" if slot == 0 else "x")
-        if other is not None and other.size:
-            return (
-                f"mul{where} multiplies by 0: {float(np.mean(other == 0)):.0%} of its other "
-                f"factor is 0, so {share} of the gradient it passes back is 0"
-            )
-    if op in ("where", "masked_fill"):
-        return f"{op}{where} sends 0 where the condition picks the other branch ({share} of the elements)"
-    return f"{op}{where} sends 0 for {share} of the elements of its input {slot}"
-
-
-def _tie_count(x: np.ndarray, out: np.ndarray, options: dict) -> int:
-    dim = options.get("dim")
-    keep = bool(options.get("keepdim", False))
-    if dim is None:
-        return int(np.count_nonzero(x == out.reshape(()) if out.size == 1 else x == out) > 1)
-    axes = (dim,) if isinstance(dim, int) else tuple(dim)
-    axes = tuple(a % x.ndim for a in axes)
-    expanded = out if keep else np.expand_dims(out, axes)
-    equal = np.sum(x == expanded, axis=axes)
-    return int(np.count_nonzero(equal > 1))
-
-
-def _options(node: Node) -> dict:
-    try:
-        return dict(node.options())
-    except Exception:  # a custom node without options
-        return {}
-
-
-def _op(node: Node | None) -> str:
-    if node is None:
-        return "?"
-    from .viz._style import op_label
-
-    return op_label(node)
-
-
-def _where(node: Node | None) -> str:
-    """`` in fc1 (Linear) at model.py:12`` -- the module and line of a node, when known."""
-    if node is None:
-        return ""
-    text = ""
-    path = node.module_path
-    if path:
-        from .viz._style import module_title
-
-        module = path[-1]
-        name = (_MODULE_NAMES.get() or {}).get(id(module), "")
-        text += f" in {module_title(name, type(module).__name__)}"
-    line = _cuts.node_line(node)
-    if line is None and node.trace:
-        last = [
-            entry for entry in node.trace.strip().splitlines() if entry.strip().startswith("File")
-        ]
-        if last:
-            line = _cuts.short_line(last[-1])
-    if line:
-        text += f" at {line}"
-    return text
-
-
-def _module_names(nodes: list[Node]) -> dict[int, str]:
-    """Dotted paths of the modules that built the graph (relative to their root module)."""
-    names: dict[int, str] = {}
-    for node in nodes:
-        if node.module_path and id(node.module_path[0]) not in names:
-            root = node.module_path[0]
-            if hasattr(root, "named_modules"):
-                for name, module in root.named_modules():
-                    names.setdefault(id(module), name)
-    return names
-
-
-def _names(output: Tensor, params: Any, nodes: list[Node]) -> dict[int, str]:
-    names: dict[int, str] = {}
-    if params is not None:
-        pairs = (
-            params.named_parameters()
-            if hasattr(params, "named_parameters")
-            else (params.items() if hasattr(params, "items") else params)
-        )
-        for name, value in pairs:
-            names[id(value)] = str(name)
-    for node in nodes:
-        for module in node.module_path or ():
-            if hasattr(module, "named_parameters"):
-                for name, value in module.named_parameters():
-                    names.setdefault(id(value), name)
-            break  # the outermost module names its whole tree
-    return names
-
-
-def _describe_tensor(t: Tensor) -> str:
-    return f"the tensor {_shape(t.shape)}"
-
-
-def _shape(shape: Any) -> str:
-    from .viz._style import fmt_shape
-
-    return fmt_shape(tuple(shape) if shape is not None else None)
-
-
-def _num(value: float) -> str:
-    from .viz._style import fmt_number
-
-    return fmt_number(value)
 
 
 def _norm(array: np.ndarray) -> float:
