@@ -17,7 +17,7 @@ from ._shapes import check_broadcastable
 __all__ = [
     "add", "clone", "sub", "mul", "div", "neg", "pow", "exp", "log", "log1p", "log2", "log10", "sqrt",
     "rsqrt", "square", "reciprocal", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs",
-    "sign", "clamp", "clip", "maximum", "minimum", "where", "masked_fill",
+    "sign", "clamp", "clip", "maximum", "minimum", "where",
     "floor", "ceil", "round", "trunc", "lerp", "expm1", "atan", "asin", "acos", "sinh", "cosh",
     "divide", "multiply", "subtract", "negative",
 ]  # fmt: skip
@@ -560,52 +560,6 @@ def _where_method(self: Tensor, condition: Any, other: Any) -> Tensor:
 
 
 Tensor.where = _where_method  # type: ignore[attr-defined]
-
-
-def _masked_fill_sample() -> Any:
-    from hypothesis import strategies as st
-
-    from ..testing import arrays, broadcastable_shapes
-
-    @st.composite
-    def draw_inputs(draw: Any) -> tuple[list, dict]:
-        a, b = draw(broadcastable_shapes(2))
-        mask = Tensor._from_array(np.asarray(draw(arrays(b))) > 0)
-        x = tensor(draw, np.broadcast_shapes(a, b))
-        return [x, mask, draw(st.floats(-2, 2))], {}
-
-    return draw_inputs()
-
-
-@composite("masked_fill", sample=_masked_fill_sample)
-def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
-    """Replace the elements where ``mask`` is True by ``value``."""
-    mask_tensor = mask if isinstance(mask, Tensor) else Tensor._from_array(np.asarray(mask))
-    if mask_tensor.dtype != np.bool_:
-        raise RuntimeError(
-            f"masked_fill: mask must be a bool tensor, got dtype {mask_tensor.dtype}"
-        )
-    if isinstance(value, Tensor) and value.ndim != 0:
-        raise RuntimeError(
-            f"masked_fill: value must be a 0-d tensor or a number, got shape {tuple(value.shape)}"
-        )
-    check_broadcastable("masked_fill", mask_tensor._data, x._data)
-    fill = value if isinstance(value, Tensor) else Tensor._from_array(np.asarray(value, x.dtype))
-    out = _where(mask_tensor, fill.to(x.dtype), x)
-    if out.shape != x.shape:
-        raise RuntimeError(
-            f"masked_fill: mask of shape {tuple(mask_tensor.shape)} can't be broadcast to the "
-            f"tensor's shape {tuple(x.shape)}"
-        )
-    return out
-
-
-def _masked_fill_(self: Tensor, mask: Any, value: Any) -> Tensor:
-    """In-place ``masked_fill``."""
-    return self._inplace("masked_fill_", lambda s: masked_fill(s, mask, value), value)
-
-
-Tensor.masked_fill_ = _masked_fill_  # type: ignore[attr-defined]
 
 
 @primitive("to_dtype", method=False, exact=True, label="to",

@@ -1,4 +1,4 @@
-"""Indexing: ``t[...]``, setitem, gather, scatter_add, index_select, masked_select."""
+"""Indexing: ``t[...]``, setitem, gather, scatter_add, index_select, masked_select, masked_fill."""
 
 from __future__ import annotations
 
@@ -10,9 +10,17 @@ from .._typing import Operand, Shape
 from ..registry import composite, primitive
 from ..tensor import Tensor
 from ._samples import integers, tensor
-from ._shapes import normalize_dim
+from ._shapes import check_broadcastable, normalize_dim
+from .elementwise import _where
 
-__all__ = ["gather", "scatter_add", "index_select", "masked_select", "take_along_dim"]
+__all__ = [
+    "gather",
+    "scatter_add",
+    "index_select",
+    "masked_select",
+    "masked_fill",
+    "take_along_dim",
+]
 
 
 def _normalize_index(index: Any) -> Any:
@@ -350,6 +358,52 @@ def masked_select(x: Tensor, mask: Any) -> Tensor:
         x = x.expand(np.broadcast_shapes(x.shape, mask_array.shape))
         mask_array = np.broadcast_to(mask_array, x.shape)
     return _getitem(x, index=mask_array)
+
+
+def _masked_fill_sample() -> Any:
+    from hypothesis import strategies as st
+
+    from ..testing import arrays, broadcastable_shapes
+
+    @st.composite
+    def draw_inputs(draw: Any) -> tuple[list, dict]:
+        a, b = draw(broadcastable_shapes(2))
+        mask = Tensor._from_array(np.asarray(draw(arrays(b))) > 0)
+        x = tensor(draw, np.broadcast_shapes(a, b))
+        return [x, mask, draw(st.floats(-2, 2))], {}
+
+    return draw_inputs()
+
+
+@composite("masked_fill", sample=_masked_fill_sample)
+def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
+    """Replace the elements where ``mask`` is True by ``value``."""
+    mask_tensor = mask if isinstance(mask, Tensor) else Tensor._from_array(np.asarray(mask))
+    if mask_tensor.dtype != np.bool_:
+        raise RuntimeError(
+            f"masked_fill: mask must be a bool tensor, got dtype {mask_tensor.dtype}"
+        )
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(
+            f"masked_fill: value must be a 0-d tensor or a number, got shape {tuple(value.shape)}"
+        )
+    check_broadcastable("masked_fill", mask_tensor._data, x._data)
+    fill = value if isinstance(value, Tensor) else Tensor._from_array(np.asarray(value, x.dtype))
+    out = _where(mask_tensor, fill.to(x.dtype), x)
+    if out.shape != x.shape:
+        raise RuntimeError(
+            f"masked_fill: mask of shape {tuple(mask_tensor.shape)} can't be broadcast to the "
+            f"tensor's shape {tuple(x.shape)}"
+        )
+    return out
+
+
+def _masked_fill_(self: Tensor, mask: Any, value: Any) -> Tensor:
+    """In-place ``masked_fill``."""
+    return self._inplace("masked_fill_", lambda s: masked_fill(s, mask, value), value)
+
+
+Tensor.masked_fill_ = _masked_fill_  # type: ignore[attr-defined]
 
 
 def take_along_dim(x: Tensor, indices: Tensor, dim: int) -> Tensor:
