@@ -1,13 +1,13 @@
-"""``Module``, the base class of every layer, and ``Parameter``, the tensors a module learns.
+"""``Module``, the base class of every layer: registration, traversal, train/eval, hooks, repr.
 
-Registration, traversal, train/eval, state dicts, hooks and ``repr`` follow PyTorch exactly,
-so models (and their state dicts) move between this library and PyTorch unchanged.
+Follows PyTorch exactly, so models (and their state dicts) move between this library and
+PyTorch unchanged. ``Parameter`` lives in ``parameter.py`` (re-exported here); ``Module``
+inherits ``state_dict``/``load_state_dict`` from the mixin in ``_module_state.py``.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict, namedtuple
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -15,56 +15,13 @@ import numpy as np
 import autograd as ag
 from autograd import dtypes as _dtypes
 from autograd.device import check_device
-from autograd.grad_mode import no_grad
 from autograd.tensor import RemovableHandle, Tensor
 from autograd.tracing import module_scope
 
+from ._module_state import _StateDictMixin
+from .parameter import Parameter
+
 __all__ = ["Module", "Parameter"]
-
-
-class Parameter(Tensor):
-    """A Tensor that a ``Module`` registers as learnable when assigned as an attribute.
-
-    ``Parameter(data)`` shares ``data``'s array (as PyTorch shares storage) and requires
-    grad by default.
-
-    Example:
-        >>> import autograd as ag, nn
-        >>> nn.Parameter(ag.zeros(2))
-        Parameter containing:
-        tensor([0., 0.], requires_grad=True)
-    """
-
-    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
-        if data is None:
-            array = np.empty((0,), dtype=_dtypes.get_default_dtype())
-        elif isinstance(data, Tensor):
-            array = data._data  # shared, as PyTorch shares the storage
-        else:
-            array = ag.tensor(data)._data
-        Tensor.__init__(self, np.empty((0,), dtype=array.dtype))
-        self._data = array
-        if requires_grad:
-            self.requires_grad_(True)
-
-    def __repr__(self) -> str:
-        return "Parameter containing:\n" + super().__repr__()
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        return (Parameter, (Tensor._from_array(self._data), self._requires_grad))
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict`` returns: the missing and the unexpected keys."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -89,15 +46,7 @@ def _add_hook(hooks: dict, hook: Callable, prepend: bool) -> RemovableHandle:
     return handle
 
 
-def _as_array(value: Any) -> np.ndarray:
-    if isinstance(value, Tensor):
-        return value._data
-    if hasattr(value, "detach") and hasattr(value, "numpy"):  # e.g. a torch.Tensor
-        return np.asarray(value.detach().numpy())
-    return np.asarray(value)
-
-
-class Module:
+class Module(_StateDictMixin):
     """Base class for all layers and models: subclass it, assign layers in ``__init__``.
 
     Assigning a ``Parameter`` or a ``Module`` as an attribute registers it (in definition
@@ -625,121 +574,6 @@ class Module:
             tensor([[0., 0.]])
         """
         return _add_hook(self._backward_pre_hooks, hook, prepend)
-
-    # state dict
-    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
-        for name, buffer in self._buffers.items():
-            if buffer is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buffer if keep_vars else buffer.detach()
-
-    def state_dict(
-        self, *args: Any, destination: dict | None = None, prefix: str = "", keep_vars: bool = False
-    ) -> OrderedDict[str, Tensor]:
-        """Return the parameters and persistent buffers by dotted name, in registration order.
-
-        Values share memory with the module (detached unless ``keep_vars``); keys and dtypes are
-        PyTorch's (``num_batches_tracked`` is int64).
-        """
-        if args:  # PyTorch's deprecated positional form: (destination, prefix, keep_vars)
-            destination = args[0]
-            if len(args) > 1:
-                prefix = args[1]
-            if len(args) > 2:
-                keep_vars = args[2]
-        if destination is None:
-            destination = OrderedDict()
-        self._save_to_state_dict(destination, prefix, keep_vars)
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
-        return destination  # type: ignore[return-value]
-
-    def _local_state(self) -> dict[str, Tensor]:
-        state = {k: v for k, v in self._parameters.items() if v is not None}
-        state.update(
-            (k, v)
-            for k, v in self._buffers.items()
-            if v is not None and k not in self._non_persistent_buffers_set
-        )
-        return state  # type: ignore[return-value]
-
-    def _load_from_state_dict(
-        self,
-        state_dict: Mapping[str, Any],
-        prefix: str,
-        strict: bool,
-        missing_keys: list[str],
-        error_msgs: list[str],
-        pending: list[tuple[Tensor, np.ndarray]],
-    ) -> None:
-        """Check this module's own entries; queue the copies (nothing is written here)."""
-        for name, target in self._local_state().items():
-            key = prefix + name
-            if key not in state_dict:
-                missing_keys.append(key)
-                continue
-            value = state_dict[key]
-            try:
-                array = _as_array(value)
-            except Exception:  # noqa: BLE001 - any unconvertible object is a user error
-                array = None
-            if array is None or array.dtype == object:
-                error_msgs.append(
-                    f'While copying the parameter named "{key}", expected Tensor or Tensor-like '
-                    f"object from checkpoint but received {type(value)}"
-                )
-                continue
-            if target.ndim == 0 and array.shape == (1,):
-                array = array.reshape(())
-            if tuple(array.shape) != tuple(target.shape):
-                error_msgs.append(
-                    f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} "
-                    f"from checkpoint, the shape in current model is {tuple(target.shape)}."
-                )
-                continue
-            pending.append((target, array))
-
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> _IncompatibleKeys:
-        """Copy values from ``state_dict`` into this module's parameters and buffers.
-
-        Values may be Tensors, NumPy arrays or PyTorch tensors, and are cast to each target's
-        dtype. With ``strict=True`` every missing and unexpected key is an error. Every problem
-        (keys, shape mismatches) is reported at once, and nothing is loaded if there is one.
-        Returns ``(missing_keys, unexpected_keys)``.
-        """
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing: list[str] = []
-        errors: list[str] = []
-        pending: list[tuple[Tensor, np.ndarray]] = []
-        expected: set[str] = set()
-        for prefix, module in self.named_modules(remove_duplicate=False):
-            prefix = prefix + "." if prefix else ""
-            expected.update(prefix + k for k in module._local_state())
-            module._load_from_state_dict(state_dict, prefix, strict, missing, errors, pending)
-        # A module reachable under two names reports its keys twice: keep the first.
-        missing = list(dict.fromkeys(missing))
-        unexpected = [k for k in state_dict if k not in expected]
-        if strict:
-            if unexpected:
-                errors.insert(
-                    0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected))
-                )
-            if missing:
-                errors.insert(
-                    0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing))
-                )
-        if errors:
-            raise RuntimeError(
-                "Error(s) in loading state_dict for {}:\n\t{}".format(type(self).__name__, "\n\t".join(errors))
-            )
-        with no_grad():
-            for target, array in pending:
-                target.copy_(Tensor._from_array(array))
-        return _IncompatibleKeys(missing, unexpected)
 
     # printing
     def extra_repr(self) -> str:
