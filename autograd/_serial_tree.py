@@ -136,7 +136,7 @@ class _Flattener:
                 parameters.append([name, None, False, None])
                 continue
             key = self.add_array(param, param._data, child(name), f"{where}.{name}")
-            kind = _import_path(type(param), f"{where}.{name}")
+            kind = _parameter_path(type(param), f"{where}.{name}")
             parameters.append([name, {"$tensor": key}, bool(param.requires_grad), kind])
         buffers = []
         for name, buffer in module._buffers.items():
@@ -204,6 +204,15 @@ def _module_internal_keys() -> set[str]:
     probe = module_class.__new__(module_class)
     module_class.__init__(probe)
     return set(probe.__dict__)
+
+
+def _parameter_path(cls: type, where: str) -> str:
+    """``nn.Parameter`` by its public name, valid wherever the class is defined (files saved
+    before it moved to ``nn.parameter`` name ``nn.module:Parameter``, which still imports);
+    a subclass by its import path."""
+    if cls is getattr(sys.modules.get("nn"), "Parameter", None):
+        return "nn:Parameter"
+    return _import_path(cls, where)
 
 
 def _import_path(obj: Any, where: str) -> str:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import copy
+import io
+import json
 import pickle
+import struct
 from collections import OrderedDict
 
 import numpy as np
 import pytest
+import safetensors.numpy
 
 import autograd as ag
 import nn
@@ -290,6 +294,34 @@ def test_deepcopy_and_pickle():
     assert list(restored.state_dict()) == list(model.state_dict())
     assert isinstance(restored[0].weight, nn.Parameter) and restored[0].weight.requires_grad
     np.testing.assert_array_equal(restored[0].weight.detach().numpy(), model[0].weight.detach().numpy())
+
+
+def test_files_from_before_parameter_moved_to_nn_parameter_still_load(tmp_path):
+    import nn.module
+    import nn.parameter
+
+    assert nn.module.Parameter is nn.parameter.Parameter is nn.Parameter
+    layer = nn.Linear(2, 3)
+    # a pickle that names nn.module.Parameter, as pickles written before the move do
+    old_pickle = pickle.dumps(layer, protocol=0).replace(b"cnn.parameter\n", b"cnn.module\n")
+    assert b"cnn.module\nParameter" in old_pickle
+    assert type(pickle.loads(old_pickle).bias) is nn.Parameter
+    # ag.save names plain Parameters by their public path, valid wherever the class lives
+    buffer = io.BytesIO()
+    ag.save(layer, buffer)
+    data = buffer.getvalue()
+    header = json.loads(data[8 : 8 + struct.unpack("<Q", data[:8])[0]])
+    tree = json.loads(header["__metadata__"]["graphgrad.tree"])
+    assert [entry[3] for entry in tree["$module"]["parameters"]] == ["nn:Parameter"] * 2
+    # an ag.save file written before the move names nn.module:Parameter
+    for entry in tree["$module"]["parameters"]:
+        entry[3] = "nn.module:Parameter"
+    metadata = dict(header["__metadata__"], **{"graphgrad.tree": json.dumps(tree)})
+    path = tmp_path / "old.safetensors"
+    path.write_bytes(safetensors.numpy.save(safetensors.numpy.load(data), metadata=metadata))
+    loaded = ag.load(path, weights_only=False)
+    assert type(loaded.weight) is nn.Parameter and loaded.weight.requires_grad
+    np.testing.assert_array_equal(loaded.weight.detach().numpy(), layer.weight.detach().numpy())
 
 
 def test_parameter_basics():
