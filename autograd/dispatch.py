@@ -45,8 +45,18 @@ _IGNORE = _fperrors.IGNORE
 quiet_numpy = _fperrors.quiet_numpy
 
 
+_QUIET = _fperrors.QUIET
+
+
 def _quiet_forward(spec: OpSpec, arrays: list, options: dict) -> Any:
     """The forward with NumPy's floating-point warnings silenced for the call."""
+    if _QUIET is not None:
+        try:
+            return _QUIET.run(spec.forward, *arrays, **options)
+        except RuntimeError as error:
+            # Another thread is running a forward in the quiet context: set the state instead.
+            if not str(error).startswith("cannot enter context"):
+                raise
     if _ERRORS is None:  # pragma: no cover - NumPy 1.x
         with np.errstate(all="ignore"):
             return spec.forward(*arrays, **options)

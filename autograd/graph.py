@@ -257,6 +257,36 @@ class PrimitiveNode(Node):
             shape = data.shape
             self._meta = (out_shape if shape == out_shape else shape, data.dtype, out_shape,
                           out_dtype)  # fmt: skip
+        elif len(inputs) == 2:  # binary ops, the commonest: no lists, no loop
+            x, y = inputs
+            if x is None:
+                x_node, x_nr, x_shape, x_dtype = None, 0, None, None
+            else:
+                x_node = x._grad_fn
+                x_nr = x._output_nr
+                if x_node is None:
+                    x_node = x if x._requires_grad else None
+                    x_nr = 0
+                data = x._data
+                x_shape = data.shape
+                if x_shape == out_shape:
+                    x_shape = out_shape
+                x_dtype = data.dtype
+            if y is None:
+                y_node, y_nr, y_shape, y_dtype = None, 0, None, None
+            else:
+                y_node = y._grad_fn
+                y_nr = y._output_nr
+                if y_node is None:
+                    y_node = y if y._requires_grad else None
+                    y_nr = 0
+                data = y._data
+                y_shape = data.shape
+                if y_shape == out_shape:
+                    y_shape = out_shape
+                y_dtype = data.dtype
+            self._edges = (x_node, x_nr, y_node, y_nr)
+            self._meta = (x_shape, x_dtype, y_shape, y_dtype, out_shape, out_dtype)
         else:
             edges: list[Any] = []
             meta: list[Any] = []
@@ -354,7 +384,11 @@ class PrimitiveNode(Node):
             elif kind == VALUE or kind == RESIDUALS:
                 args.append(saved[at])
             elif kind == NEEDS:
-                args.append(self.needs_input_grad)
+                edges = self._edges
+                if len(edges) == 4:  # binary ops, the common case: no comprehension
+                    args.append((edges[0] is not None, edges[2] is not None))
+                else:
+                    args.append(self.needs_input_grad)
             elif kind == XP:
                 args.append(TENSOR if create_graph else ARRAY)
             else:
