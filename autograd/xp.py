@@ -53,6 +53,27 @@ class ArrayNamespace(_Namespace):
         return spec.forward
 
     @staticmethod
+    def expand(x: np.ndarray, *, shape: tuple) -> np.ndarray:
+        """Broadcast ``x`` to ``shape``: a read-only view, as ``np.broadcast_to`` (whose Python
+        wrapper costs three times this; a sum's or mean's rule calls it on every backward)."""
+        if x.shape == shape:
+            return x
+        lead = len(shape) - x.ndim
+        if lead < 0 or not x.flags.c_contiguous:
+            return np.broadcast_to(x, shape)
+        strides = [0] * lead
+        for size, target, stride in zip(x.shape, shape[lead:], x.strides):
+            if size == target:
+                strides.append(stride)
+            elif size == 1:
+                strides.append(0)
+            else:
+                return np.broadcast_to(x, shape)  # raises NumPy's error
+        view = np.ndarray(shape, x.dtype, x, 0, tuple(strides))
+        view.flags.writeable = False
+        return view
+
+    @staticmethod
     def unsqueeze(x: np.ndarray, dim: int) -> np.ndarray:
         """Insert a size-1 dim (a view)."""
         return np.expand_dims(x, dim)

@@ -14,15 +14,15 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 def usable(*arrays: np.ndarray) -> bool:
     """Whether the kernels apply: Numba active, float32/64 C-contiguous arrays of one shape."""
-    if not _numba.active():
-        return False
     first = arrays[0]
+    if type(first) is not np.ndarray or first.size < 4096 or not _numba.active():
+        return False  # small arrays: NumPy's call is as quick
     for a in arrays:
         if type(a) is not np.ndarray or a.dtype not in _FLOATS or not a.flags.c_contiguous:
             return False
         if a.shape != first.shape or a.dtype != first.dtype:
             return False
-    return first.size >= 4096  # small arrays: NumPy's call is as quick
+    return True
 
 
 @kernel
