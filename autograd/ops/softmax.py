@@ -113,7 +113,7 @@ def softmax(x: np.ndarray, *, dim: int, dtype: Any = None) -> np.ndarray:
 def _softmax_vjp(grad: Operand, out: Operand, dim: int, xp: Any) -> Operand:
     # The Jacobian diag(s) - s s^T applied to grad.
     if not xp.is_tensor and out.ndim:
-        result = grad - row_sum(grad * out, dim % out.ndim)  # type: ignore[arg-type]
+        result = grad - row_sum(grad * out, dim % out.ndim)  # type: ignore[arg-type,operator]
         result *= out
         return result
     return out * (grad - xp.sum(grad * out, dim=dim, keepdim=True))
