@@ -12,9 +12,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import _allocator, return_types
 from . import inplace as _inplace  # noqa: F401  (attaches the in-place methods to Tensor)
 from . import ops as _ops  # noqa: F401  (registers every op)
-from . import return_types
 from ._format import set_printoptions
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .creation import (
@@ -103,3 +103,6 @@ def __getattr__(name: str) -> Any:
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+
+# Large arrays freed by one training step serve the next (glibc; see ``_allocator``).
+_allocator.keep_freed_memory()
