@@ -10,12 +10,13 @@ values are freed as the walk passes each node unless ``retain_graph``.
 
 from __future__ import annotations
 
+from heapq import heapify, heappop, heappush
 from typing import Any, Literal, Sequence
 
 import numpy as np
 
 from . import anomaly
-from .dispatch import quiet_numpy
+from .dispatch import _wrap, quiet_numpy
 from .grad_mode import set_grad_enabled
 from .graph import Node, PrimitiveNode
 from .tensor import Tensor
@@ -125,14 +126,18 @@ def run_backward(
             else:
                 _add_to_buffer(buffers, node, output._output_nr, start)
                 roots.append(node)
-        counts = _dependency_counts(roots)
-        needed = capture.needed_nodes(counts) if capture is not None else None
-        ready = [node for node in dict.fromkeys(roots) if counts[node] == 0]
+        # With ``ag.grad(inputs=...)`` only the nodes that lead to a wanted input run.
+        needed = capture.needed_nodes(_dependency_counts(roots)) if capture is not None else None
+        # The nodes that received a gradient, newest first: a node runs after every node made
+        # after it, so all its gradient has arrived (edges point to older nodes).
+        waiting = [(-node._seq, node) for node in dict.fromkeys(roots)]
+        heapify(waiting)
         check_values = anomaly.is_anomaly_enabled()
         observe = TRACE.grad_observer
-        while ready:
-            node = ready.pop()
-            grads = buffers.pop(node, None) or [None] * node.num_outputs
+        plain_leaves = capture is None and observe is None and not create_graph
+        while waiting:
+            node = heappop(waiting)[1]
+            grads = buffers.pop(node)
             if node.hooks is not None:  # tensor hooks, retained gradients
                 if node.tensor_hooks:
                     grads = _run_tensor_hooks(node, grads, create_graph)
@@ -142,33 +147,53 @@ def run_backward(
                 capture.node(node, grads)
             if observe is not None:
                 observe(node, grads)
-            input_grads: list[Any] | None = None
+            if needed is not None and node not in needed:
+                continue
             for g in grads:
                 if g is not None:
-                    if needed is None or node in needed:
-                        input_grads = _apply(node, grads, create_graph, check_values)
-                        if not retain_graph:
-                            node.release()
                     break
+            else:
+                continue  # a hook returned None for every output
+            input_grads = _apply(node, grads, create_graph, check_values)
+            if not retain_graph:
+                node.release()
             edges = node._edges
             for at in range(0, len(edges), 2):
                 target = edges[at]
                 if target is None:
                     continue
-                slot = edges[at + 1]
-                grad = input_grads[at >> 1] if input_grads is not None else None
+                grad = input_grads[at >> 1]
+                if grad is None:
+                    continue
                 if type(target) is not Tensor and isinstance(target, Node):
-                    if grad is not None:
-                        pending = buffers.get(target)
-                        if pending is None:
-                            pending = buffers[target] = [None] * target.num_outputs
+                    pending = buffers.get(target)
+                    if pending is None:
+                        if target._seq >= node._seq:
+                            raise RuntimeError(
+                                f"internal error: {node.type_name()} has an edge to "
+                                f"{target.type_name()}, a node made after it"
+                            )
+                        pending = buffers[target] = [None] * target.num_outputs
+                        pending[edges[at + 1]] = grad
+                        heappush(waiting, (-target._seq, target))
+                    else:
+                        slot = edges[at + 1]
                         current = pending[slot]
                         pending[slot] = grad if current is None else current + grad
-                    count = counts[target] - 1
-                    counts[target] = count
-                    if count == 0:
-                        ready.append(target)
-                elif grad is not None:
+                elif (
+                    target._grad is None
+                    and not target._hooks
+                    and plain_leaves
+                    and type(grad) is np.ndarray
+                    and grad.dtype == target._data.dtype
+                    and grad.flags.c_contiguous
+                    and grad.flags.writeable
+                    and target._data.flags.c_contiguous
+                    and _is_new(grad, node, grads, input_grads)
+                ):
+                    # The common delivery: a new array becomes the leaf's first ``.grad``.
+                    target._grad = _wrap(grad)
+                else:
                     owned = not create_graph and _is_new(grad, node, grads, input_grads)
                     _deliver_to_leaf(target, grad, owned, capture, create_graph)
             del grads
@@ -258,11 +283,16 @@ def _is_new(grad: np.ndarray, node: Node, grads: list, results: Any) -> bool:
     to both inputs); a user Function's backward may return anything, so its results are
     always copied.
     """
-    if not isinstance(node, PrimitiveNode) or grad.base is not None:
+    if grad.base is not None or not isinstance(node, PrimitiveNode):
         return False
-    if any(g is grad for g in grads):
-        return False
-    return sum(1 for g in results if g is grad) == 1
+    for g in grads:
+        if g is grad:
+            return False
+    seen = 0
+    for g in results:
+        if g is grad:
+            seen += 1
+    return seen == 1
 
 
 def _deliver_to_leaf(leaf: Tensor, grad: Any, owned: bool, capture: _Capture | None,

@@ -7,6 +7,7 @@ never points at its outputs, so a freed graph is returned by reference counting 
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
@@ -17,6 +18,11 @@ from .xp import ARRAY, TENSOR
 
 if TYPE_CHECKING:
     from .tensor import Tensor
+
+# Nodes are numbered as they are made. A node's inputs existed before it, so every edge points
+# to a smaller number, and backward runs the nodes from the largest number down (as PyTorch's
+# engine orders ready nodes by sequence number).
+next_sequence_number = itertools.count().__next__
 
 FREED_MESSAGE = (
     "backward through a graph that was already freed; pass retain_graph=True to the first "
@@ -105,7 +111,7 @@ class Node:
     live in the instance dict.
     """
 
-    __slots__ = ("_edges", "_meta", "module_path", "hooks", "__dict__", "__weakref__")
+    __slots__ = ("_edges", "_meta", "_seq", "module_path", "hooks", "__dict__", "__weakref__")
     num_outputs = 1
     trace: str | None = None
     values: tuple[np.ndarray, ...] | None = None
@@ -129,6 +135,7 @@ class Node:
             meta += (t._data.shape, t._data.dtype)
         self._edges = tuple(edges)
         self._meta = tuple(meta)
+        self._seq = next_sequence_number()
         self.module_path = _scope.path or None
         self.hooks: NodeHooks | None = None
 
@@ -309,6 +316,7 @@ class PrimitiveNode(Node):
             meta += (out_shape, out_dtype)
             self._edges = tuple(edges)
             self._meta = tuple(meta)
+        self._seq = next_sequence_number()
         self.module_path = _scope.path or None
         self.hooks = None
         self.spec = spec
@@ -366,6 +374,12 @@ class PrimitiveNode(Node):
         return dict(self._options)
 
     def apply(self, grads: list, create_graph: bool) -> Sequence[Any]:
+        if not create_graph:
+            array_apply = self.spec.array_apply
+            if array_apply is None:
+                array_apply = self.spec.array_apply = compile_array_apply(self.spec)
+            if array_apply is not _GENERAL:
+                return array_apply(self, grads)
         saved = self.saved
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
@@ -385,8 +399,10 @@ class PrimitiveNode(Node):
                 args.append(saved[at])
             elif kind == NEEDS:
                 edges = self._edges
-                if len(edges) == 4:  # binary ops, the common case: no comprehension
+                if len(edges) == 4:  # binary and ternary ops, the common cases: no comprehension
                     args.append((edges[0] is not None, edges[2] is not None))
+                elif len(edges) == 6:
+                    args.append((edges[0] is not None, edges[2] is not None, edges[4] is not None))
                 else:
                     args.append(self.needs_input_grad)
             elif kind == XP:
@@ -441,6 +457,59 @@ class PrimitiveNode(Node):
             elif kind == RESIDUALS:
                 items.extend(_residual_arrays(name, saved[at]))
         return items
+
+
+def _general(node: PrimitiveNode, grads: list) -> Sequence[Any]:
+    """Marks a spec whose rule takes the general path (a variadic op's list of inputs)."""
+    raise AssertionError("never called")
+
+
+_GENERAL = _general
+
+
+def compile_array_apply(spec: OpSpec) -> Any:
+    """``PrimitiveNode.apply`` of a first-order backward for ``spec``, as straight-line code.
+
+    The general ``apply`` interprets the rule's argument plan on every call; a first-order
+    backward (nearly every backward) runs the same few lines per node, so they are generated
+    once per op, as ``dataclasses`` generates ``__init__``: the version checks of the saved
+    values, the rule called with the arrays, ``needs_input_grad`` and ``xp``.
+    """
+    if spec.variadic or any(kind == SAVED_LIST for kind, _, _ in spec.arg_plan):
+        return _GENERAL
+    lines = [
+        "def array_apply(node, grads):",
+        "    saved = node.saved",
+        "    if saved is None:",
+        "        raise RuntimeError(FREED_MESSAGE)",
+    ]
+    args = []
+    for kind, at, index in spec.arg_plan:
+        if kind == GRAD:
+            args.append("grads[0]")
+        elif kind == SAVED or kind == OUT:
+            lines += [
+                f"    counter = saved[{at + 2}]",
+                f"    if counter is not None and counter[0] != saved[{at + 3}]:",
+                f"        raise modified_error(node, {index}, saved, {at}, {kind == OUT})",
+            ]
+            args.append(f"saved[{at + 1}]")
+        elif kind == VALUE or kind == RESIDUALS:
+            args.append(f"saved[{at}]")
+        elif kind == NEEDS:
+            lines.append("    edges = node._edges")
+            flags = "".join(f"edges[{2 * i}] is not None, " for i in range(len(spec.tensor_params)))
+            args.append(f"({flags})")
+        else:  # XP
+            args.append("ARRAY")
+    lines += [
+        f"    result = rule({', '.join(args)})",
+        "    return result if type(result) is tuple or type(result) is list else (result,)",
+    ]
+    scope = {"FREED_MESSAGE": FREED_MESSAGE, "modified_error": _modified_error,
+             "ARRAY": ARRAY, "rule": spec.vjp_fn}  # fmt: skip
+    exec("\n".join(lines), scope)  # noqa: S102 - code built above from the op's own plan
+    return scope["array_apply"]
 
 
 def _modified_error(node: Node, index: int, saved: list, at: int, is_output: bool) -> RuntimeError:

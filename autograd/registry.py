@@ -57,6 +57,9 @@ class OpSpec:
     promote: bool | tuple[str, ...] = True
     method: bool | str = True
     validate: Callable[..., None] | None = None  # cheap checks NumPy would not make
+    # Whether ``validate`` has something to say when all inputs share one dtype (False: the
+    # common call skips it, and NumPy's own error for that case goes through ``explain``).
+    validate_same_dtype: bool = True
     explain: Callable[..., None] | None = None  # raises a clear error after NumPy failed
     view: bool = False  # the output may share memory with input 0
     exact: bool = False  # no floating-point errors possible: no errstate needed
@@ -79,6 +82,8 @@ class OpSpec:
     # with one of them goes through autograd._keywords, which translates it.
     torch_keywords: frozenset = field(init=False)
     call: Callable[[OpSpec, tuple, dict], Any] = field(init=False, repr=False)
+    # The first-order rule call compiled from ``arg_plan`` (autograd.graph builds it on first use).
+    array_apply: Callable[..., Any] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.variadic = bool(self.tensor_params) and self.tensor_params[0].startswith("*")
@@ -86,7 +91,11 @@ class OpSpec:
         complete = len(self.option_defaults) == len(self.option_params)
         self.simple_arity = len(self.tensor_params) if complete and not self.variadic else -1
         # Ops whose common call needs nothing but the arrays (dispatch's fast path).
-        self.plain = self.simple_arity >= 1 and self.promote is True and self.validate is None
+        self.plain = (
+            self.simple_arity >= 1
+            and self.promote is True
+            and (self.validate is None or not self.validate_same_dtype)
+        )
         own = set(self.option_params) | {p.lstrip("*") for p in self.tensor_params}
         self.torch_keywords = frozenset(("out", "alpha", "input", "other")) - own
 
@@ -164,6 +173,7 @@ class OpSpec:
                 offset += 4 if kind in (SAVED, OUT) else 1
         self.save_plan = tuple(save_plan)
         self.arg_plan = tuple(arg_plan)
+        self.array_apply = None
         return rule
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from autograd.tensor import Tensor
 
+from ._kernels import add_scaled_
 from .optimizer import Optimizer, Params, _check_nonnegative
 
 
@@ -86,5 +87,4 @@ class SGD(Optimizer):
                 else:
                     buf += (1 - dampening) * grad
             grad = grad + momentum * buf if group["nesterov"] else buf
-        step = np.multiply(grad, -lr)
-        p += step
+        add_scaled_(p, grad, -lr)

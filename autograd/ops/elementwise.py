@@ -55,7 +55,13 @@ def _check_sub(op: str, x: np.ndarray, y: np.ndarray) -> None:
                            "operator)")  # fmt: skip
 
 
-@primitive("sub", validate=_check_sub, explain=check_broadcastable)
+def _explain_sub(op: str, x: np.ndarray, y: np.ndarray) -> None:
+    _check_sub(op, x, y)  # NumPy refuses bool - bool: say what to use instead
+    check_broadcastable(op, x, y)
+
+
+# Two tensors of one dtype skip ``_check_sub``: NumPy itself refuses bool - bool.
+@primitive("sub", validate=_check_sub, validate_same_dtype=False, explain=_explain_sub)
 def sub(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.subtract(x, y)
 
