@@ -211,13 +211,15 @@ def _bind(spec: OpSpec, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
             f"{spec.option_params}, got {len(args)} positional arguments"
         )
     options = dict(spec.option_defaults)
-    options.update(zip(spec.option_params, option_args))
-    for key, value in kwargs.items():
-        if key not in spec.option_params:
-            raise TypeError(f"{spec.name}: unexpected keyword argument {key!r}")
-        options[key] = value
-    missing = [p for p in spec.option_params if p not in options]
-    if missing:
+    if option_args:
+        options.update(zip(spec.option_params, option_args))
+    if kwargs:
+        if not spec.option_names.issuperset(kwargs):
+            unexpected = next(key for key in kwargs if key not in spec.option_names)
+            raise TypeError(f"{spec.name}: unexpected keyword argument {unexpected!r}")
+        options.update(kwargs)
+    if len(options) != len(spec.option_params):
+        missing = [p for p in spec.option_params if p not in options]
         raise TypeError(f"{spec.name}: missing option(s) {missing}")
     return tuple(values), options
 

@@ -294,6 +294,23 @@ class PrimitiveNode(Node):
                 y_dtype = data.dtype
             self._edges = (x_node, x_nr, y_node, y_nr)
             self._meta = (x_shape, x_dtype, y_shape, y_dtype, out_shape, out_dtype)
+        elif len(inputs) == 3 and inputs[0] is not None and inputs[1] is not None and (
+            inputs[2] is not None
+        ):
+            # Three tensors (a linear layer's bias, input and weight): no lists, no loop.
+            a, b, c = inputs
+            a_node, b_node, c_node = a._grad_fn, b._grad_fn, c._grad_fn
+            self._edges = (
+                a_node if a_node is not None else (a if a._requires_grad else None),
+                a._output_nr if a_node is not None else 0,
+                b_node if b_node is not None else (b if b._requires_grad else None),
+                b._output_nr if b_node is not None else 0,
+                c_node if c_node is not None else (c if c._requires_grad else None),
+                c._output_nr if c_node is not None else 0,
+            )
+            a_data, b_data, c_data = a._data, b._data, c._data
+            self._meta = (a_data.shape, a_data.dtype, b_data.shape, b_data.dtype, c_data.shape,
+                          c_data.dtype, out_shape, out_dtype)  # fmt: skip
         else:
             edges: list[Any] = []
             meta: list[Any] = []

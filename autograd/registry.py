@@ -81,6 +81,7 @@ class OpSpec:
     # PyTorch's keywords (out=, alpha=, input=, other=) this op does not take itself: a call
     # with one of them goes through autograd._keywords, which translates it.
     torch_keywords: frozenset = field(init=False)
+    option_names: frozenset = field(init=False)  # what a keyword argument may name
     call: Callable[[OpSpec, tuple, dict], Any] = field(init=False, repr=False)
     # The first-order rule call compiled from ``arg_plan`` (autograd.graph builds it on first use).
     array_apply: Callable[..., Any] | None = field(default=None, init=False, repr=False)
@@ -98,6 +99,7 @@ class OpSpec:
         )
         own = set(self.option_params) | {p.lstrip("*") for p in self.tensor_params}
         self.torch_keywords = frozenset(("out", "alpha", "input", "other")) - own
+        self.option_names = frozenset(self.option_params)
 
     def __str__(self) -> str:
         return self.name

@@ -47,11 +47,10 @@ def _addmm_t(bias: np.ndarray, x: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
 
 @_addmm_t.vjp
-def _addmm_t_vjp(grad: Operand, x: Operand, weight: Operand, needs_input_grad: tuple,
-                 xp: Any) -> tuple:  # fmt: skip
+def _addmm_t_vjp(grad: Operand, x: Operand, weight: Operand, needs_input_grad: tuple) -> tuple:
     # grad.T @ x is laid out like the weight (out, in): no transposing copy before the optimizer.
     return (
-        xp.sum(grad, dim=0) if needs_input_grad[0] else None,
+        grad.sum(0) if needs_input_grad[0] else None,  # the method: arrays and Tensors alike
         grad @ weight if needs_input_grad[1] else None,
         grad.T @ x if needs_input_grad[2] else None,
     )
