@@ -120,23 +120,77 @@ class Kink:
     output_element: int
     ok: bool
     jump: float | None = None  # how far f jumps there (floor, sign), if it does
+    # When f jumps on both sides (sign at 0, mode at a tie): f(x + eps) - f(x) and
+    # f(x - eps) - f(x). No one-sided derivative exists there, so any analytic value is a
+    # convention and passes (``convention``: it passed only for that reason).
+    sides: tuple[float, float] | None = None
+    convention: bool = False
 
     def __str__(self) -> str:
         where = "kink" if self.jump is None else "jump"
-        by = "" if self.jump is None else f" (by {_number(self.jump)})"
         text = (
-            f"{where} at {self.element} = {float(self.value)!r}{by}: one-sided slopes "
+            f"{where} at {self.element} = {float(self.value)!r}{self._by()}: one-sided slopes "
             f"{_number(self.left)} and {_number(self.right)}, analytic {_number(self.analytic)}"
         )
+        if self.convention:
+            return text + " (f jumps on both sides: no derivative there, any value is a convention)"
         return text if self.ok else text + " (outside them: a wrong gradient)"
+
+    def _by(self) -> str:
+        if self.jump is None:
+            return ""
+        if self.sides is not None:
+            right, left = (_number(side) for side in self.sides)
+            if float(right) * float(left) > 0:  # a spike: f(x) stands apart from both sides
+                return f" (by {right} on both sides)" if right == left else (
+                    f" (by {right} to the right and {left} to the left)"
+                )
+        return f" (by {_number(self.jump)})"
+
+
+@dataclass
+class Tie:
+    """Equal elements that are kinks of the same output element, moved together.
+
+    Each element's gradient may be valid on its own (between its one-sided slopes) while
+    their sum is not: a max that gives the full gradient to every tied maximum. Moving the
+    whole group by ``t`` changes the output at the one-sided slopes ``left`` and ``right``;
+    the analytic directional derivative along that move, ``analytic`` (the sum of the group's
+    gradients), must lie between them.
+    """
+
+    elements: list[str]
+    value: float
+    left: float
+    right: float
+    analytic: float
+    output: int
+    output_element: str
+    ok: bool
+
+    def __str__(self) -> str:
+        slopes = (
+            f"slope {_number(self.right)} (both sides)"
+            if _number(self.left) == _number(self.right)
+            else f"one-sided slopes {_number(self.left)} and {_number(self.right)}"
+        )
+        together = "them" if len(self.elements) == 2 else f"all {len(self.elements)}"
+        text = (
+            f"tie {' = '.join(self.elements)} = {float(self.value)!r}: moving {together} "
+            f"together changes {self.output_element} at {slopes}, analytic total "
+            f"{_number(self.analytic)}"
+        )
+        return text if self.ok else text + " (outside: the tied elements' gradients are miscounted)"
 
 
 @dataclass
 class GradientReport:
-    """What a gradient check found: ``kinks`` met (each passed or failed) and ``mismatches``."""
+    """What a gradient check found: ``kinks`` met (each passed or failed), ``ties`` (equal
+    kink elements checked together) and ``mismatches``."""
 
     kinks: list[Kink] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
+    ties: list[Tie] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -146,6 +200,7 @@ class GradientReport:
         lines = list(self.mismatches)
         lines += [str(k) for k in self.kinks if not k.ok and str(k) not in " ".join(lines)]
         lines += [str(k) for k in self.kinks if k.ok]
+        lines += [str(t) for t in self.ties if t.ok]
         return "\n".join(lines) if lines else "gradients match"
 
 
@@ -175,9 +230,10 @@ def _positional(fn: Callable[..., Any]) -> list[str]:
 
 def _jumps(
     fn: Callable[..., Any], inputs: Sequence[Any], index: int, eps: float, numeric: list
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
-    """Per output, where ``fn`` jumps (``floor`` at an integer, ``sign`` at 0): a mask, and the
-    right and left slopes of the two pieces, read between one and two steps out (None: no jump).
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None]:
+    """Per output, where ``fn`` jumps (``floor`` at an integer, ``sign`` at 0): a mask, the
+    right and left slopes of the two pieces, read between one and two steps out, and a mask of
+    the jumps on both sides (None: no jump).
 
     A jump moves f by more than ``JUMP`` over one step while the next step out is not as steep,
     so a steep but smooth function is not taken for one.
@@ -201,7 +257,7 @@ def _jumps(
             for j, (p2, p1, m1, m2) in enumerate(zip(*values)):
                 far_right[j][:, k] = (p2 - p1) / eps
                 far_left[j][:, k] = (m1 - m2) / eps
-    result: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = []
+    result: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None] = []
     for j, (_, right, left) in enumerate(numeric):
         steep_right = (np.abs(right) * eps > JUMP) & (np.abs(right - far_right[j]) > 0.5 * np.abs(right))
         steep_left = (np.abs(left) * eps > JUMP) & (np.abs(left - far_left[j]) > 0.5 * np.abs(left))
@@ -210,7 +266,12 @@ def _jumps(
             result.append(None)
             continue
         result.append(
-            (mask, np.where(mask, far_right[j], right), np.where(mask, far_left[j], left))
+            (
+                mask,
+                np.where(mask, far_right[j], right),
+                np.where(mask, far_left[j], left),
+                steep_right & steep_left,
+            )
         )
     return result
 
@@ -233,6 +294,12 @@ def check_gradients(
     and fails otherwise. Elsewhere the analytic value must match the central difference
     (``atol + rtol * |numerical|``). ``kinks=False`` checks every point like a smooth one.
 
+    Where ``fn`` jumps on both sides of a point (``sign`` at 0, ``mode`` at a tie) no one-sided
+    derivative exists, so any analytic value is a convention: reported, never a failure.
+    Equal elements at kinks of the same output element (ties) are also moved together: the
+    sum of their analytic gradients must lie between the one-sided slopes of that move
+    (``report.ties``), which catches a tie's gradient counted once per tied element.
+
     Example:
         >>> import autograd as ag
         >>> from autograd.gradcheck import check_gradients
@@ -243,19 +310,24 @@ def check_gradients(
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     names = list(names) if names is not None else _input_names(fn, len(inputs))
     report = GradientReport()
+    analytics: dict[int, list[np.ndarray]] = {}
+    # (output, output element) -> the (input, element) pairs at a kink of it, for the tie check
+    kinked: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for i, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x.requires_grad):
             continue
-        analytic = analytic_jacobian(fn, inputs, i)
+        analytic = analytics[i] = analytic_jacobian(fn, inputs, i)
         numeric = _differences(fn, inputs, i, eps)
         jumps = _jumps(fn, inputs, i, eps, numeric) if kinks else [None] * len(numeric)
         for j, (a, (central, right, left)) in enumerate(zip(analytic, numeric)):
             close = np.isclose(a, central, rtol=rtol, atol=atol, equal_nan=False)
             jumped: np.ndarray | None = None
+            both_sides = np.zeros(a.shape, dtype=bool)
+            near_right, near_left = right, left
             if kinks:
                 found = jumps[j]
                 if found is not None:
-                    jumped, right, left = found
+                    jumped, right, left, both_sides = found
                 jump = np.abs(right - left) > KINK_JUMP
                 if jumped is not None:
                     jump |= jumped
@@ -264,6 +336,8 @@ def check_gradients(
                 inside = (a >= low - slack) & (a <= high + slack)
                 seen: dict[int, Kink] = {}
                 for row, col in zip(*np.nonzero(jump)):
+                    kinked.setdefault((j, int(row)), []).append((i, int(col)))
+                    on_both_sides = bool(both_sides[row, col])
                     kink = Kink(
                         input=names[i],
                         element=_element(names[i], tuple(x.shape), int(col)),
@@ -273,17 +347,23 @@ def check_gradients(
                         analytic=float(a[row, col]),
                         output=j,
                         output_element=int(row),
-                        ok=bool(inside[row, col]),
+                        ok=bool(inside[row, col]) or on_both_sides,
                         jump=(
                             float(central[row, col] * 2 * eps)
                             if jumped is not None and jumped[row, col]
                             else None
                         ),
+                        sides=(
+                            (float(near_right[row, col] * eps), float(-near_left[row, col] * eps))
+                            if on_both_sides
+                            else None
+                        ),
+                        convention=on_both_sides and not bool(inside[row, col]),
                     )
                     if int(col) not in seen or (seen[int(col)].ok and not kink.ok):
                         seen[int(col)] = kink
                 report.kinks.extend(seen.values())
-                close = np.where(jump, inside, close)
+                close = np.where(jump, inside | both_sides, close)
             bad = ~close
             if bad.any():
                 error = np.where(bad, np.abs(a - central), -1)
@@ -303,7 +383,102 @@ def check_gradients(
                     f"({int(bad.sum())} of {bad.size} entries differ; atol={atol}, rtol={rtol})"
                     + kink_note
                 )
+    if kinks:
+        _check_ties(fn, inputs, names, analytics, kinked, eps, atol, rtol, report)
     return report
+
+
+def _check_ties(
+    fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    names: Sequence[str],
+    analytics: dict[int, list[np.ndarray]],
+    kinked: dict[tuple[int, int], list[tuple[int, int]]],
+    eps: float,
+    atol: float,
+    rtol: float,
+    report: GradientReport,
+) -> None:
+    """Check groups of equal elements at kinks of the same output element, moved together.
+
+    The per-element check cannot see a tie's gradient counted twice: with ``max([1, 3, 3])``
+    each tied element may get anything in [0, 1], but the gradients of both must add up to
+    the slope of moving both together (1), which a greedy rule giving 1 to each (total 2)
+    breaks. Along the group's direction the analytic derivative is the sum of the group's
+    gradients; it must lie between the one-sided slopes, as at any kink.
+    """
+    groups: dict[tuple[tuple[int, int], ...], list[tuple[int, int]]] = {}
+    for (j, row), cells in kinked.items():
+        by_value: dict[float, list[tuple[int, int]]] = {}
+        for i, col in cells:
+            by_value.setdefault(float(inputs[i]._data.reshape(-1)[col]), []).append((i, col))
+        for tied in by_value.values():
+            if len(tied) > 1:
+                groups.setdefault(tuple(sorted(set(tied))), []).append((j, row))
+    if not groups:
+        return
+    with no_grad():
+        outputs = _outputs(fn, inputs)
+    base = [o._data.astype(np.float64).reshape(-1) for o in outputs]
+    shapes = [tuple(o.shape) for o in outputs]
+    for members, rows in groups.items():
+        moved = {step: _moved_outputs(fn, inputs, members, step * eps) for step in (2, 1, -1, -2)}
+        first: Tie | None = None
+        for j, row in rows:
+            right = (moved[1][j][row] - base[j][row]) / eps
+            left = (base[j][row] - moved[-1][j][row]) / eps
+            far_right = (moved[2][j][row] - moved[1][j][row]) / eps
+            far_left = (moved[-1][j][row] - moved[-2][j][row]) / eps
+            steep_right = abs(right) * eps > JUMP and abs(right - far_right) > 0.5 * abs(right)
+            steep_left = abs(left) * eps > JUMP and abs(left - far_left) > 0.5 * abs(left)
+            if steep_right and steep_left:
+                continue  # f jumps on both sides: no derivative along the group to compare with
+            right = far_right if steep_right else right
+            left = far_left if steep_left else left
+            analytic = float(sum(analytics[i][j][row, col] for i, col in members))
+            low, high = min(left, right), max(left, right)
+            slack = atol + rtol * max(abs(low), abs(high))
+            value = float(inputs[members[0][0]]._data.reshape(-1)[members[0][1]])
+            single = len(shapes) == 1 and not shapes[0]
+            tie = Tie(
+                elements=[_element(names[i], tuple(inputs[i].shape), col) for i, col in members],
+                value=value,
+                left=float(left),
+                right=float(right),
+                analytic=analytic,
+                output=j,
+                output_element="the output" if single else _output_element(j, shapes, row),
+                ok=low - slack <= analytic <= high + slack,
+            )
+            if first is None or (first.ok and not tie.ok):
+                first = tie
+        if first is None:
+            continue
+        report.ties.append(first)
+        if not first.ok:
+            report.mismatches.append(f"gradcheck: {first}")
+
+
+def _moved_outputs(
+    fn: Callable[..., Any], inputs: Sequence[Any], members: Sequence[tuple[int, int]], by: float
+) -> list[np.ndarray]:
+    """The flat outputs of ``fn`` with every (input, element) in ``members`` moved by ``by``."""
+    flats = [inputs[i]._data.reshape(-1) for i, _ in members]
+    originals = [flat[col] for flat, (_, col) in zip(flats, members)]
+    try:
+        for flat, (_, col), original in zip(flats, members, originals):
+            flat[col] = original + by
+        with no_grad():
+            return [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
+    finally:
+        for flat, (_, col), original in zip(flats, members, originals):
+            flat[col] = original
+
+
+def _output_element(j: int, shapes: Sequence[tuple], row: int) -> str:
+    """``output[0, 1]`` (``output 1[0, 1]`` when ``fn`` returns several)."""
+    name = "output" if len(shapes) == 1 else f"output {j}"
+    return _element(name, shapes[j], row)
 
 
 def gradcheck(
@@ -323,6 +498,8 @@ def gradcheck(
     one-sided differences disagree: relu at 0, a max with a tie) the analytic value passes
     when it lies between the one-sided slopes, and fails as a bug otherwise; see
     ``check_gradients`` for the report of the kinks met, ``kinks=False`` for a plain check.
+    Tied elements at a kink are also checked together (their gradients must add up to the
+    slope of moving them together).
 
     Example:
         >>> import autograd as ag

@@ -91,20 +91,82 @@ def test_max_ties_split_evenly_pass_and_a_double_count_fails():
         "kink at x[2] = 3.0: one-sided slopes 0 and 1, analytic 0.5",
     ]
 
-    class GreedyMax(ag.Function):  # gives the full gradient to every tied maximum
+    assert [str(t) for t in report.ties] == [
+        "tie x[1] = x[2] = 3.0: moving them together changes the output at slope 1 (both "
+        "sides), analytic total 1"
+    ]
+
+    def greedy_max(share: float):
+        class GreedyMax(ag.Function):  # gives ``share`` of the gradient to every tied maximum
+            @staticmethod
+            def forward(ctx, x):
+                out = x.amax()
+                ctx.save_for_backward(x, out)
+                return out
+
+            @staticmethod
+            def backward(ctx, grad):
+                x, out = ctx.saved_tensors
+                return grad * (x == out).double() * share
+
+        return GreedyMax.apply
+
+    bad = check_gradients(greedy_max(1.5), (x,))
+    assert not bad.ok and all(not k.ok for k in bad.kinks)
+
+    # Each element alone is fine (1 is a one-sided slope), but together they count the tie twice.
+    double = check_gradients(greedy_max(1.0), (x,))
+    assert not double.ok and all(k.ok for k in double.kinks)
+    message = (
+        "tie x[1] = x[2] = 3.0: moving them together changes the output at slope 1 (both "
+        "sides), analytic total 2 (outside: the tied elements' gradients are miscounted)"
+    )
+    assert [str(t) for t in double.ties] == [message]
+    assert double.mismatches == ["gradcheck: " + message]
+    with pytest.raises(GradcheckError, match=r"tie x\[1\] = x\[2\] = 3.0: .* analytic total 2"):
+        ag.gradcheck(greedy_max(1.0), (x,))
+    # A tie across inputs and per output element: maximum(x, y) where x == y splits evenly.
+    y = leaf([0.0, 3.0, 1.0])
+    split = check_gradients(lambda x, y: ag.maximum(x, y), (x, y))
+    assert split.ok and [str(t) for t in split.ties] == [
+        "tie x[1] = y[1] = 3.0: moving them together changes output[1] at slope 1 (both "
+        "sides), analytic total 1"
+    ]
+
+
+def test_a_jump_on_both_sides_accepts_any_convention():
+    # mode([2, 2, 1, 3]) is 2; moving one of the 2s alone makes every value occur once, so
+    # the mode drops to 1 on both sides: no one-sided derivative exists there.
+    x = leaf([2.0, 2.0, 1.0, 3.0])
+    report = check_gradients(lambda x: ag.mode(x).values, (x,))
+    assert report.ok
+    assert sorted(str(k) for k in report.kinks) == [
+        "jump at x[0] = 2.0 (by -1 on both sides): one-sided slopes 0 and 0, analytic 0",
+        "jump at x[1] = 2.0 (by -1 on both sides): one-sided slopes 0 and 0, analytic 1 "
+        "(f jumps on both sides: no derivative there, any value is a convention)",
+    ]
+    # Moving the tied pair together is smooth, and there the total must be right.
+    assert [str(t) for t in report.ties] == [
+        "tie x[0] = x[1] = 2.0: moving them together changes the output at slope 1 (both "
+        "sides), analytic total 1"
+    ]
+
+    class ZeroMode(ag.Function):  # sends no gradient at all: the pair's total 0 is wrong
         @staticmethod
         def forward(ctx, x):
-            out = x.amax()
-            ctx.save_for_backward(x, out)
-            return out
+            ctx.save_for_backward(x)
+            return ag.mode(x).values
 
         @staticmethod
         def backward(ctx, grad):
-            x, out = ctx.saved_tensors
-            return grad * (x == out).double() * 1.5
+            (x,) = ctx.saved_tensors
+            return grad * 0.0 * x
 
-    bad = check_gradients(GreedyMax.apply, (x,))
-    assert not bad.ok and all(not k.ok for k in bad.kinks)
+    bad = check_gradients(ZeroMode.apply, (x,))
+    assert not bad.ok and all(k.ok for k in bad.kinks)
+    assert bad.mismatches[0].startswith("gradcheck: tie x[0] = x[1] = 2.0") and (
+        "analytic total 0" in bad.mismatches[0]
+    )
 
 
 def test_smooth_functions_report_no_kinks():
