@@ -154,7 +154,14 @@ def _msort_shapes(n: int) -> Any:
     return shapes(min_dims=1).map(lambda shape: [shape] * n)
 
 
-@composite("msort", shapes=_msort_shapes, domain=DISTINCT)
+def _no_options(shape: tuple) -> Any:
+    from hypothesis import strategies as st
+
+    return st.just({})
+
+
+@composite("msort", shapes=_msort_shapes, domain=DISTINCT,
+           kinks=_tied_sample(_no_options, min_dims=1))  # fmt: skip
 def msort(input: Tensor) -> Tensor:  # noqa: A002
     """Sort along dim 0 (the values only)."""
     return sort(input, dim=0).values
@@ -385,9 +392,11 @@ def _mode_options(shape: tuple) -> Any:
     return st.fixed_dictionaries({"dim": dim, "keepdim": st.booleans()})
 
 
-# No kinks= hint: at a tie between values the mode jumps from one value to another (its value
-# is discontinuous there), so no finite difference bounds its gradient.
-@composite("mode", tensors=1, kwargs=_mode_options, domain=DISTINCT)
+# At a tie the mode is discontinuous (moving one tied element alone changes which value is
+# most frequent), so the per-element check accepts any value there; moving the tied pair
+# together is smooth, and the tie check holds the gradients' total to that slope.
+@composite("mode", tensors=1, kwargs=_mode_options, domain=DISTINCT,
+           kinks=_tied_sample(_mode_options))  # fmt: skip
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A002
     """The most frequent value along ``dim`` (the smallest among equally frequent ones) and an
     index where it occurs.
