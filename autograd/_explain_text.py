@@ -73,11 +73,12 @@ def _why_zero(node: Node, slot: int, killed: float, g_in: np.ndarray) -> str:
                 ties = _tie_count(x, out, options)
             except ValueError:
                 ties = 0
-            if ties:
-                text += (
-                    f"; {ties} of its slices have a tie (several equal {picks}s): the gradient "
-                    "is split between them, or goes to one of them, never to the rest"
-                )
+            rest = "the gradient is split between them, or goes to one of them, never to the rest"
+            if ties and _full_reduction(x, options):
+                equal = int(np.count_nonzero(x == out.reshape(-1)[0]))
+                text += f"; its {picks} is a tie ({equal} elements equal it): {rest}"
+            elif ties:
+                text += f"; {ties} of its slices have a tie (several equal {picks}s): {rest}"
         return text
     if op == "mul":
         other = _saved(node, "y" if slot == 0 else "x")
@@ -92,15 +93,22 @@ def _why_zero(node: Node, slot: int, killed: float, g_in: np.ndarray) -> str:
 
 
 def _tie_count(x: np.ndarray, out: np.ndarray, options: dict) -> int:
+    """How many of the reduced slices hold their max/min more than once."""
     dim = options.get("dim")
     keep = bool(options.get("keepdim", False))
-    if dim is None:
-        return int(np.count_nonzero(x == out.reshape(()) if out.size == 1 else x == out) > 1)
-    axes = (dim,) if isinstance(dim, int) else tuple(dim)
+    if _full_reduction(x, options):  # one slice: all the elements
+        return int(np.count_nonzero(x == out.reshape(-1)[0]) > 1)
+    axes = (dim,) if isinstance(dim, int) else tuple(dim or ())
     axes = tuple(a % x.ndim for a in axes)
     expanded = out if keep else np.expand_dims(out, axes)
     equal = np.sum(x == expanded, axis=axes)
     return int(np.count_nonzero(equal > 1))
+
+
+def _full_reduction(x: np.ndarray, options: dict) -> bool:
+    """Whether a max/min reduces every dim (``amax()``'s default ``dim=()`` does, as PyTorch)."""
+    dim = options.get("dim")
+    return dim is None or (isinstance(dim, (tuple, list)) and not dim) or x.ndim == 0
 
 
 def _options(node: Node) -> dict:

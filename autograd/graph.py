@@ -116,6 +116,10 @@ class Node:
     trace: str | None = None
     values: tuple[np.ndarray, ...] | None = None
     grad_stats: Any = None
+    # The public op a composite ran this node for, when the node's own op would mislead a
+    # reader (``max(dim)`` and ``sort`` select with ``gather``): drawings and explain_grad
+    # show it. Set by ``shown_as``, on those few nodes only.
+    public_name: str | None = None
 
     def _connect(self, inputs: Sequence[Tensor | None]) -> None:
         """Record an edge, shape and dtype for every input (None for non-tensor inputs)."""
@@ -546,3 +550,12 @@ def _residual_arrays(name: str, value: Any) -> list[tuple[str, np.ndarray]]:
     if isinstance(value, dict):
         return [item for k, v in value.items() for item in _residual_arrays(f"{name}[{k!r}]", v)]
     return []
+
+
+def shown_as(t: Tensor, public_name: str) -> Tensor:
+    """Name ``t``'s node after the public op that made it (``max`` for the ``gather`` that
+    ``max(dim)`` runs), for drawings and ``explain_grad``; returns ``t``."""
+    node = t._grad_fn
+    if node is not None:
+        node.public_name = public_name
+    return t

@@ -12,6 +12,7 @@ from .. import return_types
 from .._typing import Dim, Operand, Shape
 from ..domains import AWAY_FROM_KINKS, DISTINCT, Domain
 from ..dtypes import get_default_dtype
+from ..graph import shown_as
 from ..registry import composite, primitive
 from ..tensor import Tensor
 from ._samples import (
@@ -307,7 +308,7 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, other: Any, op: str) -> Any:
     if x.ndim == 0:
         return result(x * 1, Tensor._from_array(np.zeros((), np.int64)))
     index = (argmax if op == "max" else argmin)(x, dim=dim, keepdim=True)
-    values = x.gather(dim, index)
+    values = shown_as(x.gather(dim, index), op)  # drawn as the max the user called
     if not keepdim:
         values = values.squeeze(dim)
         index = index.squeeze(dim)

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import return_types
 from ..domains import DISTINCT
+from ..graph import shown_as
 from ..registry import composite
 from ..tensor import Tensor
 from . import _stl
@@ -46,12 +47,13 @@ def _axis(op: str, x: Tensor, dim: int) -> int:
     return normalize_dim(dim, x.shape if x.ndim else 0, op) if x.ndim else 0
 
 
-def _take(x: Tensor, indices: np.ndarray, axis: int) -> Tensor:
-    """``x``'s values at ``indices`` along ``axis`` (differentiable: the gradient is routed)."""
+def _take(x: Tensor, indices: np.ndarray, axis: int, op: str) -> Tensor:
+    """``x``'s values at ``indices`` along ``axis`` (differentiable: the gradient is routed),
+    drawn as ``op`` (the public op, not the ``gather`` it runs)."""
     index = Tensor._from_array(indices.astype(np.int64, copy=False))
     if x.ndim == 0:
-        return gather(x.reshape(1), 0, index.reshape(1)).reshape(())
-    return gather(x, axis, index)
+        return shown_as(gather(x.reshape(1), 0, index.reshape(1)), op).reshape(())
+    return shown_as(gather(x, axis, index), op)
 
 
 def _stable_order(rows: np.ndarray, descending: bool) -> np.ndarray:
@@ -136,7 +138,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     axis = _axis("sort", input, dim)
     rows = _rows(input._data, axis)
     indices = _unrows(_stable_order(rows, descending), input.shape, axis, rows.shape[-1])
-    return return_types.sort(_take(input, indices, axis), Tensor._from_array(indices))
+    return return_types.sort(_take(input, indices, axis, "sort"), Tensor._from_array(indices))
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:  # noqa: A002
@@ -232,7 +234,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         for r in np.nonzero(~exact)[0]:
             chosen[r] = _topk_row(rows[r], k, largest, sorted)
     indices = _unrows(chosen, input.shape, axis, k)
-    return return_types.topk(_take(input, indices, axis), Tensor._from_array(indices))
+    return return_types.topk(_take(input, indices, axis, "topk"), Tensor._from_array(indices))
 
 
 def _reduced(op: str, x: Tensor, dim: int, keepdim: bool) -> tuple[int, np.ndarray]:
@@ -246,9 +248,9 @@ def _reduced(op: str, x: Tensor, dim: int, keepdim: bool) -> tuple[int, np.ndarr
 
 
 def _selected(result: Any, x: Tensor, axis: int, chosen: np.ndarray, keepdim: bool) -> Any:
-    """``(values, indices)`` of one chosen index per row, as ``result``."""
+    """``(values, indices)`` of one chosen index per row, as ``result`` (named after its op)."""
     indices = _unrows(chosen.reshape(-1, 1), x.shape, axis, 1)
-    values = _take(x, indices, axis)
+    values = _take(x, indices, axis, result.__name__)
     if x.ndim and not keepdim:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
     return result(values, Tensor._from_array(np.asarray(indices)))

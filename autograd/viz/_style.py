@@ -252,10 +252,14 @@ _HIDDEN_OPTION_TYPES = (np.ndarray,)
 def op_label(node: Any) -> str:
     """The name a drawing shows for a node: the public op (``batch_norm``, ``max_pool``).
 
-    A registration may name it with ``label=...``; the library's own ``Function``
+    A registration may name it with ``label=...``, a composite the nodes it runs for
+    (``shown_as``: ``max(dim)``'s ``gather`` shows as ``max``); the library's own ``Function``
     classes (a ``_MaxPool`` would show as ``max_pool``) show in snake case without
     underscores; user ``Function`` classes keep their name.
     """
+    public = getattr(node, "public_name", None)
+    if public is not None:  # a composite's own node (max(dim) runs a gather)
+        return str(public)
     spec = getattr(node, "spec", None)
     if spec is not None:
         return str(spec.label or spec.name)

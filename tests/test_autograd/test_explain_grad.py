@@ -178,6 +178,36 @@ def test_max_sends_nothing_to_the_elements_it_did_not_pick():
     assert "1 of its slices have a tie (several equal maximums)" in text
 
 
+def test_a_tie_in_a_full_reduction_is_named():
+    x = ag.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    for output in (x.amax(), x.max(), x.amax(dim=None)):
+        text = str(explain(x, output, x=x))
+        assert text.endswith(
+            "passes the gradient only to the maximum it picked, so 33% of its input elements "
+            "get 0; its maximum is a tie (2 elements equal it): the gradient is split between "
+            "them, or goes to one of them, never to the rest"
+        ), text
+    y = ag.tensor([[4.0, 0.0], [0.0, 2.0]], requires_grad=True)
+    assert "its minimum is a tie (2 elements equal it)" in str(explain(y, y.amin(), y=y))
+
+
+def test_max_along_a_dim_and_sort_are_named_as_called_not_as_gather():
+    x = ag.tensor([[1.0, 3.0, 2.0], [0.0, 5.0, 4.0]], requires_grad=True)
+    text = str(explain(x, x.max(dim=1).values.sum(), x=x))
+    assert text.endswith(
+        "  - max passes the gradient only to the maximum it picked, so 67% of its input "
+        "elements get 0"
+    ), text
+    assert "gather" not in text
+    low = str(explain(x, x.min(1, keepdim=True).values.sum(), x=x))
+    assert "min passes the gradient only to the minimum it picked, so 67%" in low
+    top = str(explain(x, x.topk(1, dim=1).values.sum(), x=x))
+    assert "topk sends 0 for 67% of the elements of its input 0" in top
+    # Only the composite's own node is renamed: a gather the user calls stays a gather.
+    index = ag.tensor([[0], [1]])
+    assert "gather sends 0" in str(explain(x, x.gather(1, index).sum(), x=x))
+
+
 def test_vanishing_through_a_deep_sigmoid_network():
     ag.manual_seed(0)
     layers = [nn.Linear(8, 16)]
