@@ -12,6 +12,11 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
 
 
+# Deeper than this many levels of indentation, a subtree restarts at the left margin: a chain
+# of 10,000 ops indented all the way would print lines of up to 40,000 columns (800 MB in all).
+MAX_LEVELS = 16
+
+
 def text(
     output: Tensor | list[Tensor],
     params: Any = None,
@@ -27,8 +32,9 @@ def text(
     with their names (parameters by module path, or from ``params``), shape and dtype, inputs
     that need no gradient as ``constant``. A subgraph used twice is printed once, marked
     ``#n``, and referred to as ``(#n, above)``; ``max_depth`` stops after that many ops
-    (``…``). The only input of a last child continues on the same indentation (``└──``
-    under ``└──``), so chains of ops do not drift to the right. ``show_grads=True`` adds gradient norms (recorded by ``ag.viz.record()``, or
+    (``…``). Every op's inputs are indented under it; past ``MAX_LEVELS`` levels a subtree
+    continues at the left margin (marked ``⤷ depth n``), so a deep chain of ops does not print
+    lines thousands of columns wide. ``show_grads=True`` adds gradient norms (recorded by ``ag.viz.record()``, or
     computed without touching ``.grad`` while the graph is intact; leaves show their
     ``.grad``). The walk is iterative: deep graphs print without recursion.
 
@@ -67,6 +73,9 @@ def text(
     while stack:
         target, k, indent, connector, depth = stack.pop()
         head = indent + connector
+        if len(indent) >= 4 * MAX_LEVELS:
+            lines.append(head + f"⤷ depth {depth} continues at the left margin")
+            indent, connector, head = "", "", f"⤷ depth {depth}: "
         rest = indent + ("    " if connector == "└── " else "│   " if connector else "")
         if target is None:  # a constant input: its description rides in k
             lines.append(head + str(k))
@@ -95,11 +104,6 @@ def text(
             continue
         if max_depth is not None and depth >= max_depth:
             lines.append(rest + "└── …")
-            continue
-        if len(children) == 1 and connector == "└── ":
-            # A chain: the only input continues at the same indentation, so a long chain of
-            # ops stays readable instead of drifting right by four columns per op.
-            stack.append((children[0][0], children[0][1], indent, "└── ", depth + 1))
             continue
         for i in reversed(range(len(children))):
             child, index = children[i]
