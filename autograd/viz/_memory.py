@@ -136,7 +136,8 @@ class MemoryReport:
     the part backward frees (not the arrays of parameters and other leaves, which stay alive
     with the model), ``by_module()`` the totals per module (a module includes its children),
     ``draw()`` the graph with each op's saved arrays. Freed state is read when asked: print
-    the same report after ``backward()`` to see everything freed.
+    the same report after ``backward()`` to see what it freed (``freed``: the activations;
+    parameters' own arrays stay alive).
     """
 
     def __init__(self, output: Tensor, items: list[SavedArray], nodes: list[Node], naming: Any):
@@ -157,8 +158,14 @@ class MemoryReport:
 
     @property
     def freed(self) -> int:
-        """Bytes of ``total`` whose nodes backward has freed by now."""
-        return sum(item.owner_bytes for item in self.items if item.counted and item.freed)
+        """Bytes of ``activations`` that backward has freed by now (its nodes dropped them).
+
+        The arrays of parameters and other leaves are not counted: a node dropping its
+        reference frees nothing while the leaf itself holds the array.
+        """
+        return sum(
+            item.owner_bytes for item in self.items if item.counted and item.freed and not item.leaf
+        )
 
     def by_node(self) -> dict[Node, int]:
         """Bytes counted for each node (shared memory goes to the node that saved it first)."""
@@ -216,11 +223,14 @@ class MemoryReport:
         )
         freed = self.freed
         if freed:
-            still = total - freed
+            still = activations - freed
+            leaves = total - activations
             lines.append(
                 f"backward has freed {fmt_bytes(freed)}"
                 + (f"; {fmt_bytes(still)} still held (retain_graph=True)" if still else
-                   ": everything (the parameters' own arrays live on with the model)")
+                   ": all the activations and constants")
+                + (f"; the {fmt_bytes(leaves)} of parameters' and inputs' own arrays stay alive "
+                   "(their tensors hold them)" if leaves else "")
             )  # fmt: skip
         modules = self.by_module()
         if modules:
