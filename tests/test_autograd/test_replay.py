@@ -127,6 +127,49 @@ def test_a_leaf_used_twice_shows_both_contributions():
     assert replay.leaf_grad(a, len(replay.frames) - 1) == 3.0 == a.grad.item()
 
 
+def drawn_rows(source: str, title: str) -> list[str]:
+    """The text rows of the drawn node whose label starts with ``title`` (tags stripped)."""
+    for line in source.splitlines():
+        found = re.match(r'\s*\w+ \[label=<(.*)> shape=', line)
+        if found is None:
+            continue
+        rows = [re.sub(r"<[^>]+>", "", row) for row in found.group(1).split("<BR/>")]
+        if rows[0] == title:
+            return rows
+    raise AssertionError(f"no node titled {title!r} in the drawing")
+
+
+def test_drawn_leaf_used_twice_sums_its_contributions():
+    a = ag.tensor(3.0, requires_grad=True)
+    b = ag.tensor(2.0, requires_grad=True)
+    replay = ag.viz.replay(a * b + a, params={"a": a, "b": b})
+    before = drawn_rows(replay.draw(-1).source, "a")
+    assert before[-1] == ".grad —"
+    # add runs first and sends 1.0 to a; mul then sends b = 2.0: the label adds them up.
+    after_add = drawn_rows(replay.draw(0).source, "a")
+    assert after_add[-1] == ".grad 1.0"
+    last = drawn_rows(replay.draw(len(replay) - 1).source, "a")
+    assert " ".join(last[-2:]) == ".grad 1.0 + 2.0 = 3.0" and a.grad.item() == 3.0
+    assert drawn_rows(replay.draw(len(replay) - 1).source, "b")[-1] == ".grad 3.0"
+
+
+def test_drawn_nodes_wait_for_all_their_consumers():
+    a = ag.tensor(3.0, requires_grad=True)
+    b = ag.tensor(2.0, requires_grad=True)
+    h = a.exp()  # feeds both mul and add: exp runs only once both have sent their gradient
+    replay = ag.viz.replay(h * b + h, params={"a": a, "b": b})
+    assert [frame.op for frame in replay.frames] == ["add", "mul", "exp"]
+    states = [drawn_rows(replay.draw(step).source, "exp")[1] for step in range(-1, len(replay))]
+    assert states == [
+        "waiting: 0 of 2 grads in",  # before backward
+        "waiting: 1 of 2 grads in",  # add has run
+        "ready: 2 of 2 grads in",  # mul has run too
+        "▶ step 3: running",
+    ]
+    assert drawn_rows(replay.draw(-1).source, "mul")[1] == "waiting: 0 of 1 grads in"
+    assert drawn_rows(replay.draw(0).source, "mul")[1] == "ready: 1 of 1 grads in"
+
+
 def test_existing_grad_is_where_accumulation_starts():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     (x * 2).sum().backward()
