@@ -1,7 +1,7 @@
 """``graphgrad-train``: train an MLP or a CNN on Fashion-MNIST / MNIST, the library's main job.
 
 Run ``graphgrad-train --help`` (or ``python -m graphgrad.train --help``). A run folder
-(``--out``, default ``runs/<dataset>-<model>``) is created when training starts and receives,
+(``--out``, default ``runs/<dataset>-<model>``) appears with the first checkpoint and receives,
 updated after every epoch:
 
 * ``config.json``: the arguments of the run (the recipe);
@@ -18,8 +18,9 @@ updated after every epoch:
 * ``grad_flow.svg`` / ``grad_flow.png``: the gradient flow through that graph and per layer.
 
 Ctrl-C (SIGINT) or SIGTERM finishes the current step, writes a resumable checkpoint and exits
-with status 130 (143 for SIGTERM); a second Ctrl-C aborts at once. A run that fails or is
-stopped before its first step leaves no folder behind.
+with status 130 (143 for SIGTERM); a second Ctrl-C aborts at once. The first files are staged
+in a hidden folder that becomes the run folder with the first checkpoint, so a run that fails,
+is stopped or is killed (SIGKILL, out of memory) before it leaves no folder behind.
 """
 
 from __future__ import annotations
@@ -262,20 +263,21 @@ def _train(config: dict[str, Any]) -> int:
     progress: bool = config["progress"]
     with StopFlag() as stop:
         run.create()
+        trainer.out = run.work  # the staging folder until the first checkpoint
         try:
             if state is not None:
                 trainer.restore(state)
             else:
                 public = jsonable(config)
-                write_atomic(run.path / "config.json",
+                write_atomic(run.work / "config.json",
                              (json.dumps(public, indent=2) + "\n").encode())  # fmt: skip
                 if config["viz"]:
                     sample = train_set.get_batch(np.arange(min(2, len(train_set))))
-                    _warn(draw_graphs(trainer.model, trainer.loss_fn, sample, run.path,
+                    _warn(draw_graphs(trainer.model, trainer.loss_fn, sample, run.work,
                                       when="start"))  # fmt: skip
             # the banner comes once Ctrl-C is handled: from here on it saves a checkpoint
             print(_banner(config, trainer, data_folder, state is not None), file=sys.stderr)
-            _fit(trainer, stop, progress, tqdm)
+            _fit(trainer, stop, progress, tqdm, run)
         except BaseException:
             run.discard()
             raise
@@ -286,7 +288,14 @@ def _train(config: dict[str, Any]) -> int:
     return _finish(trainer, stop, run)
 
 
-def _fit(trainer: Any, stop: Any, progress: bool, tqdm: Any) -> None:
+def _save(trainer: Any, run: RunFolder) -> None:
+    """Write the checkpoint; the first one brings the run folder into place with it."""
+    trainer.save()
+    run.commit()
+    trainer.out = run.path
+
+
+def _fit(trainer: Any, stop: Any, progress: bool, tqdm: Any, run: RunFolder) -> None:
     """Train epoch after epoch, evaluating and saving after each, until done or stopped."""
     config = trainer.config
     extra = _extra(trainer, "running")
@@ -310,7 +319,7 @@ def _fit(trainer: Any, stop: Any, progress: bool, tqdm: Any) -> None:
             f"{row['samples_per_s']:,.0f} img/s"
         )
         tqdm.write(message, file=sys.stderr) if progress else print(message, file=sys.stderr)
-        trainer.save()
+        _save(trainer, run)
         write_metrics(trainer.out, config, trainer.history, extra)
         try:
             title = (
@@ -332,7 +341,7 @@ def _finish(trainer: Any, stop: Any, run: RunFolder) -> int:
     """Save a stopped run for --resume, or write the final reports of a finished one."""
     config, out = trainer.config, run.path
     if not trainer.finished:
-        trainer.save()
+        _save(trainer, run)
         write_metrics(out, config, trainer.history, _extra(trainer, "stopped"))
         what = (
             f"stopped after {plural(trainer.total_steps, 'step')}"

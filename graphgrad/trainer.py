@@ -150,7 +150,7 @@ class Trainer:
     def state_dict(self) -> dict[str, Any]:
         """Return everything :meth:`restore` needs (what ``checkpoint.safetensors`` holds)."""
         return {
-            "config": jsonable(self.config) | {"out": str(self.out)},
+            "config": jsonable(self.config),  # its "out" is the run folder, never the staging one
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),

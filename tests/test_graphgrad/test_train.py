@@ -326,6 +326,49 @@ def test_a_failing_run_leaves_no_stub_folder(data_root, tmp_path, monkeypatch):
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
 
 
+def test_a_run_killed_before_its_first_checkpoint_leaves_no_stub(tmp_path, monkeypatch, capsys):
+    data = _write_dataset(tmp_path / "data", n_train=2000)  # 2,000 CNN steps: a slow first epoch
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OPENBLAS_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "graphgrad.train", "--model", "cnn", "--batch-size", "1",
+               "--no-progress", "--data-root", str(data)]  # fmt: skip
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in process.stderr:  # the banner: config.json and graph.svg are written
+            if line.startswith("graphgrad-train: cnn"):
+                break
+        staged = sorted(set(os.listdir(tmp_path)) - {"data"})
+        process.kill()  # SIGKILL, as the OOM killer does: no handler, no clean-up
+        process.wait(timeout=60)
+    finally:
+        process.kill()
+    # staged in the nearest folder that exists (runs/ does not yet), hidden
+    assert staged == [f".fashion-mnist-cnn.partial-{process.pid}"], staged
+    assert "config.json" in os.listdir(tmp_path / staged[0])
+    assert not (tmp_path / "runs").exists()
+
+    # the next run takes the same name and removes the killed run's staging folder
+    monkeypatch.chdir(tmp_path)
+    argv = ["--data-root", str(data), "--model", "cnn", "--epochs", "1", "--subset", "64",
+            "--no-progress", "--no-viz"]  # fmt: skip
+    assert train.main(argv) == 0
+    assert sorted(os.listdir(tmp_path)) == ["data", "runs"]
+    assert os.listdir(tmp_path / "runs") == ["fashion-mnist-cnn"]
+    out = tmp_path / "runs" / "fashion-mnist-cnn"
+    assert {"config.json", "checkpoint.safetensors", "metrics.json"} <= set(os.listdir(out))
+    assert ag.load(out / "checkpoint.safetensors")["config"]["out"] == "runs/fashion-mnist-cnn"
+
+
+def test_the_first_checkpoint_moves_into_an_existing_folder(data_root, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / ".run.partial-999999999").mkdir()  # a killed run's leftover (no such process)
+    assert _run(data_root, out, "--model", "mlp", "--epochs", "1", "--no-viz") == 0
+    names = sorted(os.listdir(out))
+    assert "notes.txt" in names and "checkpoint.safetensors" in names and "config.json" in names
+    assert not [name for name in names if ".partial-" in name]
+
+
 def test_one_epoch_is_singular(data_root, tmp_path, capsys):
     assert _run(data_root, tmp_path / "run", "--model", "mlp", "--epochs", "1", "--no-viz") == 0
     err = capsys.readouterr().err
