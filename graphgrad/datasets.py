@@ -1,8 +1,8 @@
 """Image-classification datasets in the IDX format: FashionMNIST and MNIST, and the IDX reader.
 
-Files are looked for locally first (the given root, Debian's ``dataset-fashion-mnist`` package,
-a user cache), so no network is needed where the data ships with the system; ``download=True``
-fetches missing files into the cache with checksum verification.
+Files are looked for locally (the given root only; without one, Debian's ``dataset-fashion-mnist``
+package, then a user cache), so no network is needed where the data ships with the system;
+``download=True`` fetches missing files (into the root, or the cache) with checksum verification.
 """
 
 from __future__ import annotations
@@ -307,9 +307,10 @@ class MNIST(Dataset):
     """The MNIST handwritten digits (IDX files), found locally or downloaded on request.
 
     Files are looked for in this order, the first folder holding both files of the split wins:
-    ``root`` and ``root/MNIST/raw`` (torchvision's layout), the system folders (Debian's package
-    for Fashion-MNIST), then the user cache (``cache_dir``). Each may hold ``*-ubyte`` or
-    ``*-ubyte.gz`` files. ``download=True`` fetches the four files when the split is not found,
+    ``root`` and ``root/MNIST/raw`` (torchvision's layout) when ``root`` is given (and only
+    there: a root named explicitly never falls back to another copy), else the system folders
+    (Debian's package for Fashion-MNIST), then the user cache (``cache_dir``). Each may hold
+    ``*-ubyte`` or ``*-ubyte.gz`` files. ``download=True`` fetches the four files when the split is not found,
     into ``root/<Name>/raw`` if ``root`` is given, else into the cache, checking their MD5.
 
     Sample ``i`` is ``(image, label)``: a float32 Tensor ``(1, 28, 28)`` in ``[0, 1]`` (passed
@@ -318,8 +319,8 @@ class MNIST(Dataset):
     shared between instances. Without transforms a DataLoader fetches whole batches at once.
 
     Args:
-        root: a folder to look in first (None: the system folders and the cache only); it
-            must exist unless ``download`` is set.
+        root: the folder holding the files (None: the system folders and the cache); it must
+            exist unless ``download`` is set.
         train: the 60,000-image training split (True) or the 10,000-image test split.
         transform: applied to each image Tensor by ``__getitem__``.
         target_transform: applied to each int label by ``__getitem__``.
@@ -396,12 +397,9 @@ class MNIST(Dataset):
 
     def search_dirs(self) -> list[Path]:
         """Return the folders searched for the files, in order."""
-        dirs = []
         if self.root is not None:
-            dirs += [self.root, self.root / self.name / "raw"]
-        dirs += [Path(d) for d in self.system_dirs]
-        dirs.append(cache_dir(self.slug))
-        return dirs
+            return [self.root, self.root / self.name / "raw"]
+        return [*(Path(d) for d in self.system_dirs), cache_dir(self.slug)]
 
     def download_dir(self) -> Path:
         """Return the folder ``download()`` writes to: ``root/<Name>/raw``, or the cache."""
@@ -422,7 +420,9 @@ class MNIST(Dataset):
         images, labels = self._file_names(self.train)
         where = ", ".join(str(d) for d in self.search_dirs())
         fixes = []
-        if self.debian_package:
+        if self.root is not None:
+            fixes.append("pass root=None to use the system copy or the cache")
+        elif self.debian_package:
             fixes.append(f"install Debian's copy with `apt-get install {self.debian_package}`")
         if download:
             fixes.append("check the network (the download failed)")

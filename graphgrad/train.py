@@ -145,8 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="stop after this many training steps in total, saving a resumable "
                         "checkpoint (for time-boxed jobs)")  # fmt: skip
     parser.add_argument("--data-root", type=Path, default=None,
-                        help="folder with the IDX files, searched before the system folder "
-                        "(/usr/share/datasets/fashion-mnist) and the user cache")  # fmt: skip
+                        help="folder with the IDX files (default: the system folder "
+                        "/usr/share/datasets/fashion-mnist, then the user cache); when given, "
+                        "the data must be there")  # fmt: skip
     parser.add_argument("--download", action="store_true",
                         help="download the dataset into the cache (or --data-root) if missing")  # fmt: skip
     parser.add_argument("--check-data", action="store_true",
@@ -198,6 +199,7 @@ def _load_data(config: dict[str, Any]) -> tuple[TensorDataset, TensorDataset, Pa
             ds = cls(root=config["data_root"], train=train, download=config["download"])
         except (RuntimeError, FileNotFoundError, OSError) as error:
             message = str(error).replace("pass download=True", "pass --download")
+            message = message.replace("pass root=None", "leave out --data-root")
             hint = "" if config["download"] or "--download" in message else " (or pass --download)"
             raise TrainError(f"{message}{hint}") from None
         images, labels = ds.arrays()

@@ -293,17 +293,20 @@ def test_search_order(isolated, monkeypatch):
     make_split(system, "test", 4)
     assert FashionMNIST(train=False).folder == system
     root.mkdir()
-    assert FashionMNIST(root=root, train=False).folder == system, "an empty root falls through"
+    with pytest.raises(RuntimeError, match=f"the test split was not found .* in: {root}, "):
+        FashionMNIST(root=root, train=False)  # a root given is the only place looked in
     make_split(root / "FashionMNIST" / "raw", "test", 5)
     assert FashionMNIST(root=root, train=False).folder == root / "FashionMNIST" / "raw"
     make_split(root, "test", 6)
     ds = FashionMNIST(root=root, train=False)
     assert ds.folder == root and len(ds) == 6
-    assert ds.search_dirs() == [root, root / "FashionMNIST" / "raw", system, cache]
-    # a folder with half a split (labels only) is skipped
+    assert ds.search_dirs() == [root, root / "FashionMNIST" / "raw"]
+    assert FashionMNIST(train=False).search_dirs() == [system, cache]
+    # a folder with half a split (labels only) is not the split
     (isolated / "half").mkdir()
     (isolated / "half" / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(np.zeros(2, np.uint8)))
-    assert FashionMNIST(root=isolated / "half", train=False).folder == system
+    with pytest.raises(RuntimeError, match="the test split was not found"):
+        FashionMNIST(root=isolated / "half", train=False)
 
 
 def test_cache_dir_environment(monkeypatch, tmp_path):
@@ -334,8 +337,10 @@ def test_not_found_names_debian_package_and_download(isolated):
     message = str(info.value)
     assert "FashionMNIST: the test split was not found" in message
     assert "t10k-images-idx3-ubyte[.gz]" in message and str(isolated / "nothing") in message
-    assert "apt-get install dataset-fashion-mnist" in message
+    assert "pass root=None to use the system copy" in message and "apt-get" not in message
     assert "download=True" in message
+    with pytest.raises(RuntimeError, match="apt-get install dataset-fashion-mnist"):
+        FashionMNIST(train=False)
     with pytest.raises(RuntimeError, match="pass download=True") as info:
         MNIST()
     assert "apt-get" not in str(info.value)

@@ -275,8 +275,7 @@ def test_resume_without_checkpoint_is_an_error(tmp_path, capsys):
 def test_missing_data_points_to_download_and_debian(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(datasets.FashionMNIST, "system_dirs", ())
     monkeypatch.setenv("GRAPHGRAD_DATA", str(tmp_path / "cache"))
-    (tmp_path / "empty").mkdir()
-    assert _run(tmp_path / "empty", tmp_path / "run", "--epochs", "1") == 1
+    assert train.main(["--out", str(tmp_path / "run"), "--epochs", "1"]) == 1
     err = capsys.readouterr().err
     assert "the train split was not found" in err
     assert "--download" in err and "apt-get install dataset-fashion-mnist" in err
@@ -290,6 +289,22 @@ def test_missing_data_root_is_an_error_naming_it(tmp_path, capsys, check):
         train.main(["--data-root", str(missing), "--out", str(tmp_path / "run"), *check])
     assert excinfo.value.code == 2
     assert f"--data-root {missing} does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("check", [[], ["--check-data"]])
+def test_a_data_root_without_the_data_is_an_error_naming_it(
+    data_root, tmp_path, monkeypatch, capsys, check
+):
+    monkeypatch.setattr(datasets.FashionMNIST, "system_dirs", (str(data_root),))
+    empty = tmp_path / "empty"  # a system copy exists, but the folder named must hold the data
+    empty.mkdir()
+    argv = ["--data-root", str(empty), "--out", str(tmp_path / "run"), *check]
+    assert train.main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"in: {empty}, {empty / 'FashionMNIST' / 'raw'})" in err
+    assert "train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]" in err
+    assert "leave out --data-root" in err and "--download" in err and "found in" not in err
     assert not (tmp_path / "run").exists()
 
 
