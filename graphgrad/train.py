@@ -12,7 +12,7 @@ updated after every epoch:
   where the run stopped, bit for bit; ``model.safetensors``: the weights alone (a flat state
   dict that ``safetensors.torch.load_file`` reads, with PyTorch's key names);
 * ``model.onnx``: the trained model in eval mode as an ONNX graph with a free batch size
-  (when the ``onnx`` package is installed: ``pip install 'graphgrad[onnx]'``);
+  (written with the ``onnx`` package, which the ``train`` extra installs);
 * ``curves.png``: loss and accuracy curves (matplotlib);
 * ``graph.svg``: the computation graph of one small batch's loss, grouped by module;
 * ``grad_flow.svg`` / ``grad_flow.png``: the gradient flow through that graph and per layer.

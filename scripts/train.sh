@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine (Python 3.11+): create .venv, install graphgrad with its
 # training extras, make Fashion-MNIST available, then train the CNN recipe (>= 91% test accuracy)
-# and write metrics, plots, graphs and a checkpoint to runs/.
+# and write metrics, plots, graphs, a checkpoint and model.onnx to runs/.
 #   bash scripts/train.sh                                   # the CNN recipe (README numbers)
 #   bash scripts/train.sh --model mlp                       # the MLP recipe
 #   bash scripts/train.sh --model mlp --epochs 1 --subset 2000   # a quick smoke run
@@ -24,7 +24,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # Install once: the editable install follows the code, so only a changed pyproject.toml (new
 # dependencies, entry points) needs a new one; the stamp records the one installed.
-extras=train,testing,fast   # testing: Hypothesis (the README's property-testing example); fast: Numba kernels
+# train: what graphgrad-train writes with (matplotlib, threadpoolctl, onnx for model.onnx);
+# testing: Hypothesis (the README's property-testing example); fast: Numba kernels
+extras=train,testing,fast
 stamp=.venv/.graphgrad-install-stamp
 want="$(cat pyproject.toml scripts/train.sh | cksum | cut -d' ' -f1) [$extras] $PWD"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! [ -x .venv/bin/graphgrad-train ]; then

@@ -168,6 +168,16 @@ def test_without_onnx_the_run_says_model_onnx_is_skipped(data_root, tmp_path, ca
     assert not (tmp_path / "run" / "model.onnx").exists()
 
 
+def test_model_onnx_is_written_without_onnxruntime(tmp_path, monkeypatch):
+    pytest.importorskip("onnx")
+    from graphgrad.models import build_model
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as after `pip install graphgrad[train]`
+    ag.manual_seed(0)
+    note = train._export_onnx(build_model("mlp"), ag.randn(2, 1, 28, 28), tmp_path / "model.onnx")
+    assert note == "" and (tmp_path / "model.onnx").stat().st_size > 0
+
+
 @pytest.fixture(scope="module")
 def straight_run(data_root, tmp_path_factory):
     out = tmp_path_factory.mktemp("straight")
