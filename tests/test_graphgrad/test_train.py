@@ -332,6 +332,38 @@ def test_unwritable_out_is_a_one_line_error(data_root, tmp_path, capsys):
     assert f"--out {blocker / 'run'}: cannot create the run folder ({blocker} is a file" in err
 
 
+def _not_writable_folder(tmp_path):
+    """A folder this process may not write to: a read-only one, or /proc/sys for root."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    for folder in (locked, Path("/proc/sys")):
+        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+            return folder
+    pytest.skip("no folder here is closed to this user (root without /proc/sys)")
+
+
+def test_out_in_a_folder_that_is_not_writable_is_a_one_line_error(data_root, tmp_path, capsys):
+    folder = _not_writable_folder(tmp_path)
+    try:
+        assert _run(data_root, folder / "run", "--model", "mlp", "--epochs", "1") == 1
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"cannot create the run folder ({folder} is not writable); choose another --out" in err
+    assert not (folder / "run").exists()
+
+
+def test_out_where_no_folder_can_be_made_is_a_one_line_error(data_root, capsys):
+    if not Path("/proc/self").is_dir():
+        pytest.skip("needs Linux's /proc (where mkdir fails even for root)")
+    assert _run(data_root, "/proc/graphgrad-run", "--model", "mlp", "--epochs", "1") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "error: --out /proc/graphgrad-run: cannot create the run folder (" in err
+
+
 def test_a_failing_run_leaves_no_stub_folder(data_root, tmp_path, monkeypatch):
     from graphgrad.trainer import Trainer
 
@@ -408,3 +440,13 @@ def test_module_and_console_script_entry_points():
     assert "--resume" in help_text and "--subset" in help_text and "recipe" in help_text
     pyproject = (REPO / "pyproject.toml").read_text()
     assert 'graphgrad-train = "graphgrad.train:main"' in pyproject
+
+
+def test_the_installed_console_script_runs():
+    script = Path(sys.executable).parent / "graphgrad-train"
+    if not script.is_file():
+        pytest.skip(f"graphgrad-train is not installed beside {sys.executable}")
+    done = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: graphgrad-train") and "--data-root" in done.stdout
