@@ -64,6 +64,7 @@ from .explain import explain_grad
 from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck
+from .inplace import fill_, zero_
 from .ops.compare import *  # noqa: F403  (each family's __all__ is its public names)
 from .ops.elementwise import *  # noqa: F403
 from .ops.index import *  # noqa: F403

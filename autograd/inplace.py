@@ -19,7 +19,8 @@ from .grad_mode import is_grad_enabled, no_grad
 from .registry import REGISTRY
 from .tensor import Tensor
 
-__all__: list[str] = []  # methods only: attached to Tensor below
+# Everything else is a Tensor method, attached below; these two are also torch functions.
+__all__ = ["fill_", "zero_"]
 
 
 def _check_inplace(self: Tensor, op: str) -> None:
@@ -198,22 +199,45 @@ def exp_(self: Tensor) -> Tensor:
     return _inplace(self, "exp_", lambda s: s.exp())
 
 
-def zero_(self: Tensor) -> Tensor:
-    """Fill with zeros in place."""
-    return fill_(self, 0)
+def zero_(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
+    """Fill with zeros in place and return the tensor, as ``torch.zero_`` / ``Tensor.zero_``.
+
+    Example:
+        >>> import autograd as ag
+        >>> ag.zero_(ag.ones(2))
+        tensor([0., 0.])
+    """
+    return _fill(input, 0, "zero_")
 
 
-def fill_(self: Tensor, value: Any) -> Tensor:
-    """Fill with ``value`` in place."""
-    _check_inplace(self, "fill_")
-    if _records(self, (value,)):
+def fill_(input: Tensor, value: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """Fill with ``value`` in place and return the tensor, as ``torch.fill_`` / ``Tensor.fill_``.
+
+    Example:
+        >>> import autograd as ag
+        >>> ag.fill_(ag.zeros(2), 3.0)
+        tensor([3., 3.])
+    """
+    return _fill(input, value, "fill_")
+
+
+def _fill(input: Tensor, value: Any, op: str) -> Tensor:  # noqa: A002
+    if not isinstance(input, Tensor):  # reached only through ag.zero_ / ag.fill_
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(
+            f"{op}: the value must be a 0-dimensional tensor or a number, got a tensor of shape "
+            f"{tuple(value.shape)}; pass value.item() or index it"
+        )
+    _check_inplace(input, op)
+    if _records(input, (value,)):
         # Recorded (as PyTorch's FillBackward): the old values get a zero gradient, a value
         # tensor the sum of the gradient, and a view writes into its base's history.
-        return _inplace(self, "fill_", lambda s: _filled(s, value), value)
+        return _inplace(input, op, lambda s: _filled(s, value), value)
     fill = value._data if isinstance(value, Tensor) else value
-    _writable(self, "fill_")[...] = fill
-    self._version_counter[0] += 1
-    return self
+    _writable(input, op)[...] = fill
+    input._version_counter[0] += 1
+    return input
 
 
 def _filled(s: Tensor, value: Any) -> Tensor:

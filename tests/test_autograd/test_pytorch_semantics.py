@@ -150,6 +150,14 @@ ERRORS = [
      ["conv1d", "Double", "Float"]),
     ("Conv2d_float64_input", lambda m: m.nn.Conv2d(1, 1, 2)(_conv_input(m, "float64")),
      ["Double", "Float"]),
+    ("zero_function_on_leaf_requiring_grad", lambda m: m.zero_(m.ones(2, requires_grad=True)),
+     ["zero_", "leaf"]),
+    ("fill_function_on_leaf_requiring_grad", lambda m: m.fill_(m.ones(2, requires_grad=True), 1),
+     ["fill_", "leaf"]),
+    ("fill_function_without_value", lambda m: m.fill_(m.ones(2)), []),
+    ("zero_function_of_a_list", lambda m: m.zero_([1.0]), ["zero_", "list"]),
+    ("fill_with_a_1d_value_tensor", lambda m: m.ones(3).fill_(m.ones(1)), ["fill_", "(1,)"]),
+    ("fill_function_with_a_1d_value_tensor", lambda m: m.fill_(m.ones(3), m.ones(2)), ["(2,)"]),
 ]  # fmt: skip
 
 
@@ -199,3 +207,29 @@ def test_float_and_int_of_one_element_still_work():
 def test_conv2d_with_matching_float64_weights_computes():
     layer = nn.Conv2d(1, 1, 2).double()
     assert layer(ag.zeros(1, 1, 3, 3, dtype=ag.float64)).dtype == ag.float64
+
+
+def test_zero_and_fill_functions_fill_in_place_and_bump_the_version():
+    for m in (ag, torch):
+        t = m.ones(3)
+        assert m.zero_(t) is t and t._version == 1
+        assert_close(t, np.zeros(3, dtype=np.float32))
+        assert m.fill_(t, 2.5) is t and t._version == 2
+        assert m.fill_(input=t, value=m.tensor(4.0)) is t and t._version == 3
+        assert_close(t, np.full(3, 4.0, dtype=np.float32))
+        p = m.ones(2, requires_grad=True)
+        with m.no_grad():
+            assert m.zero_(p) is p and p._version == 1 and p.requires_grad
+
+
+def test_fill_function_on_a_non_leaf_records_like_torch():
+    def run(m):
+        x = m.tensor([1.0, 2.0], dtype=m.float64, requires_grad=True)
+        value = m.tensor(3.0, dtype=m.float64, requires_grad=True)
+        y = x * 2
+        m.fill_(y, value)
+        (y * m.tensor([1.0, 5.0], dtype=m.float64)).sum().backward()
+        return y, x.grad, value.grad
+
+    for ours, theirs in zip(run(ag), run(torch)):
+        assert_close(ours, theirs)
