@@ -455,6 +455,14 @@ class Tensor:
         """Bytes per element."""
         return int(self._data.itemsize)
 
+    def data_ptr(self) -> builtins.int:
+        """Return the address of the first element (0 for an empty tensor, as in PyTorch).
+
+        Tensors sharing storage at the same offset (``t.data``, ``detach()``, ``view``) have the
+        same pointer; a view starting further in (``t[1:]``) has a larger one.
+        """
+        return int(self._data.ctypes.data) if self._data.size else 0
+
     def contiguous(self) -> Tensor:
         """Return self (NumPy handles memory layout)."""
         return self

@@ -233,3 +233,22 @@ def test_fill_function_on_a_non_leaf_records_like_torch():
 
     for ours, theirs in zip(run(ag), run(torch)):
         assert_close(ours, theirs)
+
+
+def test_data_ptr_tells_shared_storage_as_torch():
+    def pointers(m):
+        x = m.arange(12.0)
+        base = x.data_ptr()
+        y = x.view(3, 4)
+        relative = [
+            t.data_ptr() - base
+            for t in (x.data, x.detach(), y, y.t(), x.reshape(2, 6), x[3:], y[1], y[:, 2], y[2, 1:])
+        ]
+        return relative, x.clone().data_ptr() == base, m.zeros(0).data_ptr(), x[12:].data_ptr()
+
+    ours, theirs = pointers(ag), pointers(torch)
+    assert ours == theirs
+    assert ours[0][:3] == [0, 0, 0] and not ours[1] and ours[2:] == (0, 0)
+    array = np.ones(3)
+    assert ag.from_numpy(array).data_ptr() == array.ctypes.data
+    assert isinstance(ag.ones(1).data_ptr(), int)
