@@ -159,7 +159,11 @@ def save(obj: Any, f: PathLike | IO[bytes]) -> None:
 
 
 def load(
-    f: PathLike | IO[bytes], map_location: Any = None, *, weights_only: bool = True, **kwargs: Any
+    f: PathLike | IO[bytes],
+    map_location: Any = None,
+    *,
+    weights_only: bool | None = None,
+    **kwargs: Any,
 ) -> Any:
     """Load what :func:`save` wrote (or any safetensors file) from a path or binary file object.
 
@@ -167,7 +171,8 @@ def load(
     foreign file raises ``RuntimeError`` naming the file and the problem; nothing in the file is
     ever executed or unpickled.
 
-    ``weights_only=True`` (the default, as in PyTorch >= 2.6) returns tensors and plain
+    ``weights_only=True`` (the default: None means True, as in PyTorch >= 2.6, and any other
+    value counts by its truth, as ``torch.load`` reads it) returns tensors and plain
     containers only: a file holding a whole module (``ag.save(model, path)``) raises
     :class:`WeightsOnlyError`, because rebuilding the module imports the code its file names.
     With ``weights_only=False`` such a module is rebuilt if its class (and every submodule's) is
@@ -184,6 +189,7 @@ def load(
         Linear(in_features=2, out_features=1, bias=True)
     """
     _check_map_location(map_location)
+    weights_only = True if weights_only is None else bool(weights_only)
     for key in ("mmap", "pickle_module"):
         kwargs.pop(key, None)
     if kwargs:

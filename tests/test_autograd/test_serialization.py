@@ -612,6 +612,25 @@ def test_weights_only_true_refuses_a_whole_module_and_says_how_to_load_it(model_
     assert checkpoint["epoch"] == 4 and isinstance(checkpoint["model"], model_module.Classifier)
 
 
+
+@pytest.mark.parametrize("weights_only", [True, False, None, "yes", "no", "False", 1, 0, "", []])
+def test_weights_only_counts_by_truth_and_none_means_true_as_torch_load(weights_only):
+    torch = import_torch()
+    theirs = io.BytesIO()
+    torch.save(torch.nn.Linear(2, 2), theirs)
+    try:
+        torch.load(io.BytesIO(theirs.getvalue()), weights_only=weights_only)
+        torch_refuses = False
+    except pickle.UnpicklingError:
+        torch_refuses = True
+    data = save_bytes(nn.Linear(2, 2))
+    if torch_refuses:
+        with pytest.raises(serialization.WeightsOnlyError):
+            ag.load(io.BytesIO(data), weights_only=weights_only)
+    else:
+        assert isinstance(ag.load(io.BytesIO(data), weights_only=weights_only), nn.Linear)
+
+
 LAYERS = {
     "mlp": (
         lambda: nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Dropout(0.5), nn.Linear(4, 2)),
