@@ -149,7 +149,7 @@ def check_backward(node: Any, grads: Any, output_grads: Sequence[Any] | None = N
             where = node.trace or "(created before detect_anomaly was enabled)\n"
             message = (
                 f"Function '{node.type_name()}' returned {kind} values in its {i}th output "
-                f"(forward op: {node.name})\nThe forward op was created at:\n{where}"
+                f"(forward op: {node.op_name})\nThe forward op was created at:\n{where}"
             )
             raise _anomaly_error(
                 message, "backward", node=node, input_grads=grads, output_grads=output_grads

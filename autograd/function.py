@@ -63,7 +63,7 @@ class FunctionNode(Node):
             TRACE.node_observer(self, inputs)
 
     @property
-    def name(self) -> str:
+    def op_name(self) -> str:
         return self.function.__name__
 
     @property

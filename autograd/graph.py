@@ -191,16 +191,20 @@ class Node:
         raise NotImplementedError
 
     @property
-    def name(self) -> str:
-        """The op's name (``mul``), as registered."""
+    def op_name(self) -> str:
+        """The op's name (``mul``), as registered: what viz, anomaly and ONNX export key on."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"<{self.type_name()}>"
 
+    def name(self) -> str:
+        """Return ``<Name>Backward``, as PyTorch's ``grad_fn.name()`` (same as ``type_name()``)."""
+        return self.type_name()
+
     def type_name(self) -> str:
         """Return ``<Name>Backward``, the name PyTorch shows in ``grad_fn``."""
-        return backward_name(self.name)
+        return backward_name(self.op_name)
 
     @property
     def next_functions(self) -> tuple:
@@ -380,7 +384,7 @@ class PrimitiveNode(Node):
         return self.saved is None
 
     @property
-    def name(self) -> str:
+    def op_name(self) -> str:
         return self.spec.name
 
     def type_name(self) -> str:

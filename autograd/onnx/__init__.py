@@ -83,7 +83,7 @@ def _value_info(onnx: Any, name: str, array_shape: Sequence[int], dtype: Any,
 
 def _translate(graph: Graph) -> None:
     run, twin = graph.run, graph.twin
-    if [n.name for n in run.nodes] != [n.name for n in twin.nodes]:
+    if [n.op_name for n in run.nodes] != [n.op_name for n in twin.nodes]:
         raise OnnxExportError(
             "ag.onnx.export: the model records different ops for other input values or sizes "
             f"({len(run.nodes)} vs {len(twin.nodes)} ops): its graph depends on the data "
@@ -92,12 +92,12 @@ def _translate(graph: Graph) -> None:
     for node, other in zip(run.nodes, twin.nodes):
         graph.twins[id(node)] = other
     for position, (node, other) in enumerate(zip(run.nodes, twin.nodes)):
-        translation = TRANSLATIONS.get(node.name)
+        translation = TRANSLATIONS.get(node.op_name)
         if translation is None:
             raise OnnxExportError(
-                f"ag.onnx.export: op {node.name!r} ({node.type_name()}) in module "
+                f"ag.onnx.export: op {node.op_name!r} ({node.type_name()}) in module "
                 f"{graph.module_of(node)} has no ONNX translation; add one with "
-                f"@ag.onnx.translates({node.name!r}) (see autograd/onnx/_ops.py)"
+                f"@ag.onnx.translates({node.op_name!r}) (see autograd/onnx/_ops.py)"
             )
         ctx = Ctx(graph, position, node, other)
         if all(s.const for s in ctx.sources if s.kind != "none"):

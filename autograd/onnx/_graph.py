@@ -228,7 +228,7 @@ class Ctx:
 
     def __init__(self, graph: Graph, position: int, node: Node, twin: Node) -> None:
         self.graph, self.position, self.node, self.twin = graph, position, node, twin
-        self.op = node.name
+        self.op = node.op_name
         self.options: dict[str, Any] = node.options()
         self.twin_options: dict[str, Any] = twin.options()
         self.sources = [graph.source(position, node, twin, i) for i in range(len(node.next_edges))]
@@ -311,7 +311,7 @@ class Ctx:
             assert source.node is not None
             key = (id(source.node), source.index)
             if key not in graph.values:
-                raise self.fail(f"input {i} comes from {source.node.name}, which was not exported")
+                raise self.fail(f"input {i} comes from {source.node.op_name}, which was not exported")
             name = graph.values[key]
         elif source.kind == "param":
             tensor = source.tensor

@@ -129,21 +129,21 @@ def _projection(ctx: Ctx, gates: int) -> tuple[str, np.ndarray, np.ndarray | Non
     """
     graph = ctx.graph
     found = ctx.producer(0)
-    if found is not None and found[0].name == "reshape":
+    if found is not None and found[0].op_name == "reshape":
         found = graph.producer_of(found[0], 0)
-    if found is not None and found[0].name in ("linear_addmm", "linear_mm"):
+    if found is not None and found[0].op_name in ("linear_addmm", "linear_mm"):
         # Inputs as PyTorch's addmm/mm nodes order them: (bias, x, weight) and (x, weight).
         linear = found[0]
-        first = 1 if linear.name == "linear_addmm" else 0
+        first = 1 if linear.op_name == "linear_addmm" else 0
         weight = graph.const_value(linear, first + 1)
         bias = graph.const_value(linear, 0) if first else None
         x_node = graph.producer_of(linear, first)
         x_name = None
         x_shape = x_node[0].input_shapes[0] if x_node is not None else None
-        if x_node is not None and x_node[0].name == "reshape" and x_shape is not None:
+        if x_node is not None and x_node[0].op_name == "reshape" and x_shape is not None:
             if len(x_shape) == 3 and tuple(x_shape[:2]) == ctx.shape(0)[:2]:
                 x_name = graph.value_name(x_node[0], 0)
-        if weight is not None and (bias is not None or linear.name == "linear_mm") and x_name:
+        if weight is not None and (bias is not None or linear.op_name == "linear_mm") and x_name:
             return x_name, weight, bias
     return ctx.input(0), np.eye(gates, dtype=ctx.out_dtype()), None
 
@@ -208,7 +208,7 @@ def _lstm(ctx: Ctx) -> None:
 def _check_lstm_readers(ctx: Ctx, hidden: int, steps: int, reverse: bool) -> None:
     last = {0} if reverse else {-1, steps - 1}
     for reader, _ in ctx.graph.consumers(ctx.node, 0):
-        index = reader.options().get("index") if reader.name == "getitem" else None
+        index = reader.options().get("index") if reader.op_name == "getitem" else None
         items = list(index) if isinstance(index, tuple) else [index]
         feature = items[-1] if items else None
         if isinstance(feature, slice) and feature.step in (None, 1):
@@ -222,7 +222,7 @@ def _check_lstm_readers(ctx: Ctx, hidden: int, steps: int, reverse: bool) -> Non
             if hidden <= start and stop <= 2 * hidden and first in last:
                 continue  # c at the last step
         raise ctx.fail(
-            f"its output is read by {reader.name} with index {index!r}: ONNX LSTM gives h at "
+            f"its output is read by {reader.op_name} with index {index!r}: ONNX LSTM gives h at "
             "every step and c at the last step only"
         )
 

@@ -28,7 +28,7 @@ class Call:
     """A primitive call that made no graph node, seen through the same interface as a node."""
 
     def __init__(self, spec: Any, inputs: Sequence[Tensor], options: dict, out: Tensor) -> None:
-        self.name: str = spec.name
+        self.op_name: str = spec.name
         self._node_name: str | None = spec.node_name
         self.next_edges: tuple = (None,) * len(inputs)
         self.input_shapes = tuple(t._data.shape for t in inputs)
@@ -44,7 +44,7 @@ class Call:
 
     def type_name(self) -> str:
         node_name = self._node_name
-        return _backward_name(self.name) if node_name is None else node_name + "Backward"
+        return _backward_name(self.op_name) if node_name is None else node_name + "Backward"
 
 
 @dataclass

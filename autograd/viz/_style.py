@@ -263,7 +263,7 @@ def op_label(node: Any) -> str:
     spec = getattr(node, "spec", None)
     if spec is not None:
         return str(spec.label or spec.name)
-    name = node.name if isinstance(node.name, str) else node.type_name()
+    name = node.op_name
     module = getattr(getattr(node, "function", None), "__module__", "") or ""
     if module.split(".")[0] in ("autograd", "nn"):
         return re.sub(r"(?<!^)(?=[A-Z])", "_", name.lstrip("_")).lower()

@@ -61,7 +61,7 @@ def test_inplace_on_non_leaf_records_history() -> None:
     y = x * 2
     y += 1
     y *= x
-    assert y.grad_fn.name == "mul"
+    assert y.grad_fn.op_name == "mul"
     y.sum().backward()
     # y = (2x + 1) * x -> dy/dx = 4x + 1
     np.testing.assert_allclose(x.grad.numpy(), [5.0, 9.0])

@@ -59,12 +59,12 @@ def test_the_order_is_the_order_of_a_plain_backward():
 
     seen = []
     previous = TRACE.apply_observer
-    TRACE.apply_observer = lambda node, outs, ins: seen.append(node.name)
+    TRACE.apply_observer = lambda node, outs, ins: seen.append(node.op_name)
     try:
         build().backward()
     finally:
         TRACE.apply_observer = previous
-    assert [f.node.name for f in ag.viz.replay(build()).frames] == seen
+    assert [f.node.op_name for f in ag.viz.replay(build()).frames] == seen
 
 
 def test_gradients_in_frames_equal_the_real_ones():

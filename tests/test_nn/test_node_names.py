@@ -77,6 +77,29 @@ def test_node_names_match_pytorch(name, builder, fused):
         assert ours.grad_fn.type_name() == _torch_name(theirs.grad_fn)
     else:
         assert (ours.grad_fn.type_name(), _torch_name(theirs.grad_fn)) == fused
+    # PyTorch's spelling: grad_fn.name() is a method giving the node type's name.
+    assert ours.grad_fn.name() == ours.grad_fn.type_name()
+    assert re.sub(r"\d+$", "", theirs.grad_fn.name()) == _torch_name(theirs.grad_fn)
+
+
+class _Double(ag.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 2
+
+
+def test_grad_fn_name_is_a_method_as_in_pytorch_and_op_name_the_registered_op():
+    ours, theirs = _run(ag, lambda F, x, t: (x * 3).sum()), _run(torch, lambda F, x, t: (x * 3).sum())
+    assert ours.grad_fn.name() == re.sub(r"\d+$", "", theirs.grad_fn.name()) == "SumBackward"
+    mul = ours.grad_fn.next_functions[0][0]
+    assert (mul.name(), mul.op_name) == ("MulBackward", "mul")
+    custom = _Double.apply(ag.tensor([1.0], requires_grad=True))
+    # torch.autograd.Function gives "_DoubleBackward" too (its class name + "Backward").
+    assert (custom.grad_fn.name(), custom.grad_fn.op_name) == ("_DoubleBackward", "_Double")
 
 
 def _ours_walk(edge):
