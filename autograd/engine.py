@@ -135,6 +135,7 @@ def run_backward(
         check_values = anomaly.is_anomaly_enabled()
         observe = TRACE.grad_observer
         plain_leaves = capture is None and observe is None and not create_graph
+        plain_arrays = not create_graph and not check_values
         while waiting:
             node = heappop(waiting)[1]
             grads = buffers.pop(node)
@@ -154,10 +155,19 @@ def run_backward(
                     break
             else:
                 continue  # a hook returned None for every output
-            input_grads = _apply(node, grads, create_graph, check_values)
+            edges = node._edges
+            if plain_arrays and TRACE.apply_observer is None:
+                # The common backward: each gradient is checked against its input's shape and
+                # dtype in the loop below, as it is delivered.
+                input_grads = node.apply(grads, False)
+                if 2 * len(input_grads) != len(edges):
+                    raise _count_error(node, input_grads)
+                meta = node._meta
+            else:
+                input_grads = _apply(node, grads, create_graph, check_values)
+                meta = None
             if not retain_graph:
                 node.release()
-            edges = node._edges
             for at in range(0, len(edges), 2):
                 target = edges[at]
                 if target is None:
@@ -165,6 +175,11 @@ def run_backward(
                 grad = input_grads[at >> 1]
                 if grad is None:
                     continue
+                if meta is not None:
+                    if type(grad) is not np.ndarray or grad.shape != meta[at]:
+                        grad = _reduce_to_input(node, at >> 1, grad, False)
+                    elif grad.dtype != meta[at + 1]:
+                        grad = grad.astype(meta[at + 1])
                 if type(target) is not Tensor and isinstance(target, Node):
                     pending = buffers.get(target)
                     if pending is None:
@@ -213,10 +228,7 @@ def _apply(node: Node, grads: list, create_graph: bool, check_values: bool) -> l
     result = node.apply(grads, create_graph)  # raises if backward already freed the node
     edges = node._edges
     if 2 * len(result) != len(edges):
-        raise RuntimeError(
-            f"{node.type_name()} returned {len(result)} gradients but the op has "
-            f"{len(edges) // 2} inputs"
-        )
+        raise _count_error(node, result)
     reduced: list[Any] = []
     if create_graph:
         for index, grad in enumerate(result):
@@ -240,6 +252,13 @@ def _apply(node: Node, grads: list, create_graph: bool, check_values: bool) -> l
     if TRACE.apply_observer is not None:
         TRACE.apply_observer(node, grads, list(reduced))
     return reduced
+
+
+def _count_error(node: Node, result: Sequence[Any]) -> RuntimeError:
+    return RuntimeError(
+        f"{node.type_name()} returned {len(result)} gradients but the op has "
+        f"{len(node._edges) // 2} inputs"
+    )
 
 
 def _reduce_to_input(node: Node, index: int, grad: Any, create_graph: bool) -> Any:

@@ -348,29 +348,10 @@ class PrimitiveNode(Node):
         self._options = options
         if TRACE.keep_values:
             self.values = (out_array,)
-        saved: list[Any] = []
-        for kind, key in spec.save_plan:
-            if kind == SAVED:
-                t = inputs[key]
-                if t is None:
-                    saved += (None, arrays[key], None, 0)
-                else:
-                    counter = t._version_counter
-                    saved += (t, arrays[key], counter, counter[0])
-            elif kind == OUT:
-                counter = out._version_counter
-                saved += (None, out_array, counter, counter[0])
-            elif kind == VALUE:
-                if key[0] == "option":
-                    saved.append(options[key[1]])
-                elif spec.variadic:
-                    saved.append([a.shape for a in arrays])
-                else:
-                    saved.append(arrays[key[1]].shape)
-            elif kind == SAVED_LIST:
-                saved.append([SavedTensor(t, a) for t, a in zip(inputs, arrays)])
-            else:  # RESIDUALS
-                saved.append(residuals)
+        save = spec.save_values
+        if save is None:
+            save = spec.save_values = compile_save_values(spec)
+        saved = save(inputs, arrays, options, out, out_array, residuals)
         self.saved: list[Any] | None = saved
 
     @property
@@ -535,6 +516,66 @@ def compile_array_apply(spec: OpSpec) -> Any:
              "ARRAY": ARRAY, "rule": spec.vjp_fn}  # fmt: skip
     exec("\n".join(lines), scope)  # noqa: S102 - code built above from the op's own plan
     return scope["array_apply"]
+
+
+def _save_values_general(spec: OpSpec, inputs: Sequence[Tensor | None], arrays: Sequence[Any],
+                         options: dict, out: Tensor, out_array: np.ndarray,
+                         residuals: Any) -> list[Any]:  # fmt: skip
+    """What a node keeps for its rule, by interpreting ``spec.save_plan`` (any op)."""
+    saved: list[Any] = []
+    for kind, key in spec.save_plan:
+        if kind == SAVED:
+            t = inputs[key]
+            if t is None:
+                saved += (None, arrays[key], None, 0)
+            else:
+                counter = t._version_counter
+                saved += (t, arrays[key], counter, counter[0])
+        elif kind == OUT:
+            counter = out._version_counter
+            saved += (None, out_array, counter, counter[0])
+        elif kind == VALUE:
+            if key[0] == "option":
+                saved.append(options[key[1]])
+            elif spec.variadic:
+                saved.append([a.shape for a in arrays])
+            else:
+                saved.append(arrays[key[1]].shape)
+        elif kind == SAVED_LIST:
+            saved.append([SavedTensor(t, a) for t, a in zip(inputs, arrays)])
+        else:  # RESIDUALS
+            saved.append(residuals)
+    return saved
+
+
+def compile_save_values(spec: OpSpec) -> Any:
+    """What a node of ``spec`` keeps, as straight-line code (see ``compile_array_apply``).
+
+    Every node of the op stores the same slots in the same order (``save_plan``); generating
+    the few lines once per op saves interpreting the plan on every forward.
+    """
+    if spec.variadic or any(kind == SAVED_LIST for kind, _ in spec.save_plan):
+        return lambda *args: _save_values_general(spec, *args)
+    lines = ["def save_values(inputs, arrays, options, out, out_array, residuals):"]
+    slots = []
+    for kind, key in spec.save_plan:
+        if kind == SAVED:
+            lines += [
+                f"    t{key} = inputs[{key}]",
+                f"    c{key} = t{key}._version_counter if t{key} is not None else None",
+            ]
+            slots.append(f"t{key}, arrays[{key}], c{key}, c{key}[0] if c{key} is not None else 0")
+        elif kind == OUT:
+            lines.append("    out_counter = out._version_counter")
+            slots.append("None, out_array, out_counter, out_counter[0]")
+        elif kind == VALUE:
+            slots.append(f"options[{key[1]!r}]" if key[0] == "option" else f"arrays[{key[1]}].shape")
+        else:  # RESIDUALS
+            slots.append("residuals")
+    lines.append(f"    return [{', '.join(slots)}]")
+    scope: dict[str, Any] = {}
+    exec("\n".join(lines), scope)  # noqa: S102 - code built above from the op's own plan
+    return scope["save_values"]
 
 
 def _modified_error(node: Node, index: int, saved: list, at: int, is_output: bool) -> RuntimeError:

@@ -85,6 +85,8 @@ class OpSpec:
     call: Callable[[OpSpec, tuple, dict], Any] = field(init=False, repr=False)
     # The first-order rule call compiled from ``arg_plan`` (autograd.graph builds it on first use).
     array_apply: Callable[..., Any] | None = field(default=None, init=False, repr=False)
+    # What a node keeps, compiled from ``save_plan`` (autograd.graph builds it on first use).
+    save_values: Callable[..., Any] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.variadic = bool(self.tensor_params) and self.tensor_params[0].startswith("*")
@@ -176,6 +178,7 @@ class OpSpec:
         self.save_plan = tuple(save_plan)
         self.arg_plan = tuple(arg_plan)
         self.array_apply = None
+        self.save_values = None
         return rule
 
 
