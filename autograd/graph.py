@@ -208,8 +208,14 @@ class Node:
 
     @property
     def next_functions(self) -> tuple:
-        """PyTorch-style view of the edges: ``(node or leaf tensor, index)`` or ``(None, 0)``."""
-        return tuple(edge if edge is not None else (None, 0) for edge in self.next_edges)
+        """PyTorch's view of the edges: ``(node, index)``, ``(AccumulateGrad, 0)`` for a leaf,
+        ``(None, 0)`` where no gradient flows (``next_edges`` has the leaf tensors themselves)."""
+        return tuple(
+            (None, 0) if edge is None
+            else edge if isinstance(edge[0], Node)
+            else (AccumulateGrad(edge[0]), 0)
+            for edge in self.next_edges
+        )  # fmt: skip
 
     @property
     def output_meta(self) -> tuple[tuple[tuple, Any], ...]:
@@ -238,6 +244,43 @@ class Node:
     def options(self) -> dict[str, Any]:
         """The forward's non-tensor options (for viz labels)."""
         return {}
+
+
+class AccumulateGrad:
+    """A leaf as ``next_functions`` shows it, like PyTorch's ``AccumulateGrad`` node.
+
+    Backward needs no such node (it writes a leaf's ``.grad`` directly); this view lets a
+    tutorial's walk over ``grad_fn.next_functions`` read as it does in PyTorch.
+
+    Example:
+        >>> import autograd as ag
+        >>> w = ag.tensor([2.0], requires_grad=True)
+        >>> leaf = (w * 3).grad_fn.next_functions[0][0]
+        >>> leaf.name(), leaf.variable is w, leaf.next_functions
+        ('AccumulateGrad', True, ())
+    """
+
+    __slots__ = ("variable",)
+    next_functions: tuple = ()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        """``'AccumulateGrad'``, as PyTorch's ``grad_fn.name()``."""
+        return "AccumulateGrad"
+
+    def type_name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self) -> int:
+        return id(self.variable)
 
 
 class PrimitiveNode(Node):

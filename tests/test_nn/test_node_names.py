@@ -107,7 +107,7 @@ def _ours_walk(edge):
     node = edge[0] if isinstance(edge, tuple) else edge
     if node is None:
         return None
-    if isinstance(node, ag.Tensor):
+    if node.name() == "AccumulateGrad":
         return "leaf"
     return (node.type_name(), [_ours_walk(e) for e in node.next_functions])
 
@@ -183,3 +183,18 @@ def test_repr_names_the_node():
     loss = F.mse_loss(ag.randn(3, requires_grad=True), ag.zeros(3))
     assert "grad_fn=<MseLossBackward>" in repr(loss)
     assert repr(loss.grad_fn) == "<MseLossBackward>"
+
+
+def test_leaves_in_next_functions_are_accumulate_grad_nodes_as_in_pytorch():
+    ours_w = ag.tensor([2.0, 3.0], requires_grad=True)
+    theirs_w = torch.tensor([2.0, 3.0], requires_grad=True)
+    ours_leaf, ours_slot = (ours_w * 3).sum().grad_fn.next_functions[0][0].next_functions[0]
+    theirs_leaf, theirs_slot = (theirs_w * 3).sum().grad_fn.next_functions[0][0].next_functions[0]
+    assert ours_leaf.name() == _torch_name(theirs_leaf) == "AccumulateGrad"
+    assert theirs_leaf.name().endswith("::AccumulateGrad")  # torch::autograd::AccumulateGrad
+    assert (ours_slot, theirs_slot) == (0, 0)
+    assert ours_leaf.variable is ours_w and theirs_leaf.variable is theirs_w
+    assert ours_leaf.next_functions == theirs_leaf.next_functions == ()
+    # A constant operand (no gradient) is (None, 0) in both.
+    assert (ours_w * 3).grad_fn.next_functions[1] == (None, 0)
+    assert (theirs_w * 3).grad_fn.next_functions[1] == (None, 0)
