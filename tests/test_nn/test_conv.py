@@ -13,7 +13,7 @@ import nn.conv as conv_module
 import nn.functional as F
 from nn.conv import _convolution, _convolution_input_grad, _convolution_weight_grad
 
-from parity import error_table, import_torch
+from parity import copy_weights, error_table, import_torch
 
 torch = import_torch()
 TF = torch.nn.functional
@@ -228,7 +228,7 @@ def test_conv_module_with_weights_loaded_from_torch(cls, x_shape, padding_mode):
     ours = getattr(nn, cls)(
         3, 4, 3, stride=1, padding=2 if padding_mode == "zeros" else 1, padding_mode=padding_mode
     ).double()
-    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    copy_weights(ours, theirs)
     x = RNG.standard_normal(x_shape)
     xo, xt = ag.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out_o, out_t = ours(xo), theirs(xt)

@@ -16,7 +16,7 @@ import autograd as ag
 import nn
 import nn.functional as F
 
-from parity import import_torch
+from parity import copy_weights, import_torch
 
 torch = import_torch()
 TF = torch.nn.functional
@@ -143,7 +143,7 @@ def _mlp_pair():
                                  torch.nn.Tanh(), torch.nn.Linear(6, 3, bias=False))  # fmt: skip
     ours = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 6), nn.Tanh(),
                          nn.Linear(6, 3, bias=False))  # fmt: skip
-    ours.load_state_dict({k: ag.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    copy_weights(ours, theirs)
     x = RNG.standard_normal((4, 5))
     return ours(ag.tensor(x, dtype=ag.float32)), theirs(torch.tensor(x, dtype=torch.float32))
 

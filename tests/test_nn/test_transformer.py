@@ -9,7 +9,7 @@ import pytest
 import autograd as ag
 import nn
 
-from parity import assert_close, import_torch, module_parity
+from parity import assert_close, copy_weights, import_torch, module_parity
 
 torch = import_torch()
 
@@ -188,7 +188,7 @@ def test_a_tiny_seq2seq_trains_step_for_step_like_pytorch():
 
     theirs = build(torch.nn).double()
     ours = build(nn).double()
-    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    copy_weights(ours, theirs)
     src, tgt, target = _x(3, 6, E), _x(3, 5, E), _x(3, 5, E)
     mask = _causal(5)
     opt_t = torch.optim.SGD(theirs.parameters(), lr=0.05)
