@@ -423,12 +423,16 @@ class PrimitiveNode(Node):
         return dict(self._options)
 
     def apply(self, grads: list, create_graph: bool) -> Sequence[Any]:
-        if not create_graph:
-            array_apply = self.spec.array_apply
-            if array_apply is None:
-                array_apply = self.spec.array_apply = compile_array_apply(self.spec)
-            if array_apply is not _GENERAL:
-                return array_apply(self, grads)
+        if create_graph:
+            return self.apply_by_plan(grads, True)
+        array_apply = self.spec.array_apply
+        if array_apply is None:
+            array_apply = self.spec.array_apply = compile_array_apply(self.spec)
+        return array_apply(self, grads)
+
+    def apply_by_plan(self, grads: list, create_graph: bool) -> Sequence[Any]:
+        """The rule called by reading its argument plan: under ``create_graph`` (saved values
+        as Tensors on the graph) and for variadic ops; other first-order calls are compiled."""
         saved = self.saved
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
@@ -447,13 +451,7 @@ class PrimitiveNode(Node):
             elif kind == VALUE or kind == RESIDUALS:
                 args.append(saved[at])
             elif kind == NEEDS:
-                edges = self._edges
-                if len(edges) == 4:  # binary and ternary ops, the common cases: no comprehension
-                    args.append((edges[0] is not None, edges[2] is not None))
-                elif len(edges) == 6:
-                    args.append((edges[0] is not None, edges[2] is not None, edges[4] is not None))
-                else:
-                    args.append(self.needs_input_grad)
+                args.append(self.needs_input_grad)
             elif kind == XP:
                 args.append(TENSOR if create_graph else ARRAY)
             else:
@@ -508,14 +506,6 @@ class PrimitiveNode(Node):
         return items
 
 
-def _general(node: PrimitiveNode, grads: list) -> Sequence[Any]:
-    """Marks a spec whose rule takes the general path (a variadic op's list of inputs)."""
-    raise AssertionError("never called")
-
-
-_GENERAL = _general
-
-
 def compile_array_apply(spec: OpSpec) -> Any:
     """``PrimitiveNode.apply`` of a first-order backward for ``spec``, as straight-line code.
 
@@ -525,7 +515,7 @@ def compile_array_apply(spec: OpSpec) -> Any:
     values, the rule called with the arrays, ``needs_input_grad`` and ``xp``.
     """
     if spec.variadic or any(kind == SAVED_LIST for kind, _, _ in spec.arg_plan):
-        return _GENERAL
+        return lambda node, grads: node.apply_by_plan(grads, False)
     lines = [
         "def array_apply(node, grads):",
         "    saved = node.saved",
