@@ -228,6 +228,12 @@ def _positional(fn: Callable[..., Any]) -> list[str]:
         return []
 
 
+def _steep(near: Any, far: Any, eps: float) -> Any:
+    """Where a one-sided slope is a jump: f moves by more than ``JUMP`` over the step next to
+    the point while the step beyond is not as steep (so a steep smooth function is no jump)."""
+    return (np.abs(near) * eps > JUMP) & (np.abs(near - far) > 0.5 * np.abs(near))
+
+
 def _jumps(
     fn: Callable[..., Any], inputs: Sequence[Any], index: int, eps: float, numeric: list
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None]:
@@ -259,8 +265,8 @@ def _jumps(
                 far_left[j][:, k] = (m1 - m2) / eps
     result: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None] = []
     for j, (_, right, left) in enumerate(numeric):
-        steep_right = (np.abs(right) * eps > JUMP) & (np.abs(right - far_right[j]) > 0.5 * np.abs(right))
-        steep_left = (np.abs(left) * eps > JUMP) & (np.abs(left - far_left[j]) > 0.5 * np.abs(left))
+        steep_right = _steep(right, far_right[j], eps)
+        steep_left = _steep(left, far_left[j], eps)
         mask = steep_right | steep_left
         if not mask.any():
             result.append(None)
@@ -429,8 +435,7 @@ def _check_ties(
             left = (base[j][row] - moved[-1][j][row]) / eps
             far_right = (moved[2][j][row] - moved[1][j][row]) / eps
             far_left = (moved[-1][j][row] - moved[-2][j][row]) / eps
-            steep_right = abs(right) * eps > JUMP and abs(right - far_right) > 0.5 * abs(right)
-            steep_left = abs(left) * eps > JUMP and abs(left - far_left) > 0.5 * abs(left)
+            steep_right, steep_left = _steep(right, far_right, eps), _steep(left, far_left, eps)
             if steep_right and steep_left:
                 continue  # f jumps on both sides: no derivative along the group to compare with
             right = far_right if steep_right else right
