@@ -67,13 +67,21 @@ def _quiet_forward(spec: OpSpec, arrays: list, options: dict) -> Any:
         _ERRORS.reset(token)
 
 
-def call_primitive(spec: OpSpec, args: tuple, kwargs: dict) -> Any:
-    """Run ``spec`` on ``args``: the forward on arrays, then a node if a gradient is needed."""
+def call_primitive(spec: OpSpec, args: tuple, kwargs: dict, bound: dict | None = None) -> Any:
+    """Run ``spec`` on ``args``: the forward on arrays, then a node if a gradient is needed.
+
+    ``bound`` is for library wrappers that checked their arguments already (``F.cross_entropy``):
+    ``args`` are then Tensors of one dtype and ``bound`` the complete options, so nothing is
+    bound, converted or promoted.
+    """
     arrays: list[Any] | None = None
     inputs: Sequence[Tensor | None] = args
     options = spec.option_defaults
     n = len(args)
-    if spec.plain and n == spec.simple_arity and not kwargs:
+    if bound is not None:
+        options = bound
+        arrays = [t._data for t in args]
+    elif spec.plain and n == spec.simple_arity and not kwargs:
         # The common call, ``x * y``, ``x * 0.5`` or ``x.tanh()`` on float tensors of one
         # dtype: nothing to bind, convert, promote or check before the forward.
         if n == 2:

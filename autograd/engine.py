@@ -16,8 +16,11 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 from . import anomaly
-from .dispatch import _wrap, quiet_numpy
-from .grad_mode import set_grad_enabled
+from ._fperrors import ERRORS as _ERRORS
+from ._fperrors import IGNORE as _IGNORE
+from .anomaly import _state as _anomaly_state
+from .dispatch import _wrap
+from .grad_mode import _state as _grad_state
 from .graph import Node, PrimitiveNode
 from .tensor import Tensor
 from .tracing import TRACE
@@ -103,23 +106,32 @@ def _dependency_counts(roots: Sequence[Node]) -> dict[Node, int]:
 
 def run_backward(
     outputs: Sequence[Tensor],
-    root_grads: Sequence[Tensor],
+    root_grads: Sequence[Any],
     retain_graph: bool,
     create_graph: bool,
     inputs: Sequence[Tensor] | None = None,
 ) -> list[Any] | None:
     """Backpropagate ``root_grads`` from ``outputs``.
 
-    With ``inputs=None`` gradients accumulate into leaves' ``.grad`` (``backward``); otherwise
-    the gradients of ``inputs`` are returned (arrays, or Tensors under ``create_graph``) and
+    ``root_grads`` are arrays, or Tensors under ``create_graph`` (what the walk carries). With
+    ``inputs=None`` gradients accumulate into leaves' ``.grad`` (``backward``); otherwise the
+    gradients of ``inputs`` are returned (arrays, or Tensors under ``create_graph``) and
     ``.grad`` is untouched (``grad``).
     """
     capture = _Capture(inputs) if inputs is not None else None
     buffers: dict[Node, list[Any]] = {}
     roots: list[Node] = []
-    with set_grad_enabled(create_graph), quiet_numpy(), anomaly.backward_region():
-        for output, root in zip(outputs, root_grads):
-            start: Any = root if create_graph else root._data
+    # The walk records only under create_graph, keeps NumPy's floating-point warnings quiet
+    # (anomaly mode checks the values instead) and is marked as a backward for anomaly mode:
+    # the three switches set directly, as three context managers cost more than a small node.
+    grad_was, _grad_state.enabled = _grad_state.enabled, create_graph
+    errors_token = _ERRORS.set(_IGNORE) if _ERRORS is not None else None
+    old_errstate = np.errstate(all="ignore") if _ERRORS is None else None  # NumPy 1.x
+    if old_errstate is not None:  # pragma: no cover - NumPy 1.x
+        old_errstate.__enter__()
+    anomaly_was, _anomaly_state.in_backward = _anomaly_state.in_backward, True
+    try:
+        for output, start in zip(outputs, root_grads):
             node = output._grad_fn
             if node is None:
                 _deliver_to_leaf(output, start, False, capture, create_graph)
@@ -212,6 +224,13 @@ def run_backward(
                     owned = not create_graph and _is_new(grad, node, grads, input_grads)
                     _deliver_to_leaf(target, grad, owned, capture, create_graph)
             del grads
+    finally:
+        _grad_state.enabled = grad_was
+        if errors_token is not None:
+            _ERRORS.reset(errors_token)
+        _anomaly_state.in_backward = anomaly_was
+        if old_errstate is not None:  # pragma: no cover - NumPy 1.x
+            old_errstate.__exit__(None, None, None)
     return capture.results if capture is not None else None
 
 
@@ -387,7 +406,10 @@ def _as_list(value: Any) -> list:
     return list(value)
 
 
-def _root_gradients(outputs: list[Tensor], grad_outputs: list[Any], op: str) -> list[Tensor]:
+def _root_gradients(outputs: list[Tensor], grad_outputs: list[Any], op: str,
+                    create_graph: bool) -> list[Any]:  # fmt: skip
+    """The gradient each output starts with, as the walk carries it: an array, or a Tensor under
+    ``create_graph``."""
     if grad_outputs and len(grad_outputs) != len(outputs):
         raise RuntimeError(f"{op}: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
     grads = []
@@ -400,7 +422,8 @@ def _root_gradients(outputs: list[Tensor], grad_outputs: list[Any], op: str) -> 
                     f"output has shape {tuple(output.shape)}; pass gradient= (a tensor of that "
                     "shape), e.g. out.backward(ag.ones_like(out))"
                 )
-            grads.append(Tensor._from_array(np.ones_like(output._data)))
+            one = np.ones_like(output._data)
+            grads.append(Tensor._from_array(one) if create_graph else one)
             continue
         if not isinstance(given, Tensor):
             given = Tensor._from_array(np.asarray(given, dtype=output.dtype))
@@ -409,7 +432,7 @@ def _root_gradients(outputs: list[Tensor], grad_outputs: list[Any], op: str) -> 
                 f"{op}: gradient has shape {tuple(given.shape)} but the output has shape "
                 f"{tuple(output.shape)}"
             )
-        grads.append(given)
+        grads.append(given if create_graph else given._data)
     return grads
 
 
@@ -428,6 +451,17 @@ def backward(
         >>> ag.backward((x * x).sum()); x.grad
         tensor([2., 4.])
     """
+    if (
+        grad_tensors is None
+        and inputs is None
+        and not create_graph
+        and isinstance(tensors, Tensor)
+        and tensors._grad_fn is not None
+        and tensors._data.size == 1
+    ):
+        # ``loss.backward()``, the commonest call: the walk starts from a one.
+        run_backward((tensors,), (np.ones_like(tensors._data),), bool(retain_graph), False)
+        return
     outputs = _as_list(tensors)
     for output in outputs:
         if not output.requires_grad:
@@ -436,7 +470,7 @@ def backward(
                 "grad_fn; did you create it under no_grad, or forget requires_grad=True?"
             )
     given = _as_list(grad_tensors) if grad_tensors is not None else []
-    grads = _root_gradients(outputs, given, "backward")
+    grads = _root_gradients(outputs, given, "backward", create_graph)
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is None:
@@ -480,7 +514,7 @@ def grad(
         if not output.requires_grad:
             raise RuntimeError("grad: an output does not require grad and does not have a grad_fn")
     given = _as_list(grad_outputs) if grad_outputs is not None else []
-    grads = _root_gradients(output_list, given, "grad")
+    grads = _root_gradients(output_list, given, "grad", create_graph)
     if retain_graph is None:
         retain_graph = create_graph
     results = run_backward(output_list, grads, retain_graph, create_graph, inputs=input_list) or []

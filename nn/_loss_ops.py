@@ -15,10 +15,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autograd._typing import Operand
+from autograd.backends import numba as _numba
 from autograd.ops._samples import on_ties
-from autograd.ops.softmax import log_softmax_array
+from autograd.ops.softmax import log_softmax_array, row_max, row_sum
 from autograd.registry import primitive
 
+from . import _kernels
 from ._loss_samples import loss_sample
 
 
@@ -273,6 +275,8 @@ class Targets(NamedTuple):
     keep: np.ndarray | None  # which entries count (None: all of them)
     weights: np.ndarray | None  # each entry's weight, 0 where ignored (None: all 1)
     total: float  # the 'mean' denominator: the entries' total weight
+    # Each entry's target as an index into the flattened (N, C) input (the lean path only).
+    flat: np.ndarray | None = None
 
 
 def class_axis(op: str, ndim: int) -> int:
@@ -357,7 +361,9 @@ def _take(values: np.ndarray, targets: Targets) -> np.ndarray:
 def _put(values: np.ndarray, targets: Targets, amount: Any) -> None:
     """``values[..., t, ...] += amount`` along the class dim, in place."""
     safe, axis = targets.safe, targets.axis
-    if values.ndim == 2:
+    if targets.flat is not None and values.flags.c_contiguous:
+        values.reshape(-1)[targets.flat] += amount  # a view: one index, no row numbers
+    elif values.ndim == 2:
         values[np.arange(values.shape[0]), safe] += amount
     elif values.ndim == 1:
         values[safe] += amount
@@ -444,6 +450,11 @@ def cross_entropy(input: np.ndarray, *, target: np.ndarray, weight: Any = None, 
     Named ``NllLossBackward`` as PyTorch's last node of ``cross_entropy``; the gradient
     ``(softmax - q) * grad`` comes from the log-softmax the forward keeps.
     """
+    if (input.ndim == 2 and target.ndim == 1 and weight is None and not label_smoothing
+            and reduction != "none" and target.dtype == np.int64):  # fmt: skip
+        lean = _cross_entropy_rows(input, target, ignore_index, reduction)
+        if lean is not None:
+            return lean
     targets = check_targets("cross_entropy", input.shape, target, weight, ignore_index,
                             input.dtype)  # fmt: skip
     log_probs = log_softmax_array(input, targets.axis)
@@ -465,6 +476,47 @@ def cross_entropy(input: np.ndarray, *, target: np.ndarray, weight: Any = None, 
     return _class_reduce(np.asarray(loss), targets, reduction), (log_probs, targets)
 
 
+_ROW_STARTS: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _cross_entropy_rows(logits: np.ndarray, labels: np.ndarray, ignore_index: int,
+                        reduction: str) -> tuple | None:  # fmt: skip
+    """The common call, a batch of ``(N, C)`` logits with int64 labels all in ``[0, C)`` and a
+    reduced loss, in ten NumPy calls; None where the general path must decide (it raises or
+    handles the rest).
+
+    The same arithmetic as the general path, so the results are identical. A non-finite loss
+    goes back to the general path too: it alone shifts a row whose max is not finite as
+    PyTorch does, and the loss is finite exactly when every row's max was.
+    """
+    rows, classes = logits.shape
+    if labels.shape[0] != rows or not rows or 0 <= ignore_index < classes:
+        return None
+    if _numba.active() and _kernels.cross_entropy_supports(logits, labels):
+        total, log_probs = _kernels.cross_entropy_rows(logits, labels)  # NaN: a bad label
+        if not math.isfinite(total):
+            return None
+        loss = -total / rows if reduction == "mean" else -total
+        targets = Targets(1, labels, None, None, float(rows))
+        return np.asarray(loss, dtype=logits.dtype), (log_probs, targets)
+    if labels.view(np.uint64).max() >= classes:  # negative labels wrap around
+        return None
+    log_probs = logits - row_max(logits, 1)
+    log_probs -= np.log(row_sum(np.exp(log_probs), 1))
+    starts = _ROW_STARTS.get((rows, classes))
+    if starts is None:
+        if len(_ROW_STARTS) > 64:
+            _ROW_STARTS.clear()
+        starts = _ROW_STARTS[rows, classes] = np.arange(0, rows * classes, classes)
+    flat = labels + starts
+    total = log_probs.take(flat).sum()
+    if not math.isfinite(total):
+        return None
+    loss = -total / rows if reduction == "mean" else -total
+    targets = Targets(1, labels, None, None, float(rows), flat)
+    return np.asarray(loss, dtype=logits.dtype), (log_probs, targets)
+
+
 @cross_entropy.vjp
 def _cross_entropy_vjp(grad: Operand, input: Operand, weight: Any, reduction: str,  # noqa: A002
                        label_smoothing: float, residuals: tuple, xp: Any) -> Operand:  # fmt: skip
@@ -472,6 +524,9 @@ def _cross_entropy_vjp(grad: Operand, input: Operand, weight: Any, reduction: st
     scale = _entry_grad(grad, targets, reduction, xp)
     simple = targets.weights is None and not label_smoothing
     if not xp.is_tensor and simple:
+        if (np.ndim(scale) == 0 and log_probs.ndim == 2 and _numba.active()
+                and _kernels.cross_entropy_supports(log_probs, targets.safe)):  # fmt: skip
+            return _kernels.cross_entropy_grad(log_probs, targets.safe, scale)  # one pass
         # softmax - onehot, times the gradient of each entry: three passes.
         probs = np.exp(log_probs)
         _put(probs, targets, -1.0)

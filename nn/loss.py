@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
+from autograd.dispatch import call_primitive
 from autograd.grad_mode import is_grad_enabled
 from autograd.tensor import Tensor
 
@@ -215,6 +216,21 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
         >>> round(F.cross_entropy(ag.tensor([[2.0, 0.0], [0.0, 2.0]]), ag.tensor([0, 1])).item(), 4)
         0.1269
     """
+    if (
+        type(input) is Tensor
+        and type(target) is Tensor
+        and weight is None
+        and size_average is None
+        and reduce is None
+        and not label_smoothing
+        and reduction in _REDUCTIONS
+        and input._data.dtype.kind == "f"
+        and target._data.dtype.kind in "iu"
+    ):
+        # The common call: nothing to convert here, and the op checks the targets itself.
+        options = {"target": target._data, "weight": None, "ignore_index": ignore_index,
+                   "reduction": reduction, "label_smoothing": 0.0}  # fmt: skip
+        return call_primitive(ops.cross_entropy, (input,), {}, options)
     op = "cross_entropy"
     reduction = _reduction(op, size_average, reduce, reduction)
     if type(input) is not Tensor:

@@ -38,7 +38,7 @@ def _rows(x: np.ndarray, axis: int) -> np.ndarray | None:
     return None
 
 
-def _row_max(x: np.ndarray, axis: int) -> np.ndarray:
+def row_max(x: np.ndarray, axis: int) -> np.ndarray:
     """``max(x)`` along ``axis`` with kept dims; rows of a few classes via a column copy."""
     rows = _rows(x, axis) if x.shape[axis] <= _SHORT_ROWS else None
     if rows is not None:
@@ -71,7 +71,7 @@ def shifted_logits(x: np.ndarray, axis: int) -> np.ndarray:
     A slice whose max is not finite is shifted by 0, so an all ``-inf`` slice gives nan (as
     PyTorch) instead of ``-inf - -inf`` warnings in the middle of the computation.
     """
-    shift = _row_max(x, axis)
+    shift = row_max(x, axis)
     if not math.isfinite(shift.sum()):  # one scalar test; the exact mask only when needed
         shift = np.where(np.isfinite(shift), shift, 0).astype(x.dtype, copy=False)
     return x - shift

@@ -206,3 +206,53 @@ def test_lstm_kernels_equal_numpy(monkeypatch, reverse, gate_grads):
     fast, reference = both(monkeypatch, run)
     for a, b in zip(fast, reference):  # float32 tanh: the rational form vs NumPy's
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("shape", [(32, 10), (3, 1), (5, 300)])
+def test_cross_entropy_kernels_equal_numpy(monkeypatch, dtype, reduction, shape):
+    x = (RNG.standard_normal(shape) * 4).astype(dtype)
+    x[0, 0] = 80.0  # a large logit: the shift keeps exp finite
+    labels = RNG.integers(0, shape[1], shape[0])
+
+    def run():
+        t = ag.tensor(x, requires_grad=True)
+        loss = F.cross_entropy(t, ag.tensor(labels), reduction=reduction)
+        (loss * 3.0).backward()
+        return loss.detach().numpy(), t.grad.numpy()
+
+    fast, reference = both(monkeypatch, run)
+    tight = 2e-6 if dtype == np.float32 else 1e-13  # exp/log of the kernel vs NumPy's SIMD ones
+    for a, b in zip(fast, reference):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=tight, atol=tight)
+
+
+@pytest.mark.parametrize("labels, error", [([0, 3], "target 3 is out of bounds for 3 classes"),
+                                           ([-1, 0], "target -1 is out of bounds")])  # fmt: skip
+def test_cross_entropy_kernel_leaves_bad_labels_to_numpy_path(monkeypatch, labels, error):
+    x = ag.tensor(RNG.standard_normal((2, 3)))
+
+    def run():
+        with pytest.raises(IndexError, match=error):
+            F.cross_entropy(x, ag.tensor(labels))
+        return ()
+
+    both(monkeypatch, run)
+
+
+def test_cross_entropy_kernel_leaves_non_finite_rows_to_numpy_path(monkeypatch):
+    # An all -inf row gives nan, a -inf target logit inf, a nan logit nan: as PyTorch.
+    cases = [([[-np.inf, -np.inf], [1.0, 2.0]], [1, 0]), ([[0.0, -np.inf], [1.0, 2.0]], [1, 0]),
+             ([[np.nan, 0.0], [1.0, 2.0]], [1, 0]), ([[np.inf, 0.0], [1.0, 2.0]], [0, 0])]  # fmt: skip
+
+    def run():
+        return [F.cross_entropy(ag.tensor(x), ag.tensor(t)).item() for x, t in cases]
+
+    fast, reference = both(monkeypatch, run)
+    np.testing.assert_array_equal(fast, reference)
+    torch = pytest.importorskip("torch")
+    expected = [torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(t)).item()
+                for x, t in cases]  # fmt: skip
+    np.testing.assert_array_equal(fast, expected)
