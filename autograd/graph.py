@@ -8,7 +8,7 @@ never points at its outputs, so a freed graph is returned by reference counting 
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Any, Iterator, Sequence, cast
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
@@ -349,7 +349,10 @@ class PrimitiveNode(Node):
             inputs[2] is not None
         ):
             # Three tensors (a linear layer's bias, input and weight): no lists, no loop.
-            a, b, c = cast("tuple[Tensor, Tensor, Tensor]", inputs)
+            a: Tensor
+            b: Tensor
+            c: Tensor
+            a, b, c = inputs  # type: ignore[assignment]  # three Tensors, checked above
             a_node, b_node, c_node = a._grad_fn, b._grad_fn, c._grad_fn
             self._edges = (
                 a_node if a_node is not None else (a if a._requires_grad else None),

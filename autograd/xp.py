@@ -35,6 +35,10 @@ class _Namespace:
         raise NotImplementedError
 
 
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
+
+
 class ArrayNamespace(_Namespace):
     """``xp`` of a first-order backward: the primitives' NumPy forwards, on arrays."""
 
@@ -88,6 +92,21 @@ class ArrayNamespace(_Namespace):
         """``value`` as an array of ``like``'s dtype (no graph)."""
         return np.asarray(value, dtype=like.dtype)
 
+    @staticmethod
+    def sum_dim0(x: np.ndarray) -> np.ndarray:
+        """``x.sum(0)``; a float matrix's as one GEMV, ``ones @ x`` (2-3x quicker than NumPy's
+        reduction over the rows at a batch's sizes: a linear layer's bias gradient)."""
+        if x.ndim != 2 or x.dtype not in _BLAS_FLOATS:
+            return x.sum(0)
+        key = (x.shape[0], x.dtype)
+        ones = _ONES.get(key)
+        if ones is None:
+            if len(_ONES) > 64:
+                _ONES.clear()
+            ones = _ONES[key] = np.ones(x.shape[0], dtype=x.dtype)
+            ones.flags.writeable = False
+        return ones @ x
+
 
 class TensorNamespace(_Namespace):
     """``xp`` under ``create_graph``: the registered ops themselves, recording a graph."""
@@ -116,6 +135,11 @@ class TensorNamespace(_Namespace):
         from .tensor import Tensor
 
         return Tensor._from_array(np.asarray(value, dtype=like.dtype))
+
+    @staticmethod
+    def sum_dim0(x: Any) -> Any:
+        """``x.sum(0)``."""
+        return x.sum(0)
 
 
 ARRAY = ArrayNamespace("arrays")

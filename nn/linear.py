@@ -47,10 +47,11 @@ def _addmm_t(bias: np.ndarray, x: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
 
 @_addmm_t.vjp
-def _addmm_t_vjp(grad: Operand, x: Operand, weight: Operand, needs_input_grad: tuple) -> tuple:
+def _addmm_t_vjp(grad: Operand, x: Operand, weight: Operand, needs_input_grad: tuple,
+                 xp: Any) -> tuple:  # fmt: skip
     # grad.T @ x is laid out like the weight (out, in): no transposing copy before the optimizer.
     return (
-        grad.sum(0) if needs_input_grad[0] else None,  # the method: arrays and Tensors alike
+        xp.sum_dim0(grad) if needs_input_grad[0] else None,
         grad @ weight if needs_input_grad[1] else None,
         grad.T @ x if needs_input_grad[2] else None,
     )
@@ -113,7 +114,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                 or (bias._data.shape == w_array.shape[:1] and bias._data.dtype == w_array.dtype)
             )
         ):
-            return _mm_t(input, weight) if bias is None else _addmm_t(bias, input, weight)
+            if bias is None:
+                return _mm_t.call(_mm_t, (input, weight), {})
+            return _addmm_t.call(_addmm_t, (bias, input, weight), {})  # one call less than _addmm_t()
     if weight.ndim not in (1, 2):
         raise RuntimeError(
             f"linear: weight must be 1-D or 2-D (out_features, in_features), got shape "
@@ -136,6 +139,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     x = input.reshape(-1, input.shape[-1]) if input.ndim != 2 else input
     out = _mm_t(x, weight) if bias is None else _addmm_t(bias, x, weight)
     return out.reshape(*input.shape[:-1], weight.shape[0]) if input.ndim != 2 else out
+
+
+_linear_function = linear.forward
 
 
 class Linear(Module):
@@ -173,13 +179,20 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if type(input) is not Tensor or not input._data.ndim or (
+            input._data.shape[-1] != self.in_features
+        ):
+            self._check_input(input)
+        # The registered op's function itself: Linear passes no keywords to translate.
+        return _linear_function(input, self.weight, self.bias)
+
+    def _check_input(self, input: Tensor) -> None:  # noqa: A002
         if input.ndim == 0 or input.shape[-1] != self.in_features:
             raise RuntimeError(
                 f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
                 f"expected input with {self.in_features} features in the last dim, got input "
                 f"of shape {tuple(input.shape)}"
             )
-        return linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (

@@ -14,9 +14,11 @@ import numpy as np
 
 import autograd as ag
 from autograd import dtypes as _dtypes
+from autograd._fperrors import ERRORS as _ERRORS
+from autograd._fperrors import IGNORE as _IGNORE
 from autograd.device import check_device
 from autograd.tensor import RemovableHandle, Tensor
-from autograd.tracing import module_scope
+from autograd.tracing import _scope, module_scope
 
 from ._module_state import _StateDictMixin
 from .parameter import Parameter
@@ -101,8 +103,17 @@ class Module(_StateDictMixin):
             or state.get("_backward_pre_hooks")
         ):
             return self._call_with_hooks(args, kwargs)
-        with module_scope(self):
+        # ``module_scope(self)`` written out: every layer call passes here, and the context
+        # manager's object and two method calls cost as much as the rest of this call.
+        previous = _scope.path
+        _scope.path = previous + (self,)
+        token = _ERRORS.set(_IGNORE) if _ERRORS is not None else None
+        try:
             return self.forward(*args, **kwargs)
+        finally:
+            _scope.path = previous
+            if token is not None:
+                _ERRORS.reset(token)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
         backward_hook = None
@@ -255,8 +266,9 @@ class Module(_StateDictMixin):
         # module (during copy/unpickling) does not recurse.
         state = self.__dict__
         for table in ("_parameters", "_buffers", "_modules"):
-            if table in state and name in state[table]:
-                return state[table][name]
+            values = state.get(table)
+            if values is not None and name in values:
+                return values[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:

@@ -90,6 +90,10 @@ class _Kernel:
             # zero check (which would keep the loops from being vectorised).
             self.compiled = numba.njit(cache=True, nogil=True, error_model="numpy",
                                        fastmath=self.fastmath)(self.function)  # fmt: skip
+            if namespace.get(self.__name__) is self:
+                # Calls from the kernel's own module now reach Numba's dispatcher directly,
+                # without this wrapper's frame (it costs as much as a small kernel's work).
+                namespace[self.__name__] = self.compiled
         return self.compiled
 
     def py_func(self, *args: Any) -> Any:

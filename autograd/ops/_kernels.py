@@ -17,10 +17,12 @@ def usable(*arrays: np.ndarray) -> bool:
     first = arrays[0]
     if type(first) is not np.ndarray or first.size < 4096 or not _numba.active():
         return False  # small arrays: NumPy's call is as quick
-    for a in arrays:
-        if type(a) is not np.ndarray or a.dtype not in _FLOATS or not a.flags.c_contiguous:
-            return False
-        if a.shape != first.shape or a.dtype != first.dtype:
+    if first.dtype not in _FLOATS or not first.flags.c_contiguous:
+        return False
+    for a in arrays[1:]:
+        if type(a) is not np.ndarray or a.dtype != first.dtype or a.shape != first.shape or (
+            not a.flags.c_contiguous
+        ):
             return False
     return True
 
