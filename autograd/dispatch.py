@@ -48,9 +48,10 @@ quiet_numpy = _fperrors.quiet_numpy
 _QUIET = _fperrors.QUIET
 
 
-def _quiet_forward(spec: OpSpec, arrays: list, options: dict) -> Any:
-    """The forward with NumPy's floating-point warnings silenced for the call."""
-    if _QUIET is not None:
+def _quiet_forward(spec: OpSpec, arrays: list, options: dict, shared: bool = True) -> Any:
+    """The forward with NumPy's floating-point warnings silenced for the call (``shared``: in
+    the one quiet context, else by setting NumPy's state for the call)."""
+    if _QUIET is not None and shared:
         try:
             return _QUIET.run(spec.forward, *arrays, **options)
         except RuntimeError as error:
@@ -123,10 +124,21 @@ def call_primitive(spec: OpSpec, args: tuple, kwargs: dict, bound: dict | None =
     try:
         if spec.exact or (_ERRORS is not None and _ERRORS.get() is _IGNORE):
             out_array = spec.forward(*arrays, **options) if options else spec.forward(*arrays)
-        else:
+        elif _QUIET is not None:
+            # Outside any quiet region (a loss written in the training loop): the forward runs
+            # in a context where NumPy's warnings are off; entering it costs almost nothing.
+            out_array = _QUIET.run(spec.forward, *arrays, **options)
+        else:  # pragma: no cover - NumPy 1.x
             out_array = _quiet_forward(spec, arrays, options)
     except (RuntimeError, IndexError, TypeError, ValueError) as error:
         failure = error
+        if type(error) is RuntimeError and str(error).startswith("cannot enter context"):
+            # Another thread is running a forward in the quiet context: set the state instead.
+            failure = None
+            try:
+                out_array = _quiet_forward(spec, arrays, options, shared=False)
+            except (RuntimeError, IndexError, TypeError, ValueError) as again:
+                failure = again
     if failure is not None:
         translated = _translate(spec, failure, arrays, options)
         if translated is failure:

@@ -120,6 +120,10 @@ def run_backward(
     """
     capture = _Capture(inputs) if inputs is not None else None
     buffers: dict[Node, list[Any]] = {}
+    # A leaf's gradient is summed over every edge into it and delivered once, after the walk
+    # (as PyTorch's AccumulateGrad node: the leaf's hooks see the total once).
+    # ``id(leaf) -> [leaf, gradient, whether the array is new and ours to keep]``.
+    leaf_grads: dict[int, list[Any]] = {}
     roots: list[Node] = []
     # The walk records only under create_graph, keeps NumPy's floating-point warnings quiet
     # (anomaly mode checks the values instead) and is marked as a backward for anomaly mode:
@@ -207,23 +211,35 @@ def run_backward(
                         slot = edges[at + 1]
                         current = pending[slot]
                         pending[slot] = grad if current is None else current + grad
-                elif (
-                    target._grad is None
-                    and not target._hooks
-                    and plain_leaves
-                    and type(grad) is np.ndarray
-                    and grad.dtype == target._data.dtype
-                    and grad.flags.c_contiguous
-                    and grad.flags.writeable
-                    and target._data.flags.c_contiguous
-                    and _is_new(grad, node, grads, input_grads)
-                ):
-                    # The common delivery: a new array becomes the leaf's first ``.grad``.
-                    target._grad = _wrap(grad)
+                elif capture is not None:
+                    capture.leaf(target, grad)
                 else:
-                    owned = not create_graph and _is_new(grad, node, grads, input_grads)
-                    _deliver_to_leaf(target, grad, owned, capture, create_graph)
+                    if observe is not None:  # tools see each edge's contribution (viz.replay)
+                        observe(target, [grad])
+                    entry = leaf_grads.get(id(target))
+                    if entry is None:
+                        owned = not create_graph and _is_new(grad, node, grads, input_grads)
+                        leaf_grads[id(target)] = [target, grad, owned]
+                    elif entry[2]:
+                        entry[1] += grad  # a new array of the leaf's shape and dtype
+                    else:
+                        entry[1] = entry[1] + grad
+                        entry[2] = not create_graph
             del grads
+        for target, grad, owned in leaf_grads.values():
+            if (
+                owned
+                and plain_leaves
+                and target._grad is None
+                and not target._hooks
+                and grad.flags.c_contiguous
+                and grad.flags.writeable
+                and target._data.flags.c_contiguous
+            ):
+                # The common delivery: a new array becomes the leaf's first ``.grad``.
+                target._grad = _wrap(grad)
+            else:
+                _deliver_to_leaf(target, grad, owned, None, create_graph, observed=True)
     finally:
         _grad_state.enabled = grad_was
         if errors_token is not None:
@@ -334,7 +350,9 @@ def _is_new(grad: np.ndarray, node: Node, grads: list, results: Any) -> bool:
 
 
 def _deliver_to_leaf(leaf: Tensor, grad: Any, owned: bool, capture: _Capture | None,
-                     create_graph: bool) -> None:  # fmt: skip
+                     create_graph: bool, observed: bool = False) -> None:  # fmt: skip
+    """Run the leaf's hooks on ``grad`` and add it to ``.grad`` (``observed``: the grad
+    observer saw the contributions already)."""
     if capture is not None:
         capture.leaf(leaf, grad)
         return
@@ -344,7 +362,7 @@ def _deliver_to_leaf(leaf: Tensor, grad: Any, owned: bool, capture: _Capture | N
             if result is not None:
                 grad = result if create_graph else np.asarray(result)
                 owned = False
-    if TRACE.grad_observer is not None:
+    if TRACE.grad_observer is not None and not observed:
         TRACE.grad_observer(leaf, [grad])
     if create_graph:
         leaf._grad = grad if leaf._grad is None else leaf._grad + grad

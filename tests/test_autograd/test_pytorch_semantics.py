@@ -252,3 +252,24 @@ def test_data_ptr_tells_shared_storage_as_torch():
     array = np.ones(3)
     assert ag.from_numpy(array).data_ptr() == array.ctypes.data
     assert isinstance(ag.ones(1).data_ptr(), int)
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")  # torch's own
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_leaf_hook_runs_once_on_the_summed_gradient(create_graph):
+    # A leaf used three times: PyTorch sums the edges into its AccumulateGrad node first, so
+    # the hook sees the total once, and what it returns is what .grad accumulates.
+    def run(lib, tensor):
+        w = tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        seen = []
+        w.register_hook(lambda g: seen.append(g.detach().numpy().copy()) or g * 10)
+        (w * w + w).sum().backward(create_graph=create_graph)
+        (w * 3).sum().backward()  # one edge: the hook runs again, .grad accumulates
+        return seen, w.grad.detach().numpy()
+
+    ours = run(ag, ag.tensor)
+    theirs = run(torch, torch.tensor)
+    assert len(ours[0]) == len(theirs[0]) == 2
+    for a, b in zip(ours[0], theirs[0]):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(ours[1], theirs[1])
