@@ -103,6 +103,12 @@ def call_primitive(spec: OpSpec, args: tuple, kwargs: dict, bound: dict | None =
         elif n == 1:
             if isinstance(args[0], Tensor):
                 arrays = [args[0]._data]
+        elif n == 3:  # a linear layer's bias, input and weight
+            x, y, z = args
+            if isinstance(x, Tensor) and isinstance(y, Tensor) and isinstance(z, Tensor):
+                xa, ya, za = x._data, y._data, z._data
+                if xa.dtype == ya.dtype == za.dtype:
+                    arrays = [xa, ya, za]
         else:
             arrays = []
             for value in args:

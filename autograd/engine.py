@@ -196,7 +196,7 @@ def run_backward(
                         grad = _reduce_to_input(node, at >> 1, grad, False)
                     elif grad.dtype != meta[at + 1]:
                         grad = grad.astype(meta[at + 1])
-                if type(target) is not Tensor and isinstance(target, Node):
+                if isinstance(target, Node):  # else a leaf Tensor
                     pending = buffers.get(target)
                     if pending is None:
                         if target._seq >= node._seq:
@@ -342,6 +342,8 @@ def _is_new(grad: np.ndarray, node: Node, grads: list, results: Any) -> bool:
     for g in grads:
         if g is grad:
             return False
+    if len(results) == 1:
+        return True
     seen = 0
     for g in results:
         if g is grad:

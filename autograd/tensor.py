@@ -476,8 +476,9 @@ class Tensor:
 
         return format_tensor(self)
 
-    def __hash__(self) -> builtins.int:
-        return id(self)
+    # Identity, as PyTorch (``==`` is elementwise); object's own, so dicts keyed by parameters
+    # (optimizer state) hash without a Python call.
+    __hash__ = object.__hash__
 
     def __len__(self) -> builtins.int:
         if self._data.ndim == 0:

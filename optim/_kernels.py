@@ -14,8 +14,9 @@ import numpy as np
 from autograd.backends import numba as _numba
 from autograd.backends.numba import kernel
 
-# Below this many elements NumPy's two calls cost no more than the kernel's dispatch.
-_MIN_SIZE = 4096
+# Below this many elements NumPy's two calls cost no more than the kernel's dispatch (measured:
+# equal at 128 float32, the kernel 2x quicker at 256).
+_MIN_SIZE = 256
 
 
 @kernel

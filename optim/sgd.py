@@ -69,6 +69,9 @@ class SGD(Optimizer):
         """Apply one SGD step to ``param.data`` in place."""
         p = param._data
         lr, momentum = group["lr"], group["momentum"]
+        if not momentum and not group["weight_decay"] and not group["maximize"]:
+            add_scaled_(p, grad, -lr)  # plain SGD, the commonest
+            return
         weight_decay, dampening = group["weight_decay"], group["dampening"]
         if group["maximize"]:
             grad = -grad

@@ -52,7 +52,7 @@ def active() -> bool:
         ...                                ag.backends.numba.is_available())
         True
     """
-    return enabled and is_available()
+    return enabled and (_available if _available is not None else is_available())
 
 
 class _Kernel:
