@@ -151,7 +151,7 @@ def run_backward(
         check_values = anomaly.is_anomaly_enabled()
         observe = TRACE.grad_observer
         plain_leaves = capture is None and observe is None and not create_graph
-        plain_arrays = not create_graph and not check_values
+        plain_arrays = not create_graph and not check_values and TRACE.apply_observer is None
         while waiting:
             node = heappop(waiting)[1]
             grads = buffers.pop(node)
@@ -172,10 +172,13 @@ def run_backward(
             else:
                 continue  # a hook returned None for every output
             edges = node._edges
-            if plain_arrays and TRACE.apply_observer is None:
+            if plain_arrays:
                 # The common backward: each gradient is checked against its input's shape and
                 # dtype in the loop below, as it is delivered.
-                input_grads = node.apply(grads, False)
+                if type(node) is PrimitiveNode and node.spec.array_apply is not None:
+                    input_grads = node.spec.array_apply(node, grads)  # what apply() would call
+                else:
+                    input_grads = node.apply(grads, False)
                 if 2 * len(input_grads) != len(edges):
                     raise _count_error(node, input_grads)
                 meta = node._meta

@@ -183,8 +183,14 @@ class Linear(Module):
             input._data.shape[-1] != self.in_features
         ):
             self._check_input(input)
+        # Read from the parameter table: ``self.weight`` fails the normal lookup first (building
+        # an AttributeError) before Module.__getattr__ finds it. A weight moved out of the table
+        # (a reparametrisation) is found as an attribute, as before.
+        parameters = self._parameters
+        weight = parameters["weight"] if "weight" in parameters else self.weight
+        bias = parameters["bias"] if "bias" in parameters else self.bias
         # The registered op's function itself: Linear passes no keywords to translate.
-        return _linear_function(input, self.weight, self.bias)
+        return _linear_function(input, weight, bias)
 
     def _check_input(self, input: Tensor) -> None:  # noqa: A002
         if input.ndim == 0 or input.shape[-1] != self.in_features:
