@@ -121,19 +121,6 @@ def check_forward(op: str, array: np.ndarray, inputs: Sequence[Any] = ()) -> Non
         raise _anomaly_error(message, "forward", op=op, out=array, inputs=inputs, where=where)
 
 
-class backward_region:
-    """Mark a backward walk: gradient arithmetic is checked by ``check_backward`` instead."""
-
-    __slots__ = ("_previous",)
-
-    def __enter__(self) -> None:
-        self._previous = _state.in_backward
-        _state.in_backward = True
-
-    def __exit__(self, *exc_info: Any) -> None:
-        _state.in_backward = self._previous
-
-
 def check_backward(node: Any, grads: Any, output_grads: Sequence[Any] | None = None) -> None:
     """Raise if a node's backward produced NaN or inf, naming the forward op and its creation.
 

@@ -48,16 +48,9 @@ quiet_numpy = _fperrors.quiet_numpy
 _QUIET = _fperrors.QUIET
 
 
-def _quiet_forward(spec: OpSpec, arrays: list, options: dict, shared: bool = True) -> Any:
-    """The forward with NumPy's floating-point warnings silenced for the call (``shared``: in
-    the one quiet context, else by setting NumPy's state for the call)."""
-    if _QUIET is not None and shared:
-        try:
-            return _QUIET.run(spec.forward, *arrays, **options)
-        except RuntimeError as error:
-            # Another thread is running a forward in the quiet context: set the state instead.
-            if not str(error).startswith("cannot enter context"):
-                raise
+def _quiet_forward(spec: OpSpec, arrays: list, options: dict) -> Any:
+    """The forward with NumPy's floating-point warnings silenced by setting NumPy's state for
+    the call (where the shared quiet context cannot be entered: NumPy 1.x, another thread)."""
     if _ERRORS is None:  # pragma: no cover - NumPy 1.x
         with np.errstate(all="ignore"):
             return spec.forward(*arrays, **options)
@@ -142,7 +135,7 @@ def call_primitive(spec: OpSpec, args: tuple, kwargs: dict, bound: dict | None =
             # Another thread is running a forward in the quiet context: set the state instead.
             failure = None
             try:
-                out_array = _quiet_forward(spec, arrays, options, shared=False)
+                out_array = _quiet_forward(spec, arrays, options)
             except (RuntimeError, IndexError, TypeError, ValueError) as again:
                 failure = again
     if failure is not None:

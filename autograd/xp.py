@@ -39,6 +39,18 @@ _BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
 
 
+def ones_vector(size: int, dtype: np.dtype) -> np.ndarray:
+    """A read-only vector of ones (cached): sums along one dim written as a GEMV."""
+    key = (size, dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        ones = _ONES[key] = np.ones(size, dtype=dtype)
+        ones.flags.writeable = False
+    return ones
+
+
 class ArrayNamespace(_Namespace):
     """``xp`` of a first-order backward: the primitives' NumPy forwards, on arrays."""
 
@@ -98,14 +110,7 @@ class ArrayNamespace(_Namespace):
         reduction over the rows at a batch's sizes: a linear layer's bias gradient)."""
         if x.ndim != 2 or x.dtype not in _BLAS_FLOATS:
             return x.sum(0)
-        key = (x.shape[0], x.dtype)
-        ones = _ONES.get(key)
-        if ones is None:
-            if len(_ONES) > 64:
-                _ONES.clear()
-            ones = _ONES[key] = np.ones(x.shape[0], dtype=x.dtype)
-            ones.flags.writeable = False
-        return ones @ x
+        return ones_vector(x.shape[0], x.dtype) @ x
 
 
 class TensorNamespace(_Namespace):
