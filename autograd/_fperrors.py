@@ -38,11 +38,6 @@ def _quiet_context() -> contextvars.Context | None:
 QUIET = _quiet_context()
 
 
-def is_quiet() -> bool:
-    """Whether NumPy's floating-point warnings are off here."""
-    return ERRORS is not None and ERRORS.get() is IGNORE
-
-
 class quiet_numpy:
     """Silence NumPy's floating-point warnings for a region (``detect_anomaly`` reports them)."""
 

@@ -16,11 +16,9 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 from . import anomaly
-from ._fperrors import ERRORS as _ERRORS
-from ._fperrors import IGNORE as _IGNORE
 from .anomaly import _state as _anomaly_state
 from .dispatch import _wrap
-from .grad_mode import _state as _grad_state
+from .grad_mode import enter_quiet_region, exit_quiet_region
 from .graph import Node, PrimitiveNode
 from .tensor import Tensor
 from .tracing import TRACE
@@ -126,13 +124,8 @@ def run_backward(
     leaf_grads: dict[int, list[Any]] = {}
     roots: list[Node] = []
     # The walk records only under create_graph, keeps NumPy's floating-point warnings quiet
-    # (anomaly mode checks the values instead) and is marked as a backward for anomaly mode:
-    # the three switches set directly, as three context managers cost more than a small node.
-    grad_was, _grad_state.enabled = _grad_state.enabled, create_graph
-    errors_token = _ERRORS.set(_IGNORE) if _ERRORS is not None else None
-    old_errstate = np.errstate(all="ignore") if _ERRORS is None else None  # NumPy 1.x
-    if old_errstate is not None:  # pragma: no cover - NumPy 1.x
-        old_errstate.__enter__()
+    # (anomaly mode checks the values instead) and is marked as a backward for anomaly mode.
+    region = enter_quiet_region(create_graph)
     anomaly_was, _anomaly_state.in_backward = _anomaly_state.in_backward, True
     try:
         for output, start in zip(outputs, root_grads):
@@ -244,12 +237,8 @@ def run_backward(
             else:
                 _deliver_to_leaf(target, grad, owned, None, create_graph, observed=True)
     finally:
-        _grad_state.enabled = grad_was
-        if errors_token is not None:
-            _ERRORS.reset(errors_token)
+        exit_quiet_region(region)
         _anomaly_state.in_backward = anomaly_was
-        if old_errstate is not None:  # pragma: no cover - NumPy 1.x
-            old_errstate.__exit__(None, None, None)
     return capture.results if capture is not None else None
 
 

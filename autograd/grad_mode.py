@@ -6,6 +6,10 @@ import functools
 import threading
 from typing import Any, Callable, TypeVar
 
+import numpy as np
+
+from ._fperrors import ERRORS, IGNORE
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 class _State(threading.local):
@@ -22,6 +26,30 @@ def is_grad_enabled() -> bool:
 
 def _set_enabled(flag: bool) -> None:
     _state.enabled = bool(flag)
+
+
+def enter_quiet_region(grad_enabled: bool) -> tuple:
+    """Set grad mode and silence NumPy's floating-point warnings for a region (a backward walk,
+    an optimizer step); ``exit_quiet_region`` restores both. Two plain calls where
+    ``set_grad_enabled()`` and ``quiet_numpy()`` cost as much as a small op.
+    """
+    was = _state.enabled
+    _state.enabled = grad_enabled
+    if ERRORS is not None:
+        return was, ERRORS.set(IGNORE), None
+    errstate = np.errstate(all="ignore")  # pragma: no cover - NumPy 1.x
+    errstate.__enter__()  # pragma: no cover - NumPy 1.x
+    return was, None, errstate  # pragma: no cover - NumPy 1.x
+
+
+def exit_quiet_region(saved: tuple) -> None:
+    """Undo ``enter_quiet_region``."""
+    was, token, errstate = saved
+    _state.enabled = was
+    if token is not None:
+        ERRORS.reset(token)
+    elif errstate is not None:  # pragma: no cover - NumPy 1.x
+        errstate.__exit__(None, None, None)
 
 
 class _GradMode:

@@ -55,28 +55,26 @@ def current_module_path() -> tuple | None:
     return _scope.path or None
 
 
-class module_scope:
-    """Mark the ops run inside as created by ``module`` (``nn.Module.__call__`` uses this).
+def call_in_module_scope(module: Any, forward: Callable[..., Any], args: tuple,
+                         kwargs: dict) -> Any:  # fmt: skip
+    """``forward(*args, **kwargs)`` with its ops marked as created by ``module``
+    (``nn.Module.__call__`` runs every forward through this).
 
     Every node created inside records the stack of modules it ran in (outermost first), so
     ``autograd.viz`` can group nodes by module and name parameters by their module path. The
-    block is also one quiet region for NumPy's floating-point warnings (``_fperrors``).
+    call is also one quiet region for NumPy's floating-point warnings (``_fperrors``). A plain
+    function, not a context manager: every layer call passes here, and a context manager's
+    object and two method calls would cost as much as the rest of the call.
     """
-
-    __slots__ = ("module", "_previous", "_token")
-
-    def __init__(self, module: Any) -> None:
-        self.module = module
-
-    def __enter__(self) -> None:
-        self._previous = _scope.path
-        _scope.path = self._previous + (self.module,)
-        self._token = ERRORS.set(IGNORE) if ERRORS is not None else None
-
-    def __exit__(self, *exc_info: Any) -> None:
-        _scope.path = self._previous
-        if self._token is not None:
-            ERRORS.reset(self._token)
+    previous = _scope.path
+    _scope.path = previous + (module,)
+    token = ERRORS.set(IGNORE) if ERRORS is not None else None
+    try:
+        return forward(*args, **kwargs)
+    finally:
+        _scope.path = previous
+        if token is not None:
+            ERRORS.reset(token)
 
 
 def creation_trace() -> str:

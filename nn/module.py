@@ -14,11 +14,9 @@ import numpy as np
 
 import autograd as ag
 from autograd import dtypes as _dtypes
-from autograd._fperrors import ERRORS as _ERRORS
-from autograd._fperrors import IGNORE as _IGNORE
 from autograd.device import check_device
 from autograd.tensor import RemovableHandle, Tensor
-from autograd.tracing import _scope, module_scope
+from autograd.tracing import call_in_module_scope
 
 from ._module_state import _StateDictMixin
 from .parameter import Parameter
@@ -103,17 +101,7 @@ class Module(_StateDictMixin):
             or state.get("_backward_pre_hooks")
         ):
             return self._call_with_hooks(args, kwargs)
-        # ``module_scope(self)`` written out: every layer call passes here, and the context
-        # manager's object and two method calls cost as much as the rest of this call.
-        previous = _scope.path
-        _scope.path = previous + (self,)
-        token = _ERRORS.set(_IGNORE) if _ERRORS is not None else None
-        try:
-            return self.forward(*args, **kwargs)
-        finally:
-            _scope.path = previous
-            if token is not None:
-                _ERRORS.reset(token)
+        return call_in_module_scope(self, self.forward, args, kwargs)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
         backward_hook = None
@@ -139,8 +127,7 @@ class Module(_StateDictMixin):
                     args = result if isinstance(result, tuple) else (result,)
         if backward_hook is not None:
             args = backward_hook.setup_input_hook(args)
-        with module_scope(self):
-            output = self.forward(*args, **kwargs)
+        output = call_in_module_scope(self, self.forward, args, kwargs)
         for hook_id, hook in list(self._forward_hooks.items()):
             if hook_id in self._forward_hooks_with_kwargs:
                 result = hook(self, args, kwargs, output)

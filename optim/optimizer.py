@@ -14,11 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd._fperrors import ERRORS as _ERRORS
-from autograd._fperrors import IGNORE as _IGNORE
-from autograd._fperrors import quiet_numpy
-from autograd.grad_mode import _state as _grad_state
-from autograd.grad_mode import enable_grad, no_grad
+from autograd.grad_mode import enable_grad, enter_quiet_region, exit_quiet_region, no_grad
 from autograd.tensor import RemovableHandle, Tensor
 
 Params = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
@@ -223,13 +219,8 @@ class Optimizer:
         update = self.update
         # An optimizer without per-parameter state (plain SGD) skips the no-op on every update.
         init_state = None if type(self).init_state is Optimizer.init_state else self.init_state
-        # No graph, and nan/inf propagate silently, as in PyTorch (NumPy would warn): the two
-        # switches set directly, as ``no_grad()`` and ``quiet_numpy()`` cost a small update's time.
-        grad_was, _grad_state.enabled = _grad_state.enabled, False
-        token = _ERRORS.set(_IGNORE) if _ERRORS is not None else None
-        quiet = quiet_numpy() if _ERRORS is None else None  # NumPy 1.x
-        if quiet is not None:  # pragma: no cover - NumPy 1.x
-            quiet.__enter__()
+        # No graph, and nan/inf propagate silently, as in PyTorch (NumPy would warn).
+        region = enter_quiet_region(False)
         try:
             for group in self.param_groups:
                 for p in group["params"]:
@@ -255,11 +246,7 @@ class Optimizer:
                     if state and p not in states:
                         states[p] = state
         finally:
-            _grad_state.enabled = grad_was
-            if token is not None:
-                _ERRORS.reset(token)
-            if quiet is not None:  # pragma: no cover - NumPy 1.x
-                quiet.__exit__(None, None, None)
+            exit_quiet_region(region)
         if self._optimizer_step_post_hooks:
             self._call_step_post_hooks()
         return loss
