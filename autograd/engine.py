@@ -11,6 +11,7 @@ values are freed as the walk passes each node unless ``retain_graph``.
 from __future__ import annotations
 
 from heapq import heapify, heappop, heappush
+from sys import getrefcount
 from typing import Any, Literal, Sequence
 
 import numpy as np
@@ -120,7 +121,7 @@ def run_backward(
     buffers: dict[Node, list[Any]] = {}
     # A leaf's gradient is summed over every edge into it and delivered once, after the walk
     # (as PyTorch's AccumulateGrad node: the leaf's hooks see the total once).
-    # ``id(leaf) -> [leaf, gradient, whether the array is new and ours to keep]``.
+    # ``id(leaf) -> [leaf, gradient]``.
     leaf_grads: dict[int, list[Any]] = {}
     roots: list[Node] = []
     # The walk records only under create_graph, keeps NumPy's floating-point warnings quiet
@@ -153,17 +154,17 @@ def run_backward(
                     grads = _run_tensor_hooks(node, grads, create_graph)
                 if node.retain_refs and capture is None:  # ag.grad leaves .grad untouched
                     _retain(node, grads, create_graph)
+                for g in grads:
+                    if g is not None:
+                        break
+                else:
+                    continue  # a hook returned None for every output (else one arrived)
             if capture is not None:
                 capture.node(node, grads)
             if observe is not None:
                 observe(node, grads)
             if needed is not None and node not in needed:
                 continue
-            for g in grads:
-                if g is not None:
-                    break
-            else:
-                continue  # a hook returned None for every output
             edges = node._edges
             if plain_arrays:
                 # The common backward: each gradient is checked against its input's shape and
@@ -214,15 +215,19 @@ def run_backward(
                         observe(target, [grad])
                     entry = leaf_grads.get(id(target))
                     if entry is None:
-                        owned = not create_graph and _is_new(grad, node, grads, input_grads)
-                        leaf_grads[id(target)] = [target, grad, owned]
-                    elif entry[2]:
-                        entry[1] += grad  # a new array of the leaf's shape and dtype
+                        leaf_grads[id(target)] = [target, grad]
+                    elif (
+                        not create_graph
+                        and entry[1].base is None
+                        and getrefcount(entry[1]) == _HELD_BY_ENTRY
+                    ):
+                        entry[1] += grad  # an array of the leaf's shape and dtype, ours alone
                     else:
                         entry[1] = entry[1] + grad
-                        entry[2] = not create_graph
             del grads
-        for target, grad, owned in leaf_grads.values():
+        input_grads = None  # the last rule's results: not a holder of any leaf's gradient
+        for target, grad in leaf_grads.values():
+            owned = not create_graph and grad.base is None and getrefcount(grad) == _HELD_BY_LOOP
             if (
                 owned
                 and plain_leaves
@@ -240,6 +245,26 @@ def run_backward(
         exit_quiet_region(region)
         _anomaly_state.in_backward = anomaly_was
     return capture.results if capture is not None else None
+
+
+def _held_by_walk() -> tuple[int, int]:
+    """What ``getrefcount`` reports for a gradient array only the walk holds: in a leaf's entry
+    (``[leaf, gradient]``), and in the final delivery loop over the entries.
+
+    A leaf keeps such an array as its ``.grad`` without a copy, and sums into it in place, as
+    PyTorch's AccumulateGrad steals a gradient nobody else uses. Anything else holding it (a
+    hook that kept it, an ``add`` that sent it to two inputs, a rule's saved value) adds a
+    reference, and the array is copied. Measured here rather than assumed: interpreters
+    differ in which references they count.
+    """
+    entries = {0: [None, np.empty(1)]}
+    in_entry = getrefcount(entries[0][1])
+    for _, grad in entries.values():
+        return in_entry, getrefcount(grad)
+    raise AssertionError("unreachable")
+
+
+_HELD_BY_ENTRY, _HELD_BY_LOOP = _held_by_walk()
 
 
 def _add_to_buffer(buffers: dict, node: Node, slot: int, grad: Any) -> None:
@@ -320,27 +345,6 @@ def _sum_to(node: Node, index: int, grad: Any, have: tuple, shape: tuple) -> Any
     if isinstance(grad, Tensor):
         return grad.sum(dim=dims, keepdim=True).reshape(shape)
     return np.sum(grad, axis=dims, keepdims=True).reshape(shape)
-
-
-def _is_new(grad: np.ndarray, node: Node, grads: list, results: Any) -> bool:
-    """Whether a rule's result is a new array nobody else holds (a leaf may keep it uncopied).
-
-    Gradient rules return new arrays or pass the incoming gradient through (``add`` sends it
-    to both inputs); a user Function's backward may return anything, so its results are
-    always copied.
-    """
-    if grad.base is not None or not isinstance(node, PrimitiveNode):
-        return False
-    for g in grads:
-        if g is grad:
-            return False
-    if len(results) == 1:
-        return True
-    seen = 0
-    for g in results:
-        if g is grad:
-            seen += 1
-    return seen == 1
 
 
 def _deliver_to_leaf(leaf: Tensor, grad: Any, owned: bool, capture: _Capture | None,

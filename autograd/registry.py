@@ -179,6 +179,8 @@ class OpSpec:
         self.arg_plan = tuple(arg_plan)
         self.array_apply = None
         self.save_values = None
+        if self.kind == "primitive":
+            self.call = _compile_and_call  # the generated call saves by the new plan
         return rule
 
 
@@ -240,15 +242,23 @@ def primitive(name: str, **hints: Any) -> Callable[[Callable[..., Any]], OpSpec]
     ``untested``), dispatch flags (``differentiable``, ``promote``, ``method``, ``validate``,
     ``explain``, ``view``, ``exact``, ``residuals``) and names (``label``, ``node_name``).
     """
-    from .dispatch import call_primitive
-
     def decorator(forward: Callable[..., Any]) -> OpSpec:
         tensor_params, option_params, defaults = _signature_parts(forward)
         spec = OpSpec(name, forward, "primitive", tensor_params, option_params, defaults, **hints)
-        spec.call = call_primitive
+        spec.call = _compile_and_call
         return _register(spec)
 
     return decorator
+
+
+def _compile_and_call(spec: OpSpec, args: tuple, kwargs: dict, bound: dict | None = None) -> Any:
+    """A primitive's first call: generate its common call (``autograd.call_compiler``), then
+    make it. Compiled on first use, once the rule is registered and the save plan known."""
+    from .call_compiler import compile_call
+    from .dispatch import call_primitive
+
+    spec.call = compile_call(spec, call_primitive)
+    return spec.call(spec, args, kwargs, bound)
 
 
 def _call_composite(spec: OpSpec, args: tuple, kwargs: dict) -> Any:

@@ -33,6 +33,16 @@ class _Trace:
     # (comparisons, ops on tensors that need no gradient).
     node_observer: Callable[[Any, Sequence[Any]], None] | None = None
     call_observer: Callable[[Any, Sequence[Any], dict, Any], None] | None = None
+    # Whether a tool watches forward calls (one of the three above is set): the generated
+    # common call of a primitive (``autograd.call_compiler``) checks this one flag.
+    forward_watched: bool = False
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        watched = (
+            self.keep_values or self.node_observer is not None or self.call_observer is not None
+        )
+        object.__setattr__(self, "forward_watched", bool(watched))
 
 
 TRACE = _Trace()

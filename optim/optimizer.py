@@ -215,41 +215,48 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._opt_called = True
-        states = self.state
-        update = self.update
-        # An optimizer without per-parameter state (plain SGD) skips the no-op on every update.
-        init_state = None if type(self).init_state is Optimizer.init_state else self.init_state
+        update_group = self._update_whole_group
         # No graph, and nan/inf propagate silently, as in PyTorch (NumPy would warn).
         region = enter_quiet_region(False)
         try:
             for group in self.param_groups:
+                if update_group is not None and update_group(group):
+                    continue
                 for p in group["params"]:
-                    grad = p._grad
-                    if grad is None:
-                        continue
-                    data = p._data
-                    g = grad._data
-                    if g.shape != data.shape:
-                        raise RuntimeError(
-                            f"{type(self).__name__}.step: gradient of shape {tuple(g.shape)} "
-                            f"for a parameter of shape {tuple(data.shape)}"
-                        )
-                    state = states.get(p)
-                    if state is None:
-                        state = {}
-                    if not state and init_state is not None:
-                        init_state(p, state, group)
-                    if not data.flags.writeable:
-                        p._data = np.array(data)
-                    update(p, g, state, group)
-                    p._version_counter[0] += 1
-                    if state and p not in states:
-                        states[p] = state
+                    if p._grad is not None:
+                        self._update_one(p, group)
         finally:
             exit_quiet_region(region)
         if self._optimizer_step_post_hooks:
             self._call_step_post_hooks()
         return loss
+
+    # An optimizer may update a whole group in one loop where its rule allows (plain SGD):
+    # ``_update_whole_group(group)`` returns False to leave the group to ``_update_one``.
+    _update_whole_group: Callable[[dict[str, Any]], bool] | None = None
+
+    def _update_one(self, p: Tensor, group: dict[str, Any]) -> None:
+        """Check ``p``'s gradient, make its state, run ``update`` and bump its version."""
+        data = p._data
+        g = p._grad._data  # type: ignore[union-attr]  # the caller checked it is set
+        if g.shape != data.shape:
+            raise RuntimeError(
+                f"{type(self).__name__}.step: gradient of shape {tuple(g.shape)} "
+                f"for a parameter of shape {tuple(data.shape)}"
+            )
+        states = self.state
+        state = states.get(p)
+        if state is None:
+            state = {}
+        # An optimizer without per-parameter state (plain SGD) skips the no-op.
+        if not state and type(self).init_state is not Optimizer.init_state:
+            self.init_state(p, state, group)
+        if not data.flags.writeable:
+            p._data = np.array(data)
+        self.update(p, g, state, group)
+        p._version_counter[0] += 1
+        if state and p not in states:
+            states[p] = state
 
     def _call_step_pre_hooks(self) -> None:
         for pre_hook in list(self._optimizer_step_pre_hooks.values()):

@@ -63,6 +63,30 @@ class SGD(Optimizer):
                 f"{group.get('momentum')}, dampening={group.get('dampening')})"
             )
 
+    def _update_whole_group(self, group: dict[str, Any]) -> bool:  # type: ignore[override]
+        """Plain SGD (no momentum, weight decay or maximize), the commonest: ``p -= lr * g``
+        for the whole group in one loop. Anything unusual goes through ``_update_one``."""
+        if (
+            group["momentum"]
+            or group["weight_decay"]
+            or group["maximize"]
+            or type(self).update is not SGD.update  # a subclass's own rule runs per parameter
+        ):
+            return False
+        alpha = -group["lr"]
+        for p in group["params"]:
+            grad = p._grad
+            if grad is None:
+                continue
+            data = p._data
+            g = grad._data
+            if g.shape != data.shape or not data.flags.writeable:
+                self._update_one(p, group)  # its error, or a writable copy first
+                continue
+            add_scaled_(data, g, alpha)
+            p._version_counter[0] += 1
+        return True
+
     def update(
         self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
     ) -> None:

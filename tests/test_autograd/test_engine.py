@@ -338,3 +338,32 @@ def test_the_library_imports_and_trains_without_hypothesis_or_torch() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=str(__import__("pathlib").Path(ag.__file__).parents[1]))  # fmt: skip
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_a_gradient_someone_else_holds_is_copied_into_grad_not_shared() -> None:
+    # ``x + 0.0`` passes its incoming gradient through unchanged, and the hook on ``y`` keeps
+    # that very array: .grad must not share it, or accumulating into .grad would change what
+    # the hook kept.
+    x = ag.tensor([1.0, 2.0, 3.0], dtype=ag.float64, requires_grad=True)
+    kept = []
+    y = x + 0.0
+    y.register_hook(kept.append)
+    (y * 1.0).sum().backward()
+    assert not np.shares_memory(x.grad.numpy(), kept[0].numpy())
+    (x * 2.0).sum().backward()
+    np.testing.assert_array_equal(kept[0].numpy(), [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0, 3.0])
+
+
+def test_a_new_gradient_array_becomes_grad_without_a_copy_and_sums_in_place() -> None:
+    # A rule's new array that nothing else holds is kept as .grad (PyTorch's AccumulateGrad
+    # steals it too), and a second edge into the same leaf adds into it.
+    w = ag.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=ag.float64, requires_grad=True)
+    x = ag.tensor([[1.0, 1.0]], dtype=ag.float64)
+    out = (x @ w).sum() + (w * w).sum()
+    out.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [[3.0, 5.0], [7.0, 9.0]])
+    first = w.grad
+    (w * 1.0).sum().backward()
+    assert w.grad is first  # accumulated in place into the same tensor
+    np.testing.assert_array_equal(w.grad.numpy(), [[4.0, 6.0], [8.0, 10.0]])

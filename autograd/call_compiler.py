@@ -1,0 +1,243 @@
+"""A primitive's common call, generated once per op as straight-line code.
+
+``dispatch.call_primitive`` handles every call: options, PyTorch's keywords, promotion,
+checks, views, anomaly mode, tools that watch the graph. Most calls need none of that: one to
+three tensors of one dtype (or a float tensor and a Python number), default options, no tool
+watching. For those, this module writes the few lines the general path would run (the
+forward in NumPy's quiet error state, the output Tensor, the node with its edges, shapes and
+saved values) as one function per op, the first time the op is called, as ``dataclasses``
+generates ``__init__``. Anything else, and any error, goes to ``call_primitive``, which runs
+the call again from the start and raises its usual, translated error: the generated code
+has no error paths of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ._fperrors import ERRORS, IGNORE, QUIET
+from .anomaly import _state as _anomaly_state
+from .grad_mode import _state as _grad_state
+from .graph import PrimitiveNode, next_sequence_number
+from .registry import OUT, RESIDUALS, SAVED, SAVED_LIST, VALUE, OpSpec
+from .tensor import Tensor
+from .tracing import TRACE, _scope
+
+# Option values that read back the same from their ``repr`` (written into the generated call).
+_LITERALS = (type(None), bool, int, float, str)
+
+
+def compile_call(spec: OpSpec, general: Callable[..., Any]) -> Callable[..., Any]:
+    """``spec.call`` for ``spec``: the generated common call, or ``general`` where there is none.
+
+    ``general`` is ``dispatch.call_primitive``: the generated call hands it everything that is
+    not the common case, with the original arguments.
+    """
+    n = spec.simple_arity
+    if (
+        not spec.plain
+        or n not in (1, 2, 3)
+        or spec.view
+        or ERRORS is None
+        or QUIET is None
+        or any(kind == SAVED_LIST for kind, _ in spec.save_plan)
+    ):
+        return general
+    xs = [f"x{i}" for i in range(n)]
+    arrays = [f"a{i}" for i in range(n)]
+    fallback = "return general(spec, args, kwargs, bound)"
+    lines = [
+        "def call(spec, args, kwargs, bound=None):",
+        f"    if kwargs or bound is not None or len(args) != {n} or anomaly.enabled or "
+        "TRACE.forward_watched:",
+        f"        {fallback}",
+        f"    {', '.join(xs)}, = args",
+    ]
+    lines += _input_lines(n, fallback)
+    options = _options_text(spec)
+    forward_args = ", ".join(arrays) + options
+    lines += ["    try:"]
+    if spec.exact:
+        lines += [f"        out = forward({forward_args})"]
+    else:
+        lines += [
+            "        if ERRORS.get() is IGNORE:",
+            f"            out = forward({forward_args})",
+            "        else:",
+            f"            out = quiet_run(forward, {forward_args})",
+        ]
+    lines += [
+        "    except (RuntimeError, IndexError, TypeError, ValueError):",
+        f"        {fallback}",
+    ]
+    if spec.residuals:
+        lines.append("    out, residuals = out")
+    lines += [
+        "    if type(out) is not ndarray:",
+        "        out = asarray(out)",
+        "    t = new(Tensor)",
+        "    t._data = out",
+        "    t._requires_grad = False",
+        "    t._grad = None",
+        "    t._grad_fn = None",
+        "    t._output_nr = 0",
+        "    t._version_counter = [0]",
+        "    t._hooks = None",
+        "    t._retains_grad = False",
+        "    t._view_from = None",
+    ]
+    if spec.differentiable:
+        lines += _node_lines(spec, n)
+    lines.append("    return t")
+    scope: dict[str, Any] = {
+        "general": general, "anomaly": _anomaly_state, "TRACE": TRACE, "Tensor": Tensor,
+        "forward": spec.forward, "ERRORS": ERRORS, "IGNORE": IGNORE, "quiet_run": QUIET.run,
+        "ndarray": np.ndarray, "asarray": np.asarray, "new": object.__new__,
+        "grad_mode": _grad_state, "PrimitiveNode": PrimitiveNode, "scope": _scope,
+        "next_sequence_number": next_sequence_number, "OPTIONS": spec.option_defaults,
+    }  # fmt: skip
+    for name, value in spec.option_defaults.items():
+        scope[f"option_{name}"] = value
+    from .dispatch import _constant
+
+    scope["constant"] = _constant
+    # Named after this file, so tracebacks (and anomaly mode's creation traces, which skip
+    # the engine's frames) place the generated lines in the engine.
+    code = compile("\n".join(lines), f"{__file__}:<{spec.name} common call>", "exec")
+    exec(code, scope)  # noqa: S102 - code built above from the op's own plan
+    return scope["call"]  # type: ignore[no-any-return]
+
+
+def _input_lines(n: int, fallback: str) -> list[str]:
+    """Tensors to arrays; a Python number beside a float tensor takes the tensor's dtype."""
+    if n == 1:
+        return [
+            "    if not isinstance(x0, Tensor):",
+            f"        {fallback}",
+            "    a0 = x0._data",
+        ]
+    if n == 3:
+        return [
+            "    if not (isinstance(x0, Tensor) and isinstance(x1, Tensor) and isinstance(x2, Tensor)):",
+            f"        {fallback}",
+            "    a0 = x0._data",
+            "    a1 = x1._data",
+            "    a2 = x2._data",
+            "    if not (a0.dtype == a1.dtype == a2.dtype):",
+            f"        {fallback}",
+        ]
+    return [
+        "    if isinstance(x0, Tensor):",
+        "        a0 = x0._data",
+        "        if isinstance(x1, Tensor):",
+        "            a1 = x1._data",
+        "            if a0.dtype != a1.dtype:",
+        f"                {fallback}",
+        "        elif (type(x1) is float or type(x1) is int) and a0.dtype.kind == 'f':",
+        "            a1 = constant(x1, a0.dtype)",
+        "            x1 = None",
+        "        else:",
+        f"            {fallback}",
+        "    elif isinstance(x1, Tensor) and (type(x0) is float or type(x0) is int):",
+        "        a1 = x1._data",
+        "        if a1.dtype.kind != 'f':",
+        f"            {fallback}",
+        "        a0 = constant(x0, a1.dtype)",
+        "        x0 = None",
+        "    else:",
+        f"        {fallback}",
+    ]
+
+
+def _options_text(spec: OpSpec) -> str:
+    """The forward's default options as keyword arguments (literals inline, others by name)."""
+    parts = []
+    for name, value in spec.option_defaults.items():
+        text = repr(value) if type(value) in _LITERALS else f"option_{name}"
+        parts.append(f"{name}={text}")
+    return "".join(", " + part for part in parts)
+
+
+def _node_lines(spec: OpSpec, n: int) -> list[str]:
+    """The node: edges, input shapes and dtypes (``_meta``), saved values (``save_plan``)."""
+    lines = ["    if grad_mode.enabled and out.dtype.kind == 'f':"]
+    # An input that may be a Python number (None here) in a binary call.
+    maybe_number = n == 2
+    for i in range(n):
+        x, a = f"x{i}", f"a{i}"
+        body = [
+            f"e{i} = {x}._grad_fn",
+            f"if e{i} is None:",
+            f"    e{i} = {x} if {x}._requires_grad else None",
+            f"    o{i} = 0",
+            "else:",
+            f"    o{i} = {x}._output_nr",
+        ]
+        if maybe_number:
+            lines += [f"        if {x} is None:", f"            e{i} = None", f"            o{i} = 0",
+                      "        else:"]  # fmt: skip
+            lines += ["            " + line for line in body]
+        else:
+            lines += ["        " + line for line in body]
+    wanted = " or ".join(f"e{i} is not None" for i in range(n))
+    lines += [f"        if {wanted}:"]
+    pad = "            "
+    meta = []
+    lines.append(pad + "shape = out.shape")
+    for i in range(n):
+        a = f"a{i}"
+        if maybe_number:
+            lines.append(pad + f"s{i} = None if x{i} is None else {a}.shape")
+            lines.append(pad + f"d{i} = None if x{i} is None else {a}.dtype")
+        else:
+            lines.append(pad + f"s{i} = {a}.shape")
+            lines.append(pad + f"d{i} = {a}.dtype")
+        # The output's own shape tuple where they are equal: one object fewer per node.
+        lines.append(pad + f"if s{i} == shape:")
+        lines.append(pad + f"    s{i} = shape")
+        meta += [f"s{i}", f"d{i}"]
+    meta += ["shape", "out.dtype"]
+    edges = ", ".join(f"e{i}, o{i}" for i in range(n))
+    lines += [
+        pad + "node = new(PrimitiveNode)",
+        pad + f"node._edges = ({edges},)",
+        pad + f"node._meta = ({', '.join(meta)},)",
+        pad + "node._seq = next_sequence_number()",
+        pad + "node.module_path = scope.path or None",
+        pad + "node.hooks = None",
+        pad + "node.spec = spec",
+        pad + "node._options = OPTIONS",
+        pad + f"node.saved = [{', '.join(_saved_slots(spec, maybe_number))}]",
+        pad + "t._grad_fn = node",
+    ]
+    return lines
+
+
+def _saved_slots(spec: OpSpec, maybe_number: bool) -> list[str]:
+    """The node's saved values, slot by slot, as ``graph.compile_save_values`` lays them out."""
+    slots = []
+    for kind, key in spec.save_plan:
+        if kind == SAVED:
+            x, a = f"x{key}", f"a{key}"
+            if maybe_number:
+                slots.append(
+                    f"{x}, {a}, None if {x} is None else {x}._version_counter, "
+                    f"0 if {x} is None else {x}._version_counter[0]"
+                )
+            else:
+                slots.append(f"{x}, {a}, {x}._version_counter, {x}._version_counter[0]")
+        elif kind == OUT:
+            slots.append("None, out, t._version_counter, 0")
+        elif kind == VALUE:
+            if key[0] == "option":
+                slots.append(f"OPTIONS[{key[1]!r}]")
+            else:
+                slots.append(f"a{key[1]}.shape")
+        elif kind == RESIDUALS:
+            slots.append("residuals")
+        else:  # pragma: no cover - SAVED_LIST ops are not compiled
+            raise AssertionError(kind)
+    return slots
+
