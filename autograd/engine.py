@@ -146,6 +146,7 @@ def run_backward(
         observe = TRACE.grad_observer
         plain_leaves = capture is None and observe is None and not create_graph
         plain_arrays = not create_graph and not check_values and TRACE.apply_observer is None
+        watched = capture is not None or observe is not None or needed is not None
         while waiting:
             node = heappop(waiting)[1]
             grads = buffers.pop(node)
@@ -159,40 +160,26 @@ def run_backward(
                         break
                 else:
                     continue  # a hook returned None for every output (else one arrived)
-            if capture is not None:
-                capture.node(node, grads)
-            if observe is not None:
-                observe(node, grads)
-            if needed is not None and node not in needed:
-                continue
-            edges = node._edges
-            if plain_arrays:
-                # The common backward: each gradient is checked against its input's shape and
-                # dtype in the loop below, as it is delivered.
-                if type(node) is PrimitiveNode and node.spec.array_apply is not None:
-                    input_grads = node.spec.array_apply(node, grads)  # what apply() would call
-                else:
-                    input_grads = node.apply(grads, False)
-                if 2 * len(input_grads) != len(edges):
-                    raise _count_error(node, input_grads)
-                meta = node._meta
+            if watched:
+                if capture is not None:
+                    capture.node(node, grads)
+                if observe is not None:
+                    observe(node, grads)
+                if needed is not None and node not in needed:
+                    continue
+            # One gradient per input, reduced to its shape and dtype (None where none flows).
+            if plain_arrays and type(node) is PrimitiveNode and node.spec.array_apply is not None:
+                input_grads = node.spec.array_apply(node, grads)  # what apply() would call
             else:
                 input_grads = _apply(node, grads, create_graph, check_values)
-                meta = None
             if not retain_graph:
                 node.release()
+            edges = node._edges
             for at in range(0, len(edges), 2):
-                target = edges[at]
-                if target is None:
-                    continue
                 grad = input_grads[at >> 1]
                 if grad is None:
                     continue
-                if meta is not None:
-                    if type(grad) is not np.ndarray or grad.shape != meta[at]:
-                        grad = _reduce_to_input(node, at >> 1, grad, False)
-                    elif grad.dtype != meta[at + 1]:
-                        grad = grad.astype(meta[at + 1])
+                target = edges[at]
                 if isinstance(target, Node):  # else a leaf Tensor
                     pending = buffers.get(target)
                     if pending is None:
@@ -226,6 +213,7 @@ def run_backward(
                         entry[1] = entry[1] + grad
             del grads
         input_grads = None  # the last rule's results: not a holder of any leaf's gradient
+        wrap = _wrap
         for target, grad in leaf_grads.values():
             owned = not create_graph and grad.base is None and getrefcount(grad) == _HELD_BY_LOOP
             if (
@@ -238,7 +226,7 @@ def run_backward(
                 and target._data.flags.c_contiguous
             ):
                 # The common delivery: a new array becomes the leaf's first ``.grad``.
-                target._grad = _wrap(grad)
+                target._grad = wrap(grad)
             else:
                 _deliver_to_leaf(target, grad, owned, None, create_graph, observed=True)
     finally:
@@ -277,32 +265,32 @@ def _add_to_buffer(buffers: dict, node: Node, slot: int, grad: Any) -> None:
 
 def _apply(node: Node, grads: list, create_graph: bool, check_values: bool) -> list[Any]:
     """Run a node's rule and reduce each gradient to its input's shape and dtype."""
-    result = node.apply(grads, create_graph)  # raises if backward already freed the node
-    edges = node._edges
-    if 2 * len(result) != len(edges):
-        raise _count_error(node, result)
-    reduced: list[Any] = []
-    if create_graph:
-        for index, grad in enumerate(result):
-            if grad is None or edges[2 * index] is None:
-                reduced.append(None)
-            else:
-                reduced.append(_reduce_to_input(node, index, grad, True))
-    else:
-        meta = node._meta
-        for index, grad in enumerate(result):
-            if grad is None or edges[2 * index] is None:
-                reduced.append(None)
-                continue
-            if type(grad) is not np.ndarray or grad.shape != meta[2 * index]:
-                grad = _reduce_to_input(node, index, grad, False)
-            elif grad.dtype != meta[2 * index + 1]:
-                grad = grad.astype(meta[2 * index + 1])
-            reduced.append(grad)
+    reduced = _reduced(node, node.apply(grads, create_graph), create_graph)
     if check_values:
         anomaly.check_backward(node, reduced, grads)
     if TRACE.apply_observer is not None:
         TRACE.apply_observer(node, grads, list(reduced))
+    return reduced
+
+
+def _reduced(node: Node, result: Sequence[Any], create_graph: bool) -> list[Any]:
+    """A rule's result as one gradient per input, each of its input's shape and dtype (None
+    where no gradient flows). Primitives' compiled rule calls do the same, unrolled."""
+    edges = node._edges
+    if 2 * len(result) != len(edges):
+        raise _count_error(node, result)
+    meta = node._meta
+    reduced: list[Any] = []
+    for index, grad in enumerate(result):
+        if grad is None or edges[2 * index] is None:
+            grad = None
+        elif create_graph:
+            grad = _reduce_to_input(node, index, grad, True)
+        elif type(grad) is not np.ndarray or grad.shape != meta[2 * index]:
+            grad = _reduce_to_input(node, index, grad, False)
+        elif grad.dtype != meta[2 * index + 1]:
+            grad = grad.astype(meta[2 * index + 1])
+        reduced.append(grad)
     return reduced
 
 

@@ -515,10 +515,14 @@ def compile_array_apply(spec: OpSpec) -> Any:
     The general ``apply`` interprets the rule's argument plan on every call; a first-order
     backward (nearly every backward) runs the same few lines per node, so they are generated
     once per op, as ``dataclasses`` generates ``__init__``: the version checks of the saved
-    values, the rule called with the arrays, ``needs_input_grad`` and ``xp``.
+    values, the rule called with the arrays, ``needs_input_grad`` and ``xp``, then each
+    gradient checked against its input's shape and dtype (reduced and cast where it differs,
+    by ``engine._reduce_to_input``). The result has one gradient (or None) per input.
     """
+    from .engine import _count_error, _reduce_to_input, _reduced
+
     if spec.variadic or any(kind == SAVED_LIST for kind, _, _ in spec.arg_plan):
-        return lambda node, grads: node.apply_by_plan(grads, False)
+        return lambda node, grads: _reduced(node, node.apply_by_plan(grads, False), False)
     lines = [
         "def array_apply(node, grads):",
         "    saved = node.saved",
@@ -544,12 +548,33 @@ def compile_array_apply(spec: OpSpec) -> Any:
             args.append(f"({flags})")
         else:  # XP
             args.append("ARRAY")
+    n = len(spec.tensor_params)
+    results = [f"r{i}" for i in range(n)]
     lines += [
         f"    result = rule({', '.join(args)})",
-        "    return result if type(result) is tuple or type(result) is list else (result,)",
+        "    if type(result) is not tuple and type(result) is not list:",
+        "        result = (result,)",
+        "    try:",
+        f"        {', '.join(results)}, = result",
+        "    except ValueError:",
+        "        raise count_error(node, result) from None",
+        "    edges = node._edges",
+        "    meta = node._meta",
     ]
+    for i, r in enumerate(results):
+        lines += [
+            f"    if {r} is not None:",
+            f"        if edges[{2 * i}] is None:",
+            f"            {r} = None",
+            f"        elif type({r}) is not ndarray or {r}.shape != meta[{2 * i}]:",
+            f"            {r} = reduce_to_input(node, {i}, {r}, False)",
+            f"        elif {r}.dtype != meta[{2 * i + 1}]:",
+            f"            {r} = {r}.astype(meta[{2 * i + 1}])",
+        ]
+    lines.append(f"    return ({', '.join(results)},)")
     scope = {"FREED_MESSAGE": FREED_MESSAGE, "modified_error": _modified_error,
-             "ARRAY": ARRAY, "rule": spec.vjp_fn}  # fmt: skip
+             "ARRAY": ARRAY, "rule": spec.vjp_fn, "count_error": _count_error,
+             "reduce_to_input": _reduce_to_input, "ndarray": np.ndarray}  # fmt: skip
     exec("\n".join(lines), scope)  # noqa: S102 - code built above from the op's own plan
     return scope["array_apply"]
 

@@ -93,12 +93,11 @@ class Module(_StateDictMixin):
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        state = self.__dict__
         if (
-            state.get("_forward_pre_hooks")
-            or state.get("_forward_hooks")
-            or state.get("_backward_hooks")
-            or state.get("_backward_pre_hooks")
+            self._forward_pre_hooks
+            or self._forward_hooks
+            or self._backward_hooks
+            or self._backward_pre_hooks
         ):
             return self._call_with_hooks(args, kwargs)
         return call_in_module_scope(self, self.forward, args, kwargs)
