@@ -107,6 +107,23 @@ def im2col(xp: np.ndarray, window: Window, groups: int, batch_first: bool = Fals
         view = as_strided(xp, shape, (stride_n, stride_c, *kernel_strides, *out_strides),
                           writeable=False)  # fmt: skip
         return view.reshape(n, groups, rows, positions)
+    if len(window.kernel) > 1:
+        # In two copies: first the last dim's kernel offsets, (C, k_last, N, *need[:-1],
+        # out_last), then the other offsets, whose stride-1 slices of that are long contiguous
+        # runs (a 14x14 output: rows of 196 instead of 14, about 25% faster in all).
+        shifted = np.ascontiguousarray(as_strided(
+            xp, (c, window.kernel[-1], n, *window.need[:-1], window.out_size[-1]),
+            (stride_c, kernel_strides[-1], stride_n, *stride_s[:-1], out_strides[-1]),
+            writeable=False,
+        ))  # fmt: skip
+        s_c, s_k, s_n, *s_in = shifted.strides
+        strides = (
+            s_c, *(t * d for t, d in zip(s_in, window.dilation[:-1])), s_k, s_n,
+            *(t * st for t, st in zip(s_in, window.stride[:-1])), s_in[-1],
+        )  # fmt: skip
+        view = as_strided(shifted, (c, *window.kernel, n, *window.out_size), strides,
+                          writeable=False)  # fmt: skip
+        return view.reshape(groups, rows, n * positions)
     shape = (c, *window.kernel, n, *window.out_size)
     view = as_strided(xp, shape, (stride_c, *kernel_strides, stride_n, *out_strides),
                       writeable=False)  # fmt: skip

@@ -11,6 +11,7 @@ import autograd as ag
 import nn
 import nn.conv as conv_module
 import nn.functional as F
+from autograd.backends import numba as numba_backend
 from nn.conv import _convolution, _convolution_input_grad, _convolution_weight_grad
 
 from parity import copy_weights, error_table, import_torch
@@ -432,3 +433,41 @@ def test_large_batches_build_their_columns_in_chunks(layout, monkeypatch):
                                groups=2).detach().numpy(), rtol=1e-12, atol=1e-12)  # fmt: skip
     np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(wo.grad.numpy(), wt.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "x_shape, w_shape, options",
+    [
+        ((4, 16, 9, 9), (8, 16, 3, 3), dict(padding=1)),
+        ((2, 8, 9, 7), (4, 4, 3, 2), dict(padding=(2, 1), dilation=(2, 1), groups=2)),
+        ((3, 6, 11), (4, 3, 3), dict(padding=2, dilation=2, groups=2)),
+    ],
+)
+def test_input_gradient_on_the_padded_grid_equals_col2im(monkeypatch, x_shape, w_shape, options):
+    # Stride-1 channels-first input gradients add shifted rows of a padded grid; the plain
+    # col2im gives the same sums (the NumPy path: the compiled col2im takes neither).
+    monkeypatch.setattr(numba_backend, "enabled", False)
+    monkeypatch.setattr(conv_module, "_batch_first", lambda weight_shape: False)
+    x, w = RNG.standard_normal(x_shape), RNG.standard_normal(w_shape)
+    conv = F.conv2d if len(x_shape) == 4 else F.conv1d
+    g = RNG.standard_normal(conv(ag.tensor(x), ag.tensor(w), **options).shape)
+    grads = []
+    for on_grid in (True, False):
+        monkeypatch.setattr(conv_module, "_grid_pays", lambda window, rows, b=on_grid: b)
+        xs = ag.tensor(x, requires_grad=True)
+        conv(xs, ag.tensor(w), **options).backward(ag.tensor(g))
+        grads.append(xs.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-12)
+
+
+def test_infinite_weights_keep_the_plain_col2im(monkeypatch):
+    # On the grid, positions outside the output would add W^T 0 = nan for an infinite weight.
+    monkeypatch.setattr(numba_backend, "enabled", False)
+    monkeypatch.setattr(conv_module, "_batch_first", lambda weight_shape: False)
+    x = ag.tensor(RNG.standard_normal((2, 4, 5, 5)), requires_grad=True)
+    w = RNG.standard_normal((3, 4, 3, 3))
+    w[0, 1, 2, 2] = np.inf  # a corner: its shift wraps rows outside the output onto inputs
+    F.conv2d(x, ag.tensor(w), padding=1).sum().backward()
+    xt = torch.tensor(x.detach().numpy(), requires_grad=True)
+    TF.conv2d(xt, torch.tensor(w), padding=1).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
