@@ -194,9 +194,9 @@ def _node_lines(spec: OpSpec, n: int) -> list[str]:
         else:
             lines.append(pad + f"s{i} = {a}.shape")
             lines.append(pad + f"d{i} = {a}.dtype")
-        # The output's own shape tuple where they are equal: one object fewer per node.
-        lines.append(pad + f"if s{i} == shape:")
-        lines.append(pad + f"    s{i} = shape")
+        if n < 3:  # elementwise ops: the output's own shape where equal, one object fewer
+            lines.append(pad + f"if s{i} == shape:")
+            lines.append(pad + f"    s{i} = shape")
         meta += [f"s{i}", f"d{i}"]
     meta += ["shape", "out.dtype"]
     edges = ", ".join(f"e{i}, o{i}" for i in range(n))

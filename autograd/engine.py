@@ -213,7 +213,6 @@ def run_backward(
                         entry[1] = entry[1] + grad
             del grads
         input_grads = None  # the last rule's results: not a holder of any leaf's gradient
-        wrap = _wrap
         for target, grad in leaf_grads.values():
             owned = not create_graph and grad.base is None and getrefcount(grad) == _HELD_BY_LOOP
             if (
@@ -226,7 +225,7 @@ def run_backward(
                 and target._data.flags.c_contiguous
             ):
                 # The common delivery: a new array becomes the leaf's first ``.grad``.
-                target._grad = wrap(grad)
+                target._grad = _wrap(grad)
             else:
                 _deliver_to_leaf(target, grad, owned, None, create_graph, observed=True)
     finally:

@@ -78,7 +78,8 @@ def call_in_module_scope(module: Any, forward: Callable[..., Any], args: tuple,
     """
     previous = _scope.path
     _scope.path = previous + (module,)
-    token = ERRORS.set(IGNORE) if ERRORS is not None else None
+    # A module inside another (a Sequential's layers) is quiet already: no second switch.
+    token = ERRORS.set(IGNORE) if ERRORS is not None and ERRORS.get() is not IGNORE else None
     try:
         return forward(*args, **kwargs)
     finally:

@@ -344,7 +344,7 @@ def _sigmoid_vjp(grad: Tensor, out: Tensor) -> Tensor:
 def relu(x: np.ndarray) -> np.ndarray:
     if _kernels.usable(x):
         return _kernels.relu(x)
-    if type(x) is np.ndarray and x.size >= 4096 and x.flags.c_contiguous:
+    if type(x) is np.ndarray and x.size >= 8192 and x.flags.c_contiguous:
         # NumPy's maximum against a scalar 0 takes a slow loop (about 3x the two-array one in
         # NumPy 2.x); against a broadcast row of zeros, a few hundred wide, it runs the fast one.
         width = 1
@@ -367,7 +367,7 @@ def _threshold_backward(upstream: np.ndarray, relu_out: np.ndarray) -> np.ndarra
     # relu'(0) = 0, as in PyTorch; the compiled kernel is one pass, NumPy compare + cast + multiply.
     if _kernels.usable(upstream, relu_out):
         return _kernels.threshold_backward(upstream, relu_out)
-    if type(upstream) is np.ndarray and upstream.size >= 4096 and \
+    if type(upstream) is np.ndarray and upstream.size >= 65536 and \
             np.shape(relu_out) == upstream.shape:  # fmt: skip
         # The mask cast to the upstream's dtype first, then a plain multiply: faster than
         # casting the booleans inside the multiply's loop.

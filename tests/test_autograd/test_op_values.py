@@ -1119,3 +1119,28 @@ def test_inplace_that_would_grow_the_tensor_raises_like_torch(requires_grad):
     y = ag.ones(3, requires_grad=requires_grad) * 1
     with pytest.raises(RuntimeError, match=r"\(3,\).*\(2, 3\)|\(2, 3\).*\(3,\)"):
         y += ag.ones(2, 3)
+
+
+@pytest.mark.parametrize("shape", [(8, 1024), (70, 1000), (3, 5, 4099)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_and_its_gradient_on_large_arrays_equal_the_plain_numpy_expressions(
+    monkeypatch, shape, dtype
+):
+    # Large arrays take other NumPy calls than small ones (a broadcast row of zeros, a mask
+    # cast first): the values must be those of the plain expressions, NaN, inf and -0.0 too.
+    from autograd.backends import numba as numba_backend
+    from autograd.ops.elementwise import _threshold_backward, relu
+
+    monkeypatch.setattr(numba_backend, "enabled", False)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape).astype(dtype)
+    x.flat[:6] = [np.nan, np.inf, -np.inf, -0.0, 0.0, -np.nan]
+    upstream = rng.standard_normal(shape).astype(dtype)
+    out = relu.forward(x)
+    expected = np.maximum(x, 0)
+    assert out.dtype == dtype and out.shape == shape
+    np.testing.assert_array_equal(out, expected)
+    assert np.array_equal(np.signbit(out), np.signbit(expected))
+    grad = _threshold_backward.forward(upstream, out)
+    assert grad.dtype == dtype
+    np.testing.assert_array_equal(grad, np.multiply(upstream, out > 0, dtype=dtype))
