@@ -558,9 +558,10 @@ def compile_array_apply(spec: OpSpec) -> Any:
         f"        {', '.join(results)}, = result",
         "    except ValueError:",
         "        raise count_error(node, result) from None",
-        "    edges = node._edges",
         "    meta = node._meta",
     ]
+    if not any(kind == NEEDS for kind, _, _ in spec.arg_plan):
+        lines.append("    edges = node._edges")  # else read for needs_input_grad above
     for i, r in enumerate(results):
         lines += [
             f"    if {r} is not None:",

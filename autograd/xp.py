@@ -74,6 +74,10 @@ class ArrayNamespace(_Namespace):
         wrapper costs three times this; a sum's or mean's rule calls it on every backward)."""
         if x.shape == shape:
             return x
+        if not x.ndim:  # a full reduction's gradient: every stride 0
+            view = np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
+            view.flags.writeable = False
+            return view
         lead = len(shape) - x.ndim
         if lead < 0 or not x.flags.c_contiguous:
             return np.broadcast_to(x, shape)

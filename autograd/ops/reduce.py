@@ -47,12 +47,13 @@ def sum(x: np.ndarray, *, dim: Dim = None, keepdim: bool = False, dtype: Any = N
     if dtype is None and x.dtype.kind in "biu":
         dtype = np.int64
     # The ufunc's reduce directly: np.sum's Python wrapper costs as much again on small arrays.
-    return np.add.reduce(x, axis=_axes(dim, x.shape, "sum"), dtype=dtype, keepdims=keepdim)  # type: ignore[call-overload]
+    axis = None if dim is None else _axes(dim, x.shape, "sum")
+    return np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdim)  # type: ignore[call-overload]
 
 
 @sum.vjp
 def _sum_vjp(grad: Operand, x_shape: Shape, dim: Dim, keepdim: bool, xp: Any) -> Operand:
-    if not keepdim:
+    if not keepdim and dim is not None:  # a full sum's 0-d gradient broadcasts as it is
         grad = grad.reshape(kept_shape(x_shape, dim))
     return xp.expand(grad, shape=x_shape)
 
