@@ -364,7 +364,7 @@ def _native_layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, *, d
 def _native_layer_norm_vjp(grad: Operand, x: Operand, weight: Operand, dims: int, eps: float,
                            needs_input_grad: tuple, xp: Any) -> tuple:  # fmt: skip
     axes = tuple(range(x.ndim - dims, x.ndim))
-    count = int(np.prod(x.shape[x.ndim - dims :], dtype=np.int64))
+    count = math.prod(x.shape[x.ndim - dims :])
     centered = x - xp.sum(x, dim=axes, keepdim=True) / count
     invstd = xp.rsqrt(xp.sum(centered * centered, dim=axes, keepdim=True) / count + eps)
     normalized = centered * invstd
@@ -488,7 +488,7 @@ def _group_norm_sample() -> Any:
         groups = side(draw, 1, 2)
         channels = groups * side(draw, 1, 2)
         spatial = tuple(side(draw) for _ in range(draw(st.integers(0, 2))))
-        if channels // groups * int(np.prod(spatial, dtype=np.int64)) == 1:
+        if channels // groups * math.prod(spatial) == 1:
             spatial = spatial + (2,)
         x = tensor(draw, (side(draw, 1, 2), channels) + spatial)
         affine = draw(st.booleans())
@@ -529,7 +529,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # 
                 f"shape {list(input.shape)}"
             )
     spatial = tuple(input.shape[2:])
-    per_group = channels // num_groups * int(np.prod(spatial, dtype=np.int64))
+    per_group = channels // num_groups * math.prod(spatial)
     if per_group == 1:
         size = [batch * channels // num_groups, num_groups, *spatial]
         raise ValueError(

@@ -61,9 +61,9 @@ def _sum_vjp(grad: Operand, x_shape: Shape, dim: Dim, keepdim: bool, xp: Any) ->
 def _count(shape: Shape, dim: Dim) -> int:
     axes = normalize_dim(dim, shape, op="mean")
     if axes is None or (isinstance(axes, tuple) and not axes) or len(shape) == 0:
-        return int(np.prod(shape, dtype=np.int64))
+        return math.prod(shape)
     axes = axes if isinstance(axes, tuple) else (axes,)
-    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    return math.prod([shape[a] for a in axes])
 
 
 @composite("mean", kwargs=reduce_options)
@@ -95,9 +95,9 @@ def _var_options(shape: tuple, positive_count: bool = False) -> Any:
         ndim = len(shape)
         dim = draw(dims(ndim))
         axes = range(ndim) if dim is None else ([dim] if isinstance(dim, int) else dim)
-        count = int(np.prod([shape[a] for a in axes], dtype=np.int64)) if ndim else 1
+        count = math.prod([shape[a] for a in axes]) if ndim else 1
         if positive_count and count < 2:
-            dim, count = None, int(np.prod(shape, dtype=np.int64))
+            dim, count = None, math.prod(shape)
         # N - correction must stay positive, or the variance is nan/inf by definition.
         correction = draw(st.sampled_from([0, 1] if count > 1 else [0]))
         return {"dim": dim, "keepdim": draw(st.booleans()), "correction": correction}
@@ -109,7 +109,7 @@ def _std_options(shape: tuple) -> Any:
     from hypothesis import assume
 
     # The std of one value is 0, where sqrt has no derivative: reduce over two values or more.
-    assume(int(np.prod(shape, dtype=np.int64)) > 1)
+    assume(math.prod(shape) > 1)
     return _var_options(shape, positive_count=True)
 
 
