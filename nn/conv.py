@@ -143,43 +143,68 @@ def _bias_grad(grads: np.ndarray, batch_first: bool) -> np.ndarray:
     return (grads @ ones).reshape(-1)  # (G, O/G, N*L): contiguous rows
 
 
+def _grid_extent(window: Window) -> tuple[int, ...]:
+    """Per spatial dim, the extent of one sample's cell block in the flat grid of
+    ``_grid_grad``/``_col2im_on_grid`` (stride 1).
+
+    The padded input need not be stored whole: a dim of extent ``E`` lets the window's reach
+    past ``E`` wrap into the next row (or sample), which is harmless as long as both ends are
+    padding that is discarded: ``E >= pad + in`` (what wraps is past the input) and
+    ``need - E <= pad`` (it lands in the next row's leading padding). ``E >= out`` keeps the
+    output positions apart. For padding 1 on both sides the two paddings share one cell:
+    14x14 -> 15x15 instead of 16x16.
+    """
+    return tuple(
+        max(p + n, need - p, o)
+        for p, n, need, o in zip(window.pad, window.in_size, window.need, window.out_size)
+    )
+
+
 def _grid_pays(window: Window, out_per_group: int) -> bool:
     """Whether the input gradient is computed on the padded grid (``_col2im_on_grid``).
 
-    Stride 1 only. The grid's GEMM is larger by the padding's share of the plane
-    (``prod(need) / prod(out) - 1``) times ``O/G`` multiply-adds per column entry, while the
-    shifted adds it allows are about 4x cheaper than col2im's strided ones (short rows): it
-    pays while that extra GEMM work stays small (about 25 at break-even, measured for float32;
-    16 leaves a margin). A 14x14 plane padded by 1 with 32 output channels: 0.31 * 32 = 10.
+    Stride 1 only. The grid's GEMM is larger by the padding's share of the grid
+    (``prod(extent) / prod(out) - 1``, ``_grid_extent``) times ``O/G`` multiply-adds per
+    column entry, while the shifted adds it allows are about 4x cheaper than col2im's strided
+    ones (short rows): it pays while that extra GEMM work stays small (about 25 at break-even,
+    measured for float32; 16 leaves a margin). A 14x14 plane padded by 1 (a 15x15 grid) with
+    32 output channels: 0.15 * 32 = 4.7.
     """
     if any(s != 1 for s in window.stride):
         return False
-    extra = math.prod(window.need) / math.prod(window.out_size) - 1
+    extra = math.prod(_grid_extent(window)) / math.prod(window.out_size) - 1
     return extra * out_per_group <= 16
 
 
 def _grid_grad(grads: np.ndarray, window: Window, count: int) -> np.ndarray:
     """Channels-first ``(G, O/G, count*L)`` gradients embedded in a zero ``(G, O/G, count*P)``
-    grid, ``P = prod(need)`` the padded plane: each output position sits where its window starts.
+    grid, ``P = prod(_grid_extent)``: each output position sits where its window starts.
     """
     groups, rows = grads.shape[:2]
-    grid = np.zeros((groups, rows, count) + window.need, dtype=grads.dtype)
-    inside = (Ellipsis,) + tuple(slice(0, o) for o in window.out_size)
-    grid[inside] = grads.reshape((groups, rows, count) + window.out_size)
+    extent = _grid_extent(window)
+    grid = np.empty((groups, rows, count) + extent, dtype=grads.dtype)
+    lead = (slice(None),) * 3
+    inside = tuple(slice(0, o) for o in window.out_size)
+    grid[lead + inside] = grads.reshape((groups, rows, count) + window.out_size)
+    for d, (o, e) in enumerate(zip(window.out_size, extent)):
+        if o < e:  # the cells past the output in dim d (within the output in dims before it)
+            grid[lead + inside[:d] + (slice(o, e),)] = 0
     return grid.reshape(groups, rows, -1)
 
 
 def _col2im_on_grid(cols: np.ndarray, window: Window, channels: int, count: int) -> np.ndarray:
-    """col2im for stride 1 when the columns ``(G, C/G*K, count*P)`` are laid out on the padded
-    grid (``_grid_grad``): kernel offset ``k`` then adds its row at a fixed shift of the flat
+    """col2im for stride 1 when the columns ``(G, C/G*K, count*P)`` are laid out on the grid
+    (``_grid_grad``): kernel offset ``k`` then adds its row at a fixed shift of the flat
     ``(C, count*P)`` padded input, one long contiguous add per offset instead of strided rows.
 
-    Grid positions outside the output hold ``W^T 0 = 0`` (the weight is finite), so what they
-    add past a row's or a sample's end is zero. Returns the padded ``(C, count, *need)``.
+    Grid positions outside the output hold ``W^T 0 = 0`` (the weight is finite); what lands
+    past a row's or a sample's end wraps into padding (``_grid_extent``), which is dropped.
+    Returns the input's part, a ``(C, count, *in)`` view.
     """
     size = cols.shape[-1]
     cols = cols.reshape(channels, math.prod(window.kernel), size)
-    strides = [math.prod(window.need[i + 1 :]) for i in range(len(window.need))]
+    extent = _grid_extent(window)
+    strides = [math.prod(extent[i + 1 :]) for i in range(len(extent))]
     shifts = [
         sum(p * d * s for p, d, s in zip(position, window.dilation, strides))
         for position in np.ndindex(*window.kernel)
@@ -189,7 +214,8 @@ def _col2im_on_grid(cols: np.ndarray, window: Window, channels: int, count: int)
     flat[:, size:] = 0
     for k in range(1, len(shifts)):
         flat[:, shifts[k] : shifts[k] + size] += cols[:, k]
-    return flat[:, :size].reshape((channels, count) + window.need)
+    inside = tuple(slice(p, p + n) for p, n in zip(window.pad, window.in_size))
+    return flat[:, :size].reshape((channels, count) + extent)[(Ellipsis,) + inside]
 
 
 def _input_grad(grads: np.ndarray, weight: np.ndarray, input_shape: tuple, window: Window,
@@ -210,8 +236,8 @@ def _input_grad(grads: np.ndarray, weight: np.ndarray, input_shape: tuple, windo
         count = part.stop - part.start
         if on_grid:
             grid = _grid_grad(_grad_part(grads, part, positions, batch_first), window, count)
-            padded = _col2im_on_grid(np.matmul(kernels_t, grid), window, channels, count)
-            dx[part] = np.moveaxis(crop_array(padded, window), 0, 1)
+            inside = _col2im_on_grid(np.matmul(kernels_t, grid), window, channels, count)
+            dx[part] = np.moveaxis(inside, 0, 1)
             continue
         cols = np.matmul(kernels_t, _grad_part(grads, part, positions, batch_first))
         if compiled:

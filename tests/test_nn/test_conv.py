@@ -441,6 +441,12 @@ def test_large_batches_build_their_columns_in_chunks(layout, monkeypatch):
         ((4, 16, 9, 9), (8, 16, 3, 3), dict(padding=1)),
         ((2, 8, 9, 7), (4, 4, 3, 2), dict(padding=(2, 1), dilation=(2, 1), groups=2)),
         ((3, 6, 11), (4, 3, 3), dict(padding=2, dilation=2, groups=2)),
+        # The grid's extent per dim (_grid_extent): padding shared between rows (pad + in),
+        # uneven 'same' padding (need - pad), padding wider than the kernel (out), none.
+        ((3, 5, 6, 5), (4, 5, 2, 3), dict(padding="same")),
+        ((2, 2, 4, 3), (3, 2, 2, 2), dict(padding=3)),
+        ((2, 3, 5, 6), (2, 3, 3, 3), dict(padding=(0, 1))),
+        ((2, 3, 7), (2, 3, 4), dict(padding="same", dilation=2)),
     ],
 )
 def test_input_gradient_on_the_padded_grid_equals_col2im(monkeypatch, x_shape, w_shape, options):
@@ -458,6 +464,20 @@ def test_input_gradient_on_the_padded_grid_equals_col2im(monkeypatch, x_shape, w
         conv(xs, ag.tensor(w), **options).backward(ag.tensor(g))
         grads.append(xs.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-12)
+    xt = torch.tensor(x, requires_grad=True)
+    (TF.conv2d if len(x_shape) == 4 else TF.conv1d)(xt, torch.tensor(w), **options).backward(
+        torch.tensor(g)
+    )
+    np.testing.assert_allclose(grads[0], xt.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_the_grid_shares_padding_between_rows():
+    # The CNN's 14x14 plane padded by 1: the bottom/right padding of one row (sample) and the
+    # top/left padding of the next are one cell, so the grid is 15x15 rather than 16x16.
+    window = conv_module._window_for((64, 16, 14, 14), (32, 16, 3, 3), (1, 1), ((1, 1), (1, 1)),
+                                     (1, 1))  # fmt: skip
+    assert conv_module._grid_extent(window) == (15, 15)
+    assert conv_module._grid_pays(window, 32)
 
 
 def test_infinite_weights_keep_the_plain_col2im(monkeypatch):
