@@ -9,6 +9,7 @@ import pytest
 import autograd as ag
 import nn
 import nn.functional as F
+from autograd.backends import numba as numba_backend
 
 from parity import import_torch, module_parity
 
@@ -184,3 +185,18 @@ def test_errors_as_pytorch():
         F.hardtanh(ag.ones(3), 2, 1)
     with pytest.raises(RuntimeError, match="alpha cannot be 0 for CELU"):
         F.celu(ag.ones(3), 0.0)
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 50, 50), (5, 300, 300), (2, 70000), (64, 100)])
+def test_numpy_relu_rows_equal_the_scalar_maximum(monkeypatch, shape):
+    # Without numba relu takes the maximum against a broadcast row of zeros, its width a
+    # product of trailing dims (8192+ where it can): same values, signs of zero and NaNs.
+    monkeypatch.setattr(numba_backend, "enabled", False)
+    x = RNG.standard_normal(shape).astype(np.float32)
+    flat = x.reshape(-1)
+    flat[[0, 1, 2, 3, 4, -1]] = [0.0, -0.0, np.nan, np.inf, -np.inf, -np.nan]
+    out = F.relu(ag.tensor(x)).numpy()
+    expected = np.maximum(x, np.float32(0))
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(expected))
+    assert out.dtype == np.float32 and out.shape == shape
