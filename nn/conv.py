@@ -264,10 +264,15 @@ def _weight_grad(grads: np.ndarray, cols: np.ndarray | None, x: np.ndarray, wind
         _sample_chunks(x.shape[0], _column_bytes(x.shape, window, x.itemsize))  # fmt: skip
     for part in parts:
         part_cols = cols if cols is not None else _columns(x[part], window, groups, batch_first)
-        product = np.matmul(_grad_part(grads, part, positions, batch_first),
-                            np.swapaxes(part_cols, -1, -2))  # fmt: skip
+        part_grads = _grad_part(grads, part, positions, batch_first)
         if batch_first:  # one (G, O/G, C/G*K) product per sample: sum them
-            product = product.sum(axis=0)
+            product = np.matmul(part_grads, np.swapaxes(part_cols, -1, -2)).sum(axis=0)
+        elif part_cols.shape[1] >= part_grads.shape[1]:
+            # The transposed product, (cols @ grad^T)^T: OpenBLAS is faster with the larger
+            # matrix first (the CNN bench's L2, 144 x 32 over 12544: ~1110 -> ~1025 us).
+            product = np.matmul(part_cols, np.swapaxes(part_grads, -1, -2)).swapaxes(-1, -2)
+        else:
+            product = np.matmul(part_grads, np.swapaxes(part_cols, -1, -2))
         total = product if total is None else np.add(total, product, out=total)
     assert total is not None, "a batch has at least one sample"
     return total.reshape(weight_shape)

@@ -491,3 +491,23 @@ def test_infinite_weights_keep_the_plain_col2im(monkeypatch):
     xt = torch.tensor(x.detach().numpy(), requires_grad=True)
     TF.conv2d(xt, torch.tensor(w), padding=1).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+
+
+@pytest.mark.parametrize(
+    "x_shape, w_shape, groups",
+    [((3, 16, 6, 5), (8, 16, 3, 3), 1), ((2, 8, 6, 6), (80, 8, 3, 3), 1),
+     ((2, 32, 5, 5), (12, 16, 2, 2), 2), ((2, 16, 5, 5), (160, 8, 3, 3), 2)],
+)  # fmt: skip
+def test_channels_first_weight_gradient_either_product_order(x_shape, w_shape, groups):
+    # Channels-first weight gradients take (cols @ grad^T)^T when the columns have more rows
+    # than the gradient, else grad @ cols^T: both against PyTorch.
+    assert not conv_module._batch_first(w_shape)
+    x, w = RNG.standard_normal(x_shape), RNG.standard_normal(w_shape)
+    g = RNG.standard_normal(TF.conv2d(torch.tensor(x), torch.tensor(w), padding=1,
+                                      groups=groups).shape)  # fmt: skip
+    wo = ag.tensor(w, requires_grad=True)
+    F.conv2d(ag.tensor(x), wo, padding=1, groups=groups).backward(ag.tensor(g))
+    wt = torch.tensor(w, requires_grad=True)
+    TF.conv2d(torch.tensor(x), wt, padding=1, groups=groups).backward(torch.tensor(g))
+    np.testing.assert_allclose(wo.grad.numpy(), wt.grad.numpy(), rtol=1e-10, atol=1e-10)
+    assert wo.grad.numpy().flags.c_contiguous
