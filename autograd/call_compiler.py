@@ -1,5 +1,7 @@
-"""A primitive's common call, generated once per op as straight-line code.
+"""Code generated once per op: a primitive's common call, what its nodes save, and its
+first-order rule call.
 
+**The common call.**
 ``dispatch.call_primitive`` handles every call: options, PyTorch's keywords, promotion,
 checks, views, anomaly mode, tools that watch the graph. Most calls need none of that: one to
 three tensors of one dtype (or a float tensor and a Python number), default options, no tool
@@ -9,21 +11,26 @@ saved values) as one function per op, the first time the op is called, as ``data
 generates ``__init__``. Anything else, and any error, goes to ``call_primitive``, which runs
 the call again from the start and raises its usual, translated error: the generated code
 has no error paths of its own.
+
+**What a node saves and the first-order rule call** (``compile_save_values``,
+``compile_array_apply``): the lines ``PrimitiveNode`` would otherwise interpret from the
+rule's argument plan on every node, written out once per op.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ._fperrors import ERRORS, IGNORE, QUIET
 from .anomaly import _state as _anomaly_state
 from .grad_mode import _state as _grad_state
-from .graph import PrimitiveNode, next_sequence_number
-from .registry import OUT, RESIDUALS, SAVED, SAVED_LIST, VALUE, OpSpec
+from .graph import FREED_MESSAGE, PrimitiveNode, SavedTensor, _modified_error, next_sequence_number
+from .registry import GRAD, NEEDS, OUT, RESIDUALS, SAVED, SAVED_LIST, VALUE, OpSpec
 from .tensor import Tensor
 from .tracing import TRACE, _scope
+from .xp import ARRAY
 
 # Option values that read back the same from their ``repr`` (written into the generated call).
 _LITERALS = (type(None), bool, int, float, str)
@@ -216,7 +223,7 @@ def _node_lines(spec: OpSpec, n: int) -> list[str]:
 
 
 def _saved_slots(spec: OpSpec, maybe_number: bool) -> list[str]:
-    """The node's saved values, slot by slot, as ``graph.compile_save_values`` lays them out."""
+    """The node's saved values, slot by slot, as ``compile_save_values`` lays them out."""
     slots = []
     for kind, key in spec.save_plan:
         if kind == SAVED:
@@ -241,3 +248,133 @@ def _saved_slots(spec: OpSpec, maybe_number: bool) -> list[str]:
             raise AssertionError(kind)
     return slots
 
+
+def compile_array_apply(spec: OpSpec) -> Any:
+    """``PrimitiveNode.apply`` of a first-order backward for ``spec``, as straight-line code.
+
+    The general ``apply`` interprets the rule's argument plan on every call; a first-order
+    backward (nearly every backward) runs the same few lines per node, so they are generated
+    once per op, as ``dataclasses`` generates ``__init__``: the version checks of the saved
+    values, the rule called with the arrays, ``needs_input_grad`` and ``xp``, then each
+    gradient checked against its input's shape and dtype (reduced and cast where it differs,
+    by ``engine._reduce_to_input``). The result has one gradient (or None) per input.
+    """
+    from .engine import _count_error, _reduce_to_input, _reduced
+
+    if spec.variadic or any(kind == SAVED_LIST for kind, _, _ in spec.arg_plan):
+        return lambda node, grads: _reduced(node, node.apply_by_plan(grads, False), False)
+    lines = [
+        "def array_apply(node, grads):",
+        "    saved = node.saved",
+        "    if saved is None:",
+        "        raise RuntimeError(FREED_MESSAGE)",
+    ]
+    args = []
+    for kind, at, index in spec.arg_plan:
+        if kind == GRAD:
+            args.append("grads[0]")
+        elif kind == SAVED or kind == OUT:
+            lines += [
+                f"    counter = saved[{at + 2}]",
+                f"    if counter is not None and counter[0] != saved[{at + 3}]:",
+                f"        raise modified_error(node, {index}, saved, {at}, {kind == OUT})",
+            ]
+            args.append(f"saved[{at + 1}]")
+        elif kind == VALUE or kind == RESIDUALS:
+            args.append(f"saved[{at}]")
+        elif kind == NEEDS:
+            lines.append("    edges = node._edges")
+            flags = "".join(f"edges[{2 * i}] is not None, " for i in range(len(spec.tensor_params)))
+            args.append(f"({flags})")
+        else:  # XP
+            args.append("ARRAY")
+    n = len(spec.tensor_params)
+    results = [f"r{i}" for i in range(n)]
+    lines += [
+        f"    result = rule({', '.join(args)})",
+        "    if type(result) is not tuple and type(result) is not list:",
+        "        result = (result,)",
+        "    try:",
+        f"        {', '.join(results)}, = result",
+        "    except ValueError:",
+        "        raise count_error(node, result) from None",
+        "    meta = node._meta",
+    ]
+    if not any(kind == NEEDS for kind, _, _ in spec.arg_plan):
+        lines.append("    edges = node._edges")  # else read for needs_input_grad above
+    for i, r in enumerate(results):
+        lines += [
+            f"    if {r} is not None:",
+            f"        if edges[{2 * i}] is None:",
+            f"            {r} = None",
+            f"        elif type({r}) is not ndarray or {r}.shape != meta[{2 * i}]:",
+            f"            {r} = reduce_to_input(node, {i}, {r}, False)",
+            f"        elif {r}.dtype != meta[{2 * i + 1}]:",
+            f"            {r} = {r}.astype(meta[{2 * i + 1}])",
+        ]
+    lines.append(f"    return ({', '.join(results)},)")
+    scope = {"FREED_MESSAGE": FREED_MESSAGE, "modified_error": _modified_error,
+             "ARRAY": ARRAY, "rule": spec.vjp_fn, "count_error": _count_error,
+             "reduce_to_input": _reduce_to_input, "ndarray": np.ndarray}  # fmt: skip
+    exec("\n".join(lines), scope)  # noqa: S102 - code built above from the op's own plan
+    return scope["array_apply"]
+
+
+def _save_values_general(spec: OpSpec, inputs: Sequence[Tensor | None], arrays: Sequence[Any],
+                         options: dict, out: Tensor, out_array: np.ndarray,
+                         residuals: Any) -> list[Any]:  # fmt: skip
+    """What a node keeps for its rule, by interpreting ``spec.save_plan`` (any op)."""
+    saved: list[Any] = []
+    for kind, key in spec.save_plan:
+        if kind == SAVED:
+            t = inputs[key]
+            if t is None:
+                saved += (None, arrays[key], None, 0)
+            else:
+                counter = t._version_counter
+                saved += (t, arrays[key], counter, counter[0])
+        elif kind == OUT:
+            counter = out._version_counter
+            saved += (None, out_array, counter, counter[0])
+        elif kind == VALUE:
+            if key[0] == "option":
+                saved.append(options[key[1]])
+            elif spec.variadic:
+                saved.append([a.shape for a in arrays])
+            else:
+                saved.append(arrays[key[1]].shape)
+        elif kind == SAVED_LIST:
+            saved.append([SavedTensor(t, a) for t, a in zip(inputs, arrays)])
+        else:  # RESIDUALS
+            saved.append(residuals)
+    return saved
+
+
+def compile_save_values(spec: OpSpec) -> Any:
+    """What a node of ``spec`` keeps, as straight-line code (see ``compile_array_apply``).
+
+    Every node of the op stores the same slots in the same order (``save_plan``); generating
+    the few lines once per op saves interpreting the plan on every forward.
+    """
+    if spec.variadic or any(kind == SAVED_LIST for kind, _ in spec.save_plan):
+        return lambda *args: _save_values_general(spec, *args)
+    lines = ["def save_values(inputs, arrays, options, out, out_array, residuals):"]
+    slots = []
+    for kind, key in spec.save_plan:
+        if kind == SAVED:
+            lines += [
+                f"    t{key} = inputs[{key}]",
+                f"    c{key} = t{key}._version_counter if t{key} is not None else None",
+            ]
+            slots.append(f"t{key}, arrays[{key}], c{key}, c{key}[0] if c{key} is not None else 0")
+        elif kind == OUT:
+            lines.append("    out_counter = out._version_counter")
+            slots.append("None, out_array, out_counter, out_counter[0]")
+        elif kind == VALUE:
+            slots.append(f"options[{key[1]!r}]" if key[0] == "option" else f"arrays[{key[1]}].shape")
+        else:  # RESIDUALS
+            slots.append("residuals")
+    lines.append(f"    return [{', '.join(slots)}]")
+    scope: dict[str, Any] = {}
+    exec("\n".join(lines), scope)  # noqa: S102 - code built above from the op's own plan
+    return scope["save_values"]
