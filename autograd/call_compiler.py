@@ -223,7 +223,9 @@ def _node_lines(spec: OpSpec, n: int) -> list[str]:
 
 
 def _saved_slots(spec: OpSpec, maybe_number: bool) -> list[str]:
-    """The node's saved values, slot by slot, as ``compile_save_values`` lays them out."""
+    """The node's saved values, slot by slot (``x<i>``/``a<i>``: input ``i``'s tensor and
+    array; ``t``/``out``: the output Tensor and array): one layout for the generated call and
+    ``compile_save_values``. ``maybe_number``: an input may be a Python number (None)."""
     slots = []
     for kind, key in spec.save_plan:
         if kind == SAVED:
@@ -236,7 +238,8 @@ def _saved_slots(spec: OpSpec, maybe_number: bool) -> list[str]:
             else:
                 slots.append(f"{x}, {a}, {x}._version_counter, {x}._version_counter[0]")
         elif kind == OUT:
-            slots.append("None, out, t._version_counter, 0")
+            # A view's output shares its base's counter, which may have moved on already.
+            slots.append("None, out, t._version_counter, t._version_counter[0]")
         elif kind == VALUE:
             if key[0] == "option":
                 slots.append(f"OPTIONS[{key[1]!r}]")
@@ -358,23 +361,12 @@ def compile_save_values(spec: OpSpec) -> Any:
     """
     if spec.variadic or any(kind == SAVED_LIST for kind, _ in spec.save_plan):
         return lambda *args: _save_values_general(spec, *args)
-    lines = ["def save_values(inputs, arrays, options, out, out_array, residuals):"]
-    slots = []
-    for kind, key in spec.save_plan:
-        if kind == SAVED:
-            lines += [
-                f"    t{key} = inputs[{key}]",
-                f"    c{key} = t{key}._version_counter if t{key} is not None else None",
-            ]
-            slots.append(f"t{key}, arrays[{key}], c{key}, c{key}[0] if c{key} is not None else 0")
-        elif kind == OUT:
-            lines.append("    out_counter = out._version_counter")
-            slots.append("None, out_array, out_counter, out_counter[0]")
-        elif kind == VALUE:
-            slots.append(f"options[{key[1]!r}]" if key[0] == "option" else f"arrays[{key[1]}].shape")
-        else:  # RESIDUALS
-            slots.append("residuals")
-    lines.append(f"    return [{', '.join(slots)}]")
+    # The generated common call's own slot list, with its names bound from the arguments.
+    lines = [
+        "def save_values(inputs, arrays, OPTIONS, t, out, residuals):",
+        *(f"    x{i}, a{i} = inputs[{i}], arrays[{i}]" for i in range(len(spec.tensor_params))),
+        f"    return [{', '.join(_saved_slots(spec, maybe_number=True))}]",
+    ]
     scope: dict[str, Any] = {}
     exec("\n".join(lines), scope)  # noqa: S102 - code built above from the op's own plan
     return scope["save_values"]
