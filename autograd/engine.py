@@ -174,12 +174,10 @@ def run_backward(
                 input_grads = _apply(node, grads, create_graph, check_values)
             if not retain_graph:
                 node.release()
-            edges = node._edges
-            for at in range(0, len(edges), 2):
-                grad = input_grads[at >> 1]
+            pairs = iter(node._edges)  # (target, slot), (target, slot), ...
+            for grad, target, slot in zip(input_grads, pairs, pairs):
                 if grad is None:
                     continue
-                target = edges[at]
                 if isinstance(target, Node):  # else a leaf Tensor
                     pending = buffers.get(target)
                     if pending is None:
@@ -189,10 +187,9 @@ def run_backward(
                                 f"{target.type_name()}, a node made after it"
                             )
                         pending = buffers[target] = [None] * target.num_outputs
-                        pending[edges[at + 1]] = grad
+                        pending[slot] = grad
                         heappush(waiting, (-target._seq, target))
                     else:
-                        slot = edges[at + 1]
                         current = pending[slot]
                         pending[slot] = grad if current is None else current + grad
                 elif capture is not None:

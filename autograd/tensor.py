@@ -358,9 +358,8 @@ class Tensor:
 
         A non-scalar tensor needs ``gradient`` (the vector of the vector-Jacobian product).
         """
-        from .engine import backward
-
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+        run = _ENGINE_BACKWARD[0] or _engine_backward()
+        run(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     # dtype conversion
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
@@ -554,6 +553,17 @@ class Tensor:
 
 
 _NO_OPTIONS: dict = {}
+
+# ``engine.backward``, found on the first ``Tensor.backward`` (the engine imports this module):
+# an import statement inside the method would resolve its module name on every call.
+_ENGINE_BACKWARD: list[Callable[..., None] | None] = [None]
+
+
+def _engine_backward() -> Callable[..., None]:
+    from .engine import backward
+
+    _ENGINE_BACKWARD[0] = backward
+    return backward
 
 
 def _binary(op_name: str, reflected: bool = False) -> Callable[[Tensor, Any], Tensor]:

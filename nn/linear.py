@@ -189,6 +189,20 @@ class Linear(Module):
         parameters = self._parameters
         weight = parameters["weight"] if "weight" in parameters else self.weight
         bias = parameters["bias"] if "bias" in parameters else self.bias
+        if type(bias) is Parameter and type(weight) is Parameter and type(input) is Tensor:
+            # The common call, a batch of rows through the layer's own parameters: straight to
+            # the one-GEMM node (its call checks the dtypes), as ``linear`` would go.
+            x, w, b = input._data, weight._data, bias._data
+            shape = w.shape
+            if (
+                x.ndim == 2
+                and len(shape) == 2
+                and shape[1] == x.shape[1]
+                and b.shape == shape[:1]
+                and x.dtype is w.dtype  # else ``linear`` names the mismatch
+                and b.dtype is w.dtype
+            ):
+                return _addmm_t.call(_addmm_t, (bias, input, weight), {})
         # The registered op's function itself: Linear passes no keywords to translate.
         return _linear_function(input, weight, bias)
 

@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 
+from autograd.backends import numba as _numba
 from autograd.tensor import Tensor
 
-from ._kernels import add_scaled_
+from ._kernels import _MIN_SIZE, add_scaled_
 from .optimizer import Optimizer, Params, _check_nonnegative
 
 
@@ -74,16 +75,26 @@ class SGD(Optimizer):
         ):
             return False
         alpha = -group["lr"]
+        compiled = _numba.active()  # asked once per group, not per parameter
         for p in group["params"]:
             grad = p._grad
             if grad is None:
                 continue
             data = p._data
             g = grad._data
-            if g.shape != data.shape or not data.flags.writeable:
-                self._update_one(p, group)  # its error, or a writable copy first
+            if g.shape != data.shape:
+                self._update_one(p, group)  # its error
                 continue
-            add_scaled_(data, g, alpha)
+            if compiled and data.size >= _MIN_SIZE:
+                add_scaled_(data, g, alpha)
+            else:
+                # NumPy's two calls inline: a training step's last loop runs with the caches
+                # cold from backward's products, where every Python line shows in the time.
+                try:
+                    data += g * alpha
+                except ValueError:  # a read-only array: _update_one writes to a copy
+                    self._update_one(p, group)
+                    continue
             p._version_counter[0] += 1
         return True
 

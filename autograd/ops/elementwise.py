@@ -361,7 +361,8 @@ def relu(x: np.ndarray) -> np.ndarray:
                 break
         zeros = np.zeros(width, dtype=x.dtype)
         return np.maximum(x.reshape(-1, width), zeros).reshape(x.shape)
-    return np.maximum(x, 0).astype(x.dtype, copy=False)
+    out = np.maximum(x, 0)
+    return out if out.dtype is x.dtype else out.astype(x.dtype)
 
 
 @relu.vjp
@@ -380,6 +381,8 @@ def _threshold_backward(upstream: np.ndarray, relu_out: np.ndarray) -> np.ndarra
         # casting the booleans inside the multiply's loop.
         mask = (relu_out > 0).astype(upstream.dtype)
         return np.multiply(upstream, mask, out=mask)
+    if upstream.dtype.kind == "f":  # a float times a bool mask keeps the float's dtype
+        return np.multiply(upstream, relu_out > 0)
     return np.multiply(upstream, relu_out > 0, dtype=upstream.dtype)
 
 
