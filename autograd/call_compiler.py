@@ -36,15 +36,20 @@ from .xp import ARRAY
 _LITERALS = (type(None), bool, int, float, str)
 
 
-def compile_call(spec: OpSpec, general: Callable[..., Any]) -> Callable[..., Any]:
+def compile_call(spec: OpSpec, general: Callable[..., Any], bound: bool = False) -> Callable[..., Any]:
     """``spec.call`` for ``spec``: the generated common call, or ``general`` where there is none.
 
     ``general`` is ``dispatch.call_primitive``: the generated call hands it everything that is
-    not the common case, with the original arguments.
+    not the common case, with the original arguments. ``bound``: the op's first call came
+    with its options bound (below).
     """
-    n = spec.simple_arity
+    # A library wrapper that checked its arguments passes one tensor and the complete options
+    # (``bound``): ``F.cross_entropy``, whose target is an option. Its common call is generated
+    # when its first call is one of those.
+    with_bound = bound and not spec.plain and len(spec.tensor_params) == 1 and not spec.variadic
+    n = 1 if with_bound else spec.simple_arity
     if (
-        not spec.plain
+        not (spec.plain or with_bound)
         or n not in (1, 2, 3)
         or spec.view
         or ERRORS is None
@@ -55,15 +60,18 @@ def compile_call(spec: OpSpec, general: Callable[..., Any]) -> Callable[..., Any
     xs = [f"x{i}" for i in range(n)]
     arrays = [f"a{i}" for i in range(n)]
     fallback = "return general(spec, args, kwargs, bound)"
+    unusual = "bound is None" if with_bound else "bound is not None"
     lines = [
         "def call(spec, args, kwargs, bound=None):",
-        f"    if kwargs or bound is not None or len(args) != {n} or anomaly.enabled or "
+        f"    if kwargs or {unusual} or len(args) != {n} or anomaly.enabled or "
         "TRACE.forward_watched:",
         f"        {fallback}",
         f"    {', '.join(xs)}, = args",
     ]
     lines += _input_lines(n, fallback)
-    options = _options_text(spec)
+    if with_bound:
+        lines.append("    OPTIONS = bound  # the node keeps these options, as the general call")
+    options = ", **OPTIONS" if with_bound else _options_text(spec)
     forward_args = ", ".join(arrays) + options
     lines += ["    try:"]
     if spec.exact:

@@ -168,12 +168,15 @@ def run_backward(
                 if needed is not None and node not in needed:
                     continue
             # One gradient per input, reduced to its shape and dtype (None where none flows).
-            if plain_arrays and type(node) is PrimitiveNode and node.spec.array_apply is not None:
-                input_grads = node.spec.array_apply(node, grads)  # what apply() would call
+            array_apply = node.spec.array_apply if type(node) is PrimitiveNode else None
+            if plain_arrays and array_apply is not None:
+                input_grads = array_apply(node, grads)  # what apply() would call
+                if not retain_graph:
+                    node.saved = None  # PrimitiveNode.release()
             else:
                 input_grads = _apply(node, grads, create_graph, check_values)
-            if not retain_graph:
-                node.release()
+                if not retain_graph:
+                    node.release()
             pairs = iter(node._edges)  # (target, slot), (target, slot), ...
             for grad, target, slot in zip(input_grads, pairs, pairs):
                 if grad is None:
@@ -217,8 +220,8 @@ def run_backward(
                 and plain_leaves
                 and target._grad is None
                 and not target._hooks
-                and grad.flags.c_contiguous
-                and grad.flags.writeable
+                and (flags := grad.flags).c_contiguous
+                and flags.writeable
                 and target._data.flags.c_contiguous
             ):
                 # The common delivery: a new array becomes the leaf's first ``.grad``.
@@ -460,7 +463,9 @@ def backward(
         and tensors._data.size == 1
     ):
         # ``loss.backward()``, the commonest call: the walk starts from a one.
-        run_backward((tensors,), (np.ones_like(tensors._data),), bool(retain_graph), False)
+        one = np.empty_like(tensors._data)
+        one.fill(1)
+        run_backward((tensors,), (one,), bool(retain_graph), False)
         return
     outputs = _as_list(tensors)
     for output in outputs:

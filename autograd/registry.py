@@ -257,7 +257,7 @@ def _compile_and_call(spec: OpSpec, args: tuple, kwargs: dict, bound: dict | Non
     from .call_compiler import compile_call
     from .dispatch import call_primitive
 
-    spec.call = compile_call(spec, call_primitive)
+    spec.call = compile_call(spec, call_primitive, bound is not None)
     return spec.call(spec, args, kwargs, bound)
 
 

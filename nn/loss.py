@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd.dispatch import call_primitive
 from autograd.grad_mode import is_grad_enabled
 from autograd.tensor import Tensor
 
@@ -230,7 +229,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
         # The common call: nothing to convert here, and the op checks the targets itself.
         options = {"target": target._data, "weight": None, "ignore_index": ignore_index,
                    "reduction": reduction, "label_smoothing": 0.0}  # fmt: skip
-        return call_primitive(ops.cross_entropy, (input,), {}, options)
+        return ops.cross_entropy.call(ops.cross_entropy, (input,), {}, options)
     op = "cross_entropy"
     reduction = _reduction(op, size_average, reduce, reduction)
     if type(input) is not Tensor:

@@ -50,6 +50,35 @@ def test_the_generated_call_gives_the_general_paths_value_node_and_gradient(name
             np.testing.assert_array_equal(g_ours.numpy(), g_general.numpy())
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_call_with_bound_options_gives_the_general_paths_value_node_and_gradient(dtype):
+    import nn.functional as F  # registers cross_entropy, the op F.cross_entropy calls with bound options
+
+    spec = REGISTRY["cross_entropy"]
+    logits = ag.tensor(np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]], dtype=dtype),
+                       requires_grad=True)  # fmt: skip
+    target = np.array([2, 0])
+    options = {"target": target, "weight": None, "ignore_index": -100, "reduction": "mean",
+               "label_smoothing": 0.0}  # fmt: skip
+    ours = F.cross_entropy(logits, ag.tensor(target))
+    assert "common call" in spec.call.__code__.co_filename  # its first call came with options
+    general = call_primitive(spec, (logits,), {}, dict(options))
+    np.testing.assert_array_equal(ours.detach().numpy(), general.detach().numpy())
+    assert ours.dtype == general.dtype == dtype
+    assert _node_record(ours) == _node_record(general)
+    kept, expected = ours.grad_fn.options(), general.grad_fn.options()
+    np.testing.assert_array_equal(kept.pop("target"), expected.pop("target"))
+    assert kept == expected
+    (g_ours,) = ag.grad(ours, logits)
+    (g_general,) = ag.grad(general, logits)
+    np.testing.assert_array_equal(g_ours.numpy(), g_general.numpy())
+    # Keywords, and calls without bound options, still take the general path.
+    assert F.cross_entropy(logits, ag.tensor(target), reduction="sum").item() == pytest.approx(
+        2 * ours.item(), rel=1e-6)
+    with pytest.raises((RuntimeError, IndexError, ValueError), match="cross_entropy"):
+        F.cross_entropy(logits, ag.tensor([0, 7]))
+
+
 def test_calls_off_the_common_path_go_to_the_general_dispatcher():
     x = ag.tensor([1.0, 2.0], requires_grad=True)
     # Mixed dtypes promote, an int tensor and a number stay ints, keywords bind.
