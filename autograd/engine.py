@@ -189,8 +189,11 @@ def run_backward(
                                 f"internal error: {node.type_name()} has an edge to "
                                 f"{target.type_name()}, a node made after it"
                             )
-                        pending = buffers[target] = [None] * target.num_outputs
-                        pending[slot] = grad
+                        if target.num_outputs == 1:
+                            buffers[target] = [grad]
+                        else:
+                            pending = buffers[target] = [None] * target.num_outputs
+                            pending[slot] = grad
                         heappush(waiting, (-target._seq, target))
                     else:
                         current = pending[slot]

@@ -525,7 +525,7 @@ def _cross_entropy_vjp(grad: Operand, input: Operand, weight: Any, reduction: st
     scale = _entry_grad(grad, targets, reduction, xp)
     simple = targets.weights is None and not label_smoothing
     if not xp.is_tensor and simple:
-        if (np.ndim(scale) == 0 and log_probs.ndim == 2 and _numba.active()
+        if (_numba.active() and np.ndim(scale) == 0 and log_probs.ndim == 2
                 and _kernels.cross_entropy_supports(log_probs, targets.safe)):  # fmt: skip
             return _kernels.cross_entropy_grad(log_probs, targets.safe, scale)  # one pass
         # softmax - onehot, times the gradient of each entry: three passes.
