@@ -91,7 +91,7 @@ class SGD(Optimizer):
                 # NumPy's two calls inline: a training step's last loop runs with the caches
                 # cold from backward's products, where every Python line shows in the time.
                 try:
-                    data += g * alpha
+                    data += np.multiply(g, alpha)
                 except ValueError:  # a read-only array: _update_one writes to a copy
                     self._update_one(p, group)
                     continue
