@@ -168,8 +168,11 @@ def run_backward(
                 if needed is not None and node not in needed:
                     continue
             # One gradient per input, reduced to its shape and dtype (None where none flows).
-            array_apply = node.spec.array_apply if type(node) is PrimitiveNode else None
-            if plain_arrays and array_apply is not None:
+            if (
+                plain_arrays
+                and type(node) is PrimitiveNode
+                and (array_apply := node.spec.array_apply) is not None
+            ):
                 input_grads = array_apply(node, grads)  # what apply() would call
                 if not retain_graph:
                     node.saved = None  # PrimitiveNode.release()

@@ -82,7 +82,8 @@ class OpSpec:
     # with one of them goes through autograd._keywords, which translates it.
     torch_keywords: frozenset = field(init=False)
     option_names: frozenset = field(init=False)  # what a keyword argument may name
-    call: Callable[[OpSpec, tuple, dict], Any] = field(init=False, repr=False)
+    # ``call(spec, args, kwargs)``, or with ``bound`` options last (``dispatch.call_primitive``).
+    call: Callable[..., Any] = field(init=False, repr=False)
     # The first-order rule call compiled from ``arg_plan`` (autograd.graph builds it on first use).
     array_apply: Callable[..., Any] | None = field(default=None, init=False, repr=False)
     # What a node keeps, compiled from ``save_plan`` (autograd.graph builds it on first use).
