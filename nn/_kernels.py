@@ -1,7 +1,7 @@
 """Compiled loops for pooling and convolution (``graphgrad[fast]``, see ``ag.backends.numba``).
 
-Each loop does in one pass what the NumPy code (the reference, in ``pooling.py`` and
-``conv.py``) does in several: max pooling with its argmax, the argmax scatter of its
+Each loop does in one pass what the NumPy code (the reference, in ``_max_pool.py`` and
+``_conv_columns.py``) does in several: max pooling with its argmax, the argmax scatter of its
 gradient, and col2im. They work on 2-D windows over ``(B, H, W)`` or ``(N, C, H, W)``
 arrays; 1-D ops pass ``H = 1``. Callers use them only when ``ag.backends.numba.active()``.
 """

@@ -9,6 +9,7 @@ import pytest
 
 import autograd as ag
 import nn
+import nn._conv_columns as columns_module
 import nn.conv as conv_module
 import nn.functional as F
 from autograd.backends import numba as numba_backend
@@ -420,8 +421,8 @@ def test_mixed_float32_float64_inputs_raise_as_torch():
 def test_large_batches_build_their_columns_in_chunks(layout, monkeypatch):
     # Above the budget the forward keeps no columns and every pass works a chunk of samples
     # at a time (memory bounded at evaluation's batch 1000); the results must not change.
-    monkeypatch.setattr(conv_module, "_KEEP_COLUMNS_BYTES", 1024)
-    monkeypatch.setattr(conv_module, "_CHUNK_BYTES", 3000)
+    monkeypatch.setattr(columns_module, "_KEEP_COLUMNS_BYTES", 1024)
+    monkeypatch.setattr(columns_module, "_CHUNK_BYTES", 3000)
     x, w = RNG.standard_normal((7, 4, 9, 8)), RNG.standard_normal((6, 2, 3, 3))
     xo, wo = ag.tensor(x, requires_grad=True), ag.tensor(w, requires_grad=True)
     xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
@@ -459,7 +460,7 @@ def test_input_gradient_on_the_padded_grid_equals_col2im(monkeypatch, x_shape, w
     g = RNG.standard_normal(conv(ag.tensor(x), ag.tensor(w), **options).shape)
     grads = []
     for on_grid in (True, False):
-        monkeypatch.setattr(conv_module, "_grid_pays", lambda window, rows, b=on_grid: b)
+        monkeypatch.setattr(columns_module, "_grid_pays", lambda window, rows, b=on_grid: b)
         xs = ag.tensor(x, requires_grad=True)
         conv(xs, ag.tensor(w), **options).backward(ag.tensor(g))
         grads.append(xs.grad.numpy())
@@ -476,8 +477,8 @@ def test_the_grid_shares_padding_between_rows():
     # top/left padding of the next are one cell, so the grid is 15x15 rather than 16x16.
     window = conv_module._window_for((64, 16, 14, 14), (32, 16, 3, 3), (1, 1), ((1, 1), (1, 1)),
                                      (1, 1))  # fmt: skip
-    assert conv_module._grid_extent(window) == (15, 15)
-    assert conv_module._grid_pays(window, 32)
+    assert columns_module._grid_extent(window) == (15, 15)
+    assert columns_module._grid_pays(window, 32)
 
 
 def test_infinite_weights_keep_the_plain_col2im(monkeypatch):

@@ -339,15 +339,15 @@ test_errors_name_the_problem = error_table(ERRORS)
 def test_tiling_windows_match_the_general_loop(monkeypatch, shape, kernel, nan):
     # Windows that tile the input take one transposing copy and contiguous passes; ties (small
     # integers) go to the first maximum and a NaN max to the general loop, as before.
-    from nn import pooling
+    from nn import _max_pool, pooling
 
     x = RNG.integers(-2, 3, size=shape).astype(np.float64)
     if nan:
         x.reshape(-1)[5] = np.nan
     window = pooling._pool_window("max_pool", shape, len(shape) - 2, kernel, None, 0, 1, False)
-    tiled = pooling._max_pool_forward(x, window)
-    monkeypatch.setattr(pooling, "_tiles", lambda window: False)
-    general = pooling._max_pool_forward(x, window)
+    tiled = _max_pool._max_pool_forward(x, window)
+    monkeypatch.setattr(_max_pool, "_tiles", lambda window: False)
+    general = _max_pool._max_pool_forward(x, window)
     np.testing.assert_array_equal(tiled[0], general[0])
     np.testing.assert_array_equal(tiled[1], general[1])
     assert tiled[1].dtype == general[1].dtype
