@@ -320,7 +320,8 @@ def compile_array_apply(spec: OpSpec) -> Any:
             f"            {r} = None",
             f"        elif type({r}) is not ndarray or {r}.shape != meta[{2 * i}]:",
             f"            {r} = reduce_to_input(node, {i}, {r}, False)",
-            f"        elif {r}.dtype != meta[{2 * i + 1}]:",
+            # Identity first: NumPy's built-in dtypes are single objects, and ``!=`` is a call.
+            f"        elif (d := {r}.dtype) is not meta[{2 * i + 1}] and d != meta[{2 * i + 1}]:",
             f"            {r} = {r}.astype(meta[{2 * i + 1}])",
         ]
     lines.append(f"    return ({', '.join(results)},)")

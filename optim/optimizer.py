@@ -173,13 +173,15 @@ class Optimizer:
     # gradients and steps
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all optimized tensors (to None by default, else to zeros)."""
+        if set_to_none:  # the default, at the start of every training step
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p._grad = None
+            return
         for group in self.param_groups:
             for p in group["params"]:
                 grad = p._grad
                 if grad is None:
-                    continue
-                if set_to_none:
-                    p._grad = None
                     continue
                 if grad.grad_fn is not None:
                     grad.detach_()
