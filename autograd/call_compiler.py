@@ -32,6 +32,9 @@ from .tensor import Tensor
 from .tracing import TRACE, _scope
 from .xp import ARRAY
 
+# NumPy's float dtypes, commonest first.
+_FLOATS = tuple(np.dtype(t) for t in (np.float32, np.float64, np.float16, np.longdouble))
+
 # Option values that read back the same from their ``repr`` (written into the generated call).
 _LITERALS = (type(None), bool, int, float, str)
 
@@ -109,7 +112,7 @@ def compile_call(spec: OpSpec, general: Callable[..., Any], bound: bool = False)
     scope: dict[str, Any] = {
         "general": general, "anomaly": _anomaly_state, "TRACE": TRACE, "Tensor": Tensor,
         "forward": spec.forward, "ERRORS": ERRORS, "IGNORE": IGNORE, "quiet_run": QUIET.run,
-        "ndarray": np.ndarray, "asarray": np.asarray, "new": object.__new__,
+        "ndarray": np.ndarray, "asarray": np.asarray, "new": object.__new__, "FLOATS": _FLOATS,
         "grad_mode": _grad_state, "PrimitiveNode": PrimitiveNode, "scope": _scope,
         "next_sequence_number": next_sequence_number, "OPTIONS": spec.option_defaults,
     }  # fmt: skip
@@ -150,14 +153,15 @@ def _input_lines(n: int, fallback: str) -> list[str]:
         "            a1 = x1._data",
         "            if a0.dtype != a1.dtype:",
         f"                {fallback}",
-        "        elif (type(x1) is float or type(x1) is int) and a0.dtype.kind == 'f':",
+        "        elif (type(x1) is float or type(x1) is int) and ((d := a0.dtype) in FLOATS or "
+        "d.kind == 'f'):",
         "            a1 = constant(x1, a0.dtype)",
         "            x1 = None",
         "        else:",
         f"            {fallback}",
         "    elif isinstance(x1, Tensor) and (type(x0) is float or type(x0) is int):",
         "        a1 = x1._data",
-        "        if a1.dtype.kind != 'f':",
+        "        if not ((d := a1.dtype) in FLOATS or d.kind == 'f'):",
         f"            {fallback}",
         "        a0 = constant(x0, a1.dtype)",
         "        x0 = None",
@@ -177,7 +181,9 @@ def _options_text(spec: OpSpec) -> str:
 
 def _node_lines(spec: OpSpec, n: int) -> list[str]:
     """The node: edges, input shapes and dtypes (``_meta``), saved values (``save_plan``)."""
-    lines = ["    if grad_mode.enabled and out.dtype.kind == 'f':"]
+    # ``in FLOATS`` finds NumPy's own float dtypes by identity; ``kind`` (a new string per
+    # read) answers for the rest (a byte-swapped float).
+    lines = ["    if grad_mode.enabled and ((d := out.dtype) in FLOATS or d.kind == 'f'):"]
     # An input that may be a Python number (None here) in a binary call.
     maybe_number = n == 2
     for i in range(n):
