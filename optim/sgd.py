@@ -85,7 +85,7 @@ class SGD(Optimizer):
             if g.shape != data.shape:
                 self._update_one(p, group)  # its error
                 continue
-            if compiled and data.size >= _MIN_SIZE:
+            if compiled and data.size >= _MIN_SIZE and data.flags.writeable:
                 add_scaled_(data, g, alpha)
             else:
                 # NumPy's two calls inline: a training step's last loop runs with the caches

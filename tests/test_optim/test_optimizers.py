@@ -780,3 +780,17 @@ def test_new_optimizers_reject_invalid_arguments(make, error, match):
     params = [ag.ones(2, requires_grad=True), ag.ones(3, requires_grad=True)]
     with pytest.raises(error, match=match):
         make(params)
+
+
+@pytest.mark.parametrize("size", [4, 1000])  # below and above the compiled update's size
+def test_plain_sgd_updates_a_parameter_whose_storage_is_read_only(size):
+    storage = np.linspace(-1.0, 1.0, size).astype(np.float32)
+    storage.flags.writeable = False
+    p = ag.tensor(storage, requires_grad=True)
+    p._data = storage  # a parameter over a read-only array (e.g. memory-mapped weights)
+    (p * p).sum().backward()
+    optim.SGD([p], lr=0.1).step()
+    expected = storage + np.multiply(2 * storage, np.float32(-0.1))
+    np.testing.assert_array_equal(p.detach().numpy(), expected)
+    assert p._data is not storage and p._version == 1
+    np.testing.assert_array_equal(storage, np.linspace(-1.0, 1.0, size).astype(np.float32))
