@@ -349,9 +349,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        if self.inplace:
-            return relu(input, True)
-        return _RELU.call(_RELU, (input,), {})  # F.relu's own call, one frame less
+        return relu(input, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""

@@ -179,30 +179,16 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if type(input) is not Tensor or not input._data.ndim or (
+            input._data.shape[-1] != self.in_features
+        ):
+            self._check_input(input)
         # Read from the parameter table: ``self.weight`` fails the normal lookup first (building
         # an AttributeError) before Module.__getattr__ finds it. A weight moved out of the table
         # (a reparametrisation) is found as an attribute, as before.
         parameters = self._parameters
         weight = parameters["weight"] if "weight" in parameters else self.weight
         bias = parameters["bias"] if "bias" in parameters else self.bias
-        if type(input) is Tensor and type(weight) is Parameter and type(bias) is Parameter:
-            # The common call, a batch of rows through the layer's own parameters: straight to
-            # the one-GEMM node (its call checks the dtypes), as ``linear`` would go.
-            x, w, b = input._data, weight._data, bias._data
-            shape = w.shape
-            if (
-                x.ndim == 2
-                and len(shape) == 2
-                and x.shape[1] == shape[1] == self.in_features
-                and b.shape == shape[:1]
-                and x.dtype is w.dtype  # else ``linear`` names the mismatch
-                and b.dtype is w.dtype
-            ):
-                return _addmm_t.call(_addmm_t, (bias, input, weight), {})
-        if type(input) is not Tensor or not input._data.ndim or (
-            input._data.shape[-1] != self.in_features
-        ):
-            self._check_input(input)
         # The registered op's function itself: Linear passes no keywords to translate.
         return _linear_function(input, weight, bias)
 
