@@ -1,13 +1,24 @@
-"""Compiled optimizer loops (``graphgrad[fast]``, see ``ag.backends.numba``).
+"""One-pass ``p += alpha * g`` for the optimizers: a Numba loop or BLAS axpy, else NumPy.
 
 ``p -= lr * g`` in NumPy is two passes over memory and a temporary the size of the parameter
-(``lr * g``, then the subtraction); the loop below reads ``p`` and ``g`` once and writes ``p``
-once. It rounds exactly as NumPy does: the product in the parameter's dtype, then the sum
-(no fused multiply-add). The NumPy expression is the reference, and stays the path for small
-parameters and without Numba.
+(``lr * g``, then the subtraction): for a 784x256 float32 weight that is 800 KB written and
+read again, about 15 us of an MLP step. Two one-pass versions replace it:
+
+- with ``graphgrad[fast]`` (``ag.backends.numba``), a compiled loop that rounds exactly as
+  NumPy does (the product in the parameter's dtype, then the sum);
+- else, when SciPy is installed, BLAS ``saxpy``/``daxpy`` through ``scipy.linalg.blas``: one
+  call with no temporary, which rounds the product and the sum once (a fused multiply-add),
+  as PyTorch's ``param.add_(grad, alpha=-lr)`` does. Results can differ from NumPy's two
+  roundings in the last bit. SciPy's BLAS follows the thread count set with
+  ``ag.set_num_threads`` (or the ``OPENBLAS_NUM_THREADS`` family) like NumPy's.
+
+The NumPy expression is the reference and stays the path without either, and for anything
+unusual (mixed dtypes, a non-contiguous or read-only parameter).
 """
 
 from __future__ import annotations
+
+from typing import Any, Callable
 
 import numpy as np
 
@@ -18,6 +29,9 @@ from autograd.backends.numba import kernel
 # equal at 128 float32, the kernel 2x quicker at 256).
 _MIN_SIZE = 256
 
+# float dtype -> SciPy's BLAS axpy for it; None until first asked, {} without SciPy.
+_axpy_by_dtype: dict[np.dtype, Callable[..., Any]] | None = None
+
 
 @kernel
 def _add_scaled_loop(p, g, alpha):  # type: ignore[no-untyped-def]
@@ -25,17 +39,51 @@ def _add_scaled_loop(p, g, alpha):  # type: ignore[no-untyped-def]
         p[i] = p[i] + alpha * g[i]
 
 
+def blas_axpy() -> dict[np.dtype, Callable[..., Any]]:
+    """SciPy's ``{float32: saxpy, float64: daxpy}``, or ``{}`` when SciPy is not installed.
+
+    SciPy is imported on the first call (an optimizer's first step), not with ``optim``.
+    """
+    global _axpy_by_dtype
+    if _axpy_by_dtype is None:
+        try:
+            from scipy.linalg.blas import daxpy, saxpy
+        except ImportError:  # SciPy is optional
+            _axpy_by_dtype = {}
+        else:
+            _axpy_by_dtype = {np.dtype(np.float32): saxpy, np.dtype(np.float64): daxpy}
+    return _axpy_by_dtype
+
+
+def axpy_(axpy: Callable[..., Any], p: np.ndarray, g: np.ndarray, alpha: float) -> None:
+    """``p += alpha * g`` in place with BLAS ``axpy`` for ``p``'s dtype.
+
+    ``p`` must be C-contiguous and writeable and ``g`` of the same dtype and shape (BLAS reads
+    any layout of ``g`` through a contiguous copy). SciPy writes into ``p``'s storage when it
+    can; should it ever hand back a new array instead, that is copied in.
+    """
+    flat = p.reshape(-1)
+    out = axpy(g.reshape(-1), flat, a=alpha)
+    if out is not flat:
+        flat[...] = out
+
+
 def add_scaled_(p: np.ndarray, g: np.ndarray, alpha: float) -> None:
-    """``p += alpha * g`` in place, the product rounded to ``p``'s dtype as NumPy does."""
+    """``p += alpha * g`` in place: one pass where possible (see the module docstring)."""
     if (
-        p.size >= _MIN_SIZE
-        and _numba.active()
-        and p.dtype == g.dtype
+        p.dtype == g.dtype
         and p.dtype.kind == "f"
         and p.flags.c_contiguous
-        and g.flags.c_contiguous
+        and p.flags.writeable
         and p.shape == g.shape
     ):
-        _add_scaled_loop(p.reshape(-1), g.reshape(-1), p.dtype.type(alpha))
-        return
+        if _numba.active():
+            if p.size >= _MIN_SIZE and g.flags.c_contiguous:
+                _add_scaled_loop(p.reshape(-1), g.reshape(-1), p.dtype.type(alpha))
+                return
+        else:
+            axpy = blas_axpy().get(p.dtype)
+            if axpy is not None:
+                axpy_(axpy, p, g, alpha)
+                return
     p += np.multiply(g, alpha)

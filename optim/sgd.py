@@ -9,7 +9,7 @@ import numpy as np
 from autograd.backends import numba as _numba
 from autograd.tensor import Tensor
 
-from ._kernels import _MIN_SIZE, add_scaled_
+from ._kernels import _MIN_SIZE, add_scaled_, axpy_, blas_axpy
 from .optimizer import Optimizer, Params, _check_nonnegative
 
 
@@ -75,7 +75,9 @@ class SGD(Optimizer):
         ):
             return False
         alpha = -group["lr"]
-        compiled = _numba.active()  # asked once per group, not per parameter
+        # Asked once per group, not per parameter: the Numba loop, else BLAS axpy (SciPy).
+        compiled = _numba.active()
+        axpy_for = {} if compiled else blas_axpy()
         for p in group["params"]:
             grad = p._grad
             if grad is None:
@@ -85,16 +87,27 @@ class SGD(Optimizer):
             if g.shape != data.shape:
                 self._update_one(p, group)  # its error
                 continue
-            if compiled and data.size >= _MIN_SIZE and data.flags.writeable:
-                add_scaled_(data, g, alpha)
-            else:
-                # NumPy's two calls inline: a training step's last loop runs with the caches
-                # cold from backward's products, where every Python line shows in the time.
-                try:
-                    data += np.multiply(g, alpha)
-                except ValueError:  # a read-only array: _update_one writes to a copy
-                    self._update_one(p, group)
+            if compiled:
+                if data.size >= _MIN_SIZE and data.flags.writeable:
+                    add_scaled_(data, g, alpha)
+                    p._version_counter[0] += 1
                     continue
+            elif (
+                (axpy := axpy_for.get(data.dtype)) is not None
+                and g.dtype is data.dtype
+                and data.flags.c_contiguous
+                and data.flags.writeable
+            ):
+                axpy_(axpy, data, g, alpha)
+                p._version_counter[0] += 1
+                continue
+            # NumPy's two calls inline: a training step's last loop runs with the caches
+            # cold from backward's products, where every Python line shows in the time.
+            try:
+                data += np.multiply(g, alpha)
+            except ValueError:  # a read-only array: _update_one writes to a copy
+                self._update_one(p, group)
+                continue
             p._version_counter[0] += 1
         return True
 

@@ -1,0 +1,103 @@
+"""Plain SGD's BLAS axpy path (SciPy installed, Numba off): one pass, in place, rounded once
+(NumPy's ``p + lr * g`` rounds twice); anything it cannot take goes through NumPy unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import optim
+from autograd.backends import numba as numba_backend
+from optim import _kernels
+
+pytest.importorskip("scipy.linalg.blas")
+
+RNG = np.random.default_rng(5)
+
+
+@pytest.fixture
+def blas_only(monkeypatch):
+    """Numba off, so the BLAS path is the one taken."""
+    monkeypatch.setattr(numba_backend, "enabled", False)
+    monkeypatch.setattr(_kernels, "_axpy_by_dtype", None)  # loaded afresh
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3,), (97, 131)])
+def test_add_scaled_updates_in_place_as_numpy_up_to_rounding(blas_only, dtype, shape):
+    p = RNG.standard_normal(shape).astype(dtype)
+    g = RNG.standard_normal(shape).astype(dtype)
+    g.reshape(-1)[:3] = [np.inf, np.nan, -0.0]
+    reference = p + np.multiply(g, -0.013)
+    storage = p
+    _kernels.add_scaled_(p, g, -0.013)
+    assert p is storage
+    assert np.array_equal(np.isnan(p), np.isnan(reference))
+    assert np.array_equal(np.isinf(p), np.isinf(reference))
+    finite = np.isfinite(reference)
+    # Rounded once instead of twice: the two differ by at most half an ulp of the product and
+    # half an ulp of the sum (many ulps of a sum that nearly cancels, hence not max_ulp).
+    bound = np.spacing(np.abs(np.multiply(g, -0.013))) + np.spacing(np.abs(reference))
+    assert np.all(np.abs(p[finite] - reference[finite]) <= bound[finite])
+    assert np.dtype(dtype) in _kernels.blas_axpy()
+
+
+def test_plain_sgd_steps_through_blas_axpy_in_place(blas_only, monkeypatch):
+    calls = []
+    real = _kernels.axpy_
+
+    def counting_axpy(axpy, p, g, alpha):
+        calls.append(p.shape)
+        real(axpy, p, g, alpha)
+
+    monkeypatch.setattr("optim.sgd.axpy_", counting_axpy)
+    w = ag.tensor(RNG.standard_normal((300, 40)).astype(np.float32), requires_grad=True)
+    b = ag.tensor(RNG.standard_normal(40).astype(np.float32), requires_grad=True)
+    storage, start = w._data, w.detach().numpy().copy()
+    ((w * w).sum() + b.sum()).backward()
+    optim.SGD([w, b], lr=0.1).step()
+    assert calls == [(300, 40), (40,)]
+    assert w._data is storage and w._version == 1 and b._version == 1
+    reference = start + np.multiply(2 * start, np.float32(-0.1))
+    bound = np.spacing(np.abs(2 * start * np.float32(0.1))) + np.spacing(np.abs(reference))
+    assert np.all(np.abs(w.detach().numpy() - reference) <= bound)
+
+
+def test_plain_sgd_takes_numpy_for_a_parameter_that_is_not_c_contiguous(blas_only, monkeypatch):
+    monkeypatch.setattr("optim.sgd.axpy_", lambda *args: pytest.fail("BLAS path taken"))
+    storage = np.asfortranarray(RNG.standard_normal((30, 20)))
+    p = ag.tensor(storage, requires_grad=True)
+    p._data = storage
+    expected = storage + np.multiply(2 * storage, -0.1)  # NumPy's update, bit for bit
+    (p * p).sum().backward()
+    optim.SGD([p], lr=0.1).step()
+    assert p._data is storage
+    np.testing.assert_array_equal(p.detach().numpy(), expected)
+
+
+def test_plain_sgd_leaves_read_only_storage_alone_on_the_blas_path(blas_only):
+    storage = RNG.standard_normal(50)
+    storage.flags.writeable = False
+    p = ag.tensor(storage, requires_grad=True)
+    p._data = storage
+    before = storage.copy()
+    (p * p).sum().backward()
+    optim.SGD([p], lr=0.1).step()
+    np.testing.assert_array_equal(storage, before)
+    assert p._data is not storage and p._version == 1
+    np.testing.assert_allclose(p.detach().numpy(), before * 0.8, rtol=1e-15)
+
+
+def test_without_scipy_the_update_is_numpys(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(numba_backend, "enabled", False)
+    monkeypatch.setattr(_kernels, "_axpy_by_dtype", None)
+    monkeypatch.setitem(sys.modules, "scipy.linalg.blas", None)  # import fails as if absent
+    assert _kernels.blas_axpy() == {}
+    p = RNG.standard_normal(1000).astype(np.float32)
+    g = RNG.standard_normal(1000).astype(np.float32)
+    reference = p + np.multiply(g, -0.01)
+    _kernels.add_scaled_(p, g, -0.01)
+    np.testing.assert_array_equal(p, reference)
