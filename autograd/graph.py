@@ -400,7 +400,7 @@ class PrimitiveNode(Node):
 
             save = spec.save_values = compile_save_values(spec)
         saved = save(inputs, arrays, options, out, out_array, residuals)
-        self.saved: list[Any] | None = saved
+        self.saved: tuple[Any, ...] | None = saved
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
@@ -466,7 +466,7 @@ class PrimitiveNode(Node):
         result = self.spec.vjp_fn(*args)  # type: ignore[misc]
         return result if type(result) is tuple or type(result) is list else (result,)
 
-    def _as_tensor(self, saved: list, at: int, is_output: bool) -> Tensor:
+    def _as_tensor(self, saved: tuple, at: int, is_output: bool) -> Tensor:
         """A saved value as a Tensor connected to the graph (for ``create_graph``)."""
         from .tensor import Tensor
 
@@ -513,7 +513,7 @@ class PrimitiveNode(Node):
         return items
 
 
-def _modified_error(node: Node, index: int, saved: list, at: int, is_output: bool) -> RuntimeError:
+def _modified_error(node: Node, index: int, saved: tuple, at: int, is_output: bool) -> RuntimeError:
     return RuntimeError(
         f"{node.type_name()} needs input {index}{' (its output)' if is_output else ''} of shape "
         f"{tuple(saved[at + 1].shape)}, which was modified in place after it was saved "
