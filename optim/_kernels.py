@@ -62,8 +62,9 @@ def axpy_(axpy: Callable[..., Any], p: np.ndarray, g: np.ndarray, alpha: float) 
     any layout of ``g`` through a contiguous copy). SciPy writes into ``p``'s storage when it
     can; should it ever hand back a new array instead, that is copied in.
     """
-    flat = p.reshape(-1)
-    out = axpy(g.reshape(-1), flat, a=alpha)
+    flat = p if p.ndim == 1 else p.reshape(-1)
+    x = g if g.ndim == 1 else g.reshape(-1)
+    out = axpy(x, flat, x.size, alpha)  # positional: no keyword dict per call
     if out is not flat:
         flat[...] = out
 
