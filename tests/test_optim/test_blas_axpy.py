@@ -101,3 +101,19 @@ def test_without_scipy_the_update_is_numpys(monkeypatch):
     reference = p + np.multiply(g, -0.01)
     _kernels.add_scaled_(p, g, -0.01)
     np.testing.assert_array_equal(p, reference)
+
+
+def test_scipys_blas_follows_set_num_threads(blas_only):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = ag.get_num_threads()
+    try:
+        for n in (2, 1):
+            ag.set_num_threads(n)
+            w = ag.ones(300, requires_grad=True)
+            (w * w).sum().backward()
+            optim.SGD([w], lr=0.1).step()  # loads SciPy's BLAS on first use
+            # NumPy's and SciPy's BLAS (two copies of OpenBLAS with the wheels), alike
+            pools = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+            assert {p["num_threads"] for p in pools} == {n}
+    finally:
+        ag.set_num_threads(before)
