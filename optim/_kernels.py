@@ -1,16 +1,17 @@
-"""One-pass ``p += alpha * g`` for the optimizers: a Numba loop or BLAS axpy, else NumPy.
+"""One-pass ``p += alpha * g`` for the optimizers: BLAS axpy or a Numba loop, else NumPy.
 
 ``p -= lr * g`` in NumPy is two passes over memory and a temporary the size of the parameter
 (``lr * g``, then the subtraction): for a 784x256 float32 weight that is 800 KB written and
 read again, about 15 us of an MLP step. Two one-pass versions replace it:
 
-- with ``graphgrad[fast]`` (``ag.backends.numba``), a compiled loop that rounds exactly as
-  NumPy does (the product in the parameter's dtype, then the sum);
-- else, when SciPy is installed, BLAS ``saxpy``/``daxpy`` through ``scipy.linalg.blas``: one
-  call with no temporary, which rounds the product and the sum once (a fused multiply-add),
-  as PyTorch's ``param.add_(grad, alpha=-lr)`` does. Results can differ from NumPy's two
+- when SciPy is installed, BLAS ``saxpy``/``daxpy`` through ``scipy.linalg.blas``: one call
+  with no temporary, which rounds the product and the sum once (a fused multiply-add), as
+  PyTorch's ``param.add_(grad, alpha=-lr)`` does. Results can differ from NumPy's two
   roundings in the last bit. SciPy's BLAS follows the thread count set with
-  ``ag.set_num_threads`` (or the ``OPENBLAS_NUM_THREADS`` family) like NumPy's.
+  ``ag.set_num_threads`` (or the ``OPENBLAS_NUM_THREADS`` family) like NumPy's. It goes first:
+  its call is cheaper than a Numba dispatch (an MLP step's SGD: 25 us against 30 us);
+- else, with ``graphgrad[fast]`` (``ag.backends.numba``), a compiled loop that rounds exactly
+  as NumPy does (the product in the parameter's dtype, then the sum).
 
 The NumPy expression is the reference and stays the path without either, and for anything
 unusual (mixed dtypes, a non-contiguous or read-only parameter).
@@ -78,13 +79,11 @@ def add_scaled_(p: np.ndarray, g: np.ndarray, alpha: float) -> None:
         and p.flags.writeable
         and p.shape == g.shape
     ):
-        if _numba.active():
-            if p.size >= _MIN_SIZE and g.flags.c_contiguous:
-                _add_scaled_loop(p.reshape(-1), g.reshape(-1), p.dtype.type(alpha))
-                return
-        else:
-            axpy = blas_axpy().get(p.dtype)
-            if axpy is not None:
-                axpy_(axpy, p, g, alpha)
-                return
+        axpy = blas_axpy().get(p.dtype)
+        if axpy is not None:
+            axpy_(axpy, p, g, alpha)
+            return
+        if p.size >= _MIN_SIZE and g.flags.c_contiguous and _numba.active():
+            _add_scaled_loop(p.reshape(-1), g.reshape(-1), p.dtype.type(alpha))
+            return
     p += np.multiply(g, alpha)

@@ -75,9 +75,9 @@ class SGD(Optimizer):
         ):
             return False
         alpha = -group["lr"]
-        # Asked once per group, not per parameter: the Numba loop, else BLAS axpy (SciPy).
+        # Asked once per group, not per parameter: BLAS axpy (SciPy), else the Numba loop.
+        axpy_for = blas_axpy()
         compiled = _numba.active()
-        axpy_for = {} if compiled else blas_axpy()
         for p in group["params"]:
             grad = p._grad
             if grad is None:
@@ -87,27 +87,23 @@ class SGD(Optimizer):
             if g.shape != data.shape:
                 self._update_one(p, group)  # its error
                 continue
-            if compiled:
-                if data.size >= _MIN_SIZE and data.flags.writeable:
-                    add_scaled_(data, g, alpha)
-                    p._version_counter[0] += 1
-                    continue
-            elif (
+            if (
                 (axpy := axpy_for.get(data.dtype)) is not None
                 and g.dtype is data.dtype
                 and data.flags.c_contiguous
                 and data.flags.writeable
             ):
                 axpy_(axpy, data, g, alpha)
-                p._version_counter[0] += 1
-                continue
-            # NumPy's two calls inline: a training step's last loop runs with the caches
-            # cold from backward's products, where every Python line shows in the time.
-            try:
-                data += np.multiply(g, alpha)
-            except ValueError:  # a read-only array: _update_one writes to a copy
-                self._update_one(p, group)
-                continue
+            elif compiled and data.size >= _MIN_SIZE and data.flags.writeable:
+                add_scaled_(data, g, alpha)
+            else:
+                # NumPy's two calls inline: a training step's last loop runs with the caches
+                # cold from backward's products, where every Python line shows in the time.
+                try:
+                    data += np.multiply(g, alpha)
+                except ValueError:  # a read-only array: _update_one writes to a copy
+                    self._update_one(p, group)
+                    continue
             p._version_counter[0] += 1
         return True
 

@@ -1,5 +1,5 @@
-"""Plain SGD's BLAS axpy path (SciPy installed, Numba off): one pass, in place, rounded once
-(NumPy's ``p + lr * g`` rounds twice); anything it cannot take goes through NumPy unchanged."""
+"""Plain SGD's BLAS axpy path (SciPy installed; taken before Numba's loop): one pass, in place,
+rounded once (NumPy's ``p + lr * g`` rounds twice); what it cannot take goes through NumPy."""
 
 from __future__ import annotations
 
@@ -43,7 +43,9 @@ def test_add_scaled_updates_in_place_as_numpy_up_to_rounding(blas_only, dtype, s
     assert np.dtype(dtype) in _kernels.blas_axpy()
 
 
-def test_plain_sgd_steps_through_blas_axpy_in_place(blas_only, monkeypatch):
+@pytest.mark.parametrize("numba_enabled", [False, True])  # BLAS goes first, with Numba too
+def test_plain_sgd_steps_through_blas_axpy_in_place(blas_only, monkeypatch, numba_enabled):
+    monkeypatch.setattr(numba_backend, "enabled", numba_enabled)
     calls = []
     real = _kernels.axpy_
 
