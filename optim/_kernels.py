@@ -49,7 +49,7 @@ def blas_axpy() -> dict[np.dtype, Callable[..., Any]]:
     if _axpy_by_dtype is None:
         try:
             from scipy.linalg.blas import daxpy, saxpy
-        except ImportError:  # SciPy is optional
+        except Exception:  # SciPy is optional; a broken install must not break the optimizer
             _axpy_by_dtype = {}
         else:
             _axpy_by_dtype = {np.dtype(np.float32): saxpy, np.dtype(np.float64): daxpy}

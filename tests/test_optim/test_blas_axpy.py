@@ -119,3 +119,24 @@ def test_scipys_blas_follows_set_num_threads(blas_only):
             assert {p["num_threads"] for p in pools} == {n}
     finally:
         ag.set_num_threads(before)
+
+
+def test_a_scipy_that_fails_to_load_leaves_numpys_update(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def broken_scipy(name, *args, **kwargs):
+        if name.startswith("scipy"):
+            raise RuntimeError("built against another NumPy")  # as a mismatched wheel does
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(numba_backend, "enabled", False)
+    monkeypatch.setattr(_kernels, "_axpy_by_dtype", None)
+    monkeypatch.setattr(builtins, "__import__", broken_scipy)
+    w = ag.tensor(RNG.standard_normal(500), requires_grad=True)
+    expected = w.detach().numpy() + np.multiply(2 * w.detach().numpy(), -0.1)
+    (w * w).sum().backward()
+    optim.SGD([w], lr=0.1).step()
+    assert _kernels.blas_axpy() == {}
+    np.testing.assert_array_equal(w.detach().numpy(), expected)
