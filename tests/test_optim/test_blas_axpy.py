@@ -140,3 +140,17 @@ def test_a_scipy_that_fails_to_load_leaves_numpys_update(monkeypatch):
     optim.SGD([w], lr=0.1).step()
     assert _kernels.blas_axpy() == {}
     np.testing.assert_array_equal(w.detach().numpy(), expected)
+
+
+def test_a_misaligned_parameter_gets_blas_result_copied_in(blas_only):
+    # SciPy copies an unaligned array (e.g. np.frombuffer at an odd offset) and returns the
+    # copy; the update must still land in the parameter's own storage.
+    buffer = np.zeros(4 * 50 + 1, dtype=np.uint8)
+    p = buffer[1:].view(np.float32)
+    assert not p.flags.aligned
+    p[:] = RNG.standard_normal(50).astype(np.float32)
+    g = RNG.standard_normal(50).astype(np.float32)
+    reference = p + np.multiply(g, np.float32(-0.5))
+    _kernels.add_scaled_(p, g, -0.5)
+    bound = np.spacing(np.abs(g * np.float32(0.5))) + np.spacing(np.abs(reference))
+    assert np.all(np.abs(p - reference) <= bound)  # fails if p kept its old values
